@@ -88,11 +88,18 @@ class PoolView:
         return np.asarray(value, dtype=np.float64)
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> PoolView:
-        """The rows at ``indices`` (unique), in that order."""
+        """The rows at ``indices``, in that order. A row picked again (the Duplicate control) gets the id
+        ``<id>#<k>`` for its k-th repeat, so ids stay unique while the data repeats."""
         idx = np.asarray(indices, dtype=np.int64)
         pick = idx.tolist()
+        seen: dict[int, int] = {}
+        ids = []
+        for i in pick:
+            k = seen.get(i, 0)
+            seen[i] = k + 1
+            ids.append(self.ids[i] if k == 0 else f"{self.ids[i]}#{k}")
         return PoolView(
-            ids=[self.ids[i] for i in pick],
+            ids=ids,
             labels=None if self.labels is None else [self.labels[i] for i in pick],
             score=None if self.score is None else np.asarray(self.score)[idx],
             embeddings=None if self.embeddings is None else np.asarray(self.embeddings)[idx],
