@@ -1,0 +1,23 @@
+"""The pool stage: read instruction pools in the formats users have into one canonical table.
+
+Public API (used by the Dagster ``pool`` asset and the CLI):
+
+- ``PoolSource``, ``PoolSpec``, ``default_pool_spec(data_dir, limit_per_source, seed)``, ``resolve_data_dir``
+- ``load_pool(spec) -> DataFrame[id, conversation, source]``
+- ``write_pool_parquet(df, path)``, ``read_pool_parquet(path)``
+- ``conversation_text(conversation) -> str``, ``content_id(conversation) -> str``
+- ``RecordError`` (malformed record: file, position, field)
+"""
+
+from selection_ops.pool.conversation import Conversation, content_id, conversation_text
+from selection_ops.pool.errors import RecordError
+from selection_ops.pool.formats import FORMATS, detect_format, parse_record
+from selection_ops.pool.load import load_pool
+from selection_ops.pool.spec import PoolSource, PoolSpec, default_pool_spec, resolve_data_dir
+from selection_ops.pool.store import read_pool_parquet, write_pool_parquet
+
+__all__ = [
+    "FORMATS", "Conversation", "PoolSource", "PoolSpec", "RecordError", "content_id", "conversation_text",
+    "default_pool_spec", "detect_format", "load_pool", "parse_record", "read_pool_parquet", "resolve_data_dir",
+    "write_pool_parquet",
+]
