@@ -1,0 +1,44 @@
+"""The pool stage: the embedded default (or a configured list of sources) as one canonical Parquet table."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import AssetCheckResult, AssetExecutionContext, Config, Output, asset, asset_check
+from pydantic import Field
+
+from dagster_project.constants import GROUP_POOL, PARQUET_IO_MANAGER
+from dagster_project.grid import GridSpec
+from dagster_project.paths import data_dir
+
+
+class PoolConfig(Config):
+    limit_per_source: int | None = Field(None, description="Seeded subsample per source; None keeps every record")
+    data_dir: str | None = Field(None, description="Folder holding pools/ (default: $INFOSIFT_DATA_DIR)")
+
+
+def build_pool_assets(grid: GridSpec) -> list:
+    default_limit = grid.pool_limit_per_source
+
+    @asset(group_name=GROUP_POOL, io_manager_key=PARQUET_IO_MANAGER)
+    def pool(context: AssetExecutionContext, config: PoolConfig) -> Output[pd.DataFrame]:
+        """The instruction pool: columns ``id`` (stable), ``conversation`` (list of {role, content}), ``source``."""
+        from selection_ops.pool import default_pool_spec, load_pool
+
+        limit = config.limit_per_source if config.limit_per_source is not None else default_limit
+        spec = default_pool_spec(data_dir=data_dir() if config.data_dir is None else config.data_dir,
+                                 limit_per_source=limit, seed=grid.seed)
+        frame = load_pool(spec)
+        counts = frame["source"].value_counts().to_dict()
+        context.log.info(f"pool: {len(frame)} samples from {counts}")
+        turns = frame["conversation"].map(len)
+        return Output(frame, metadata={"samples": len(frame), "per_source": counts,
+                                       "mean_turns": float(turns.mean()) if len(frame) else 0.0})
+
+    @asset_check(asset=pool, description="ids are unique and every conversation has a user and an assistant turn")
+    def pool_is_well_formed(pool: pd.DataFrame) -> AssetCheckResult:
+        duplicate_ids = int(pool["id"].duplicated().sum())
+        incomplete = int(sum(not ({"user", "assistant"} <= {t["role"] for t in conv}) for conv in pool["conversation"]))
+        return AssetCheckResult(passed=duplicate_ids == 0 and incomplete == 0,
+                                metadata={"duplicate_ids": duplicate_ids, "incomplete_conversations": incomplete})
+
+    return [pool, pool_is_well_formed]

@@ -1,0 +1,65 @@
+"""The selection stage: one partition per (selector, budget); ordered ids plus the subset's diversity metrics."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from dagster import AssetCheckResult, AssetExecutionContext, Config, Output, asset, asset_check
+from pydantic import Field
+
+from dagster_project.constants import GROUP_SELECTION
+from dagster_project.grid import GridSpec, parse_selection_key
+from dagster_project.partitions import selection_partitions
+from dagster_project.paths import state_dir
+
+
+class SelectionConfig(Config):
+    params: dict[str, str] = Field(default_factory=dict, description="Selector parameters by name (as on the CLI)")
+    metrics: list[str] | None = Field(None, description="Diversity metrics to measure; None = every applicable one")
+
+
+def applicable_metrics(subset_has: set[str]) -> list[str]:
+    """Every registered metric whose needs the pool meets."""
+    from selection_ops.registry import get_metric, metric_names
+
+    return [m for m in metric_names() if set(get_metric(m).needs) <= subset_has]
+
+
+def build_selection_assets(grid: GridSpec) -> list:
+    partitions = selection_partitions(grid)
+
+    @asset(group_name=GROUP_SELECTION, partitions_def=partitions)
+    def selection(context: AssetExecutionContext, config: SelectionConfig, pool: pd.DataFrame,
+                  annotations: pd.DataFrame, label_graph) -> Output[dict]:
+        """``{"method", "budget", "seed", "params", "ids" (in selection order), "metrics"}``."""
+        from selection_ops.annotated_pool import pool_view_from_tables
+        from selection_ops.registry import measure, run_selector
+
+        method, budget = parse_selection_key(context.partition_key)
+        view = pool_view_from_tables(pool, annotations, label_graph)
+        result = run_selector(method, view, budget, seed=grid.seed, params=config.params)
+        subset = view.subset(result.indices)
+        present = {name for name in ("labels", "score", "embeddings", "texts") if view.has(name)} | set(view.extra)
+        metric_names = config.metrics or applicable_metrics(present)
+        metrics = measure(subset, view, metric_names)
+        out_dir = state_dir() / "selections"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        ids_path = out_dir / f"{context.partition_key}.jsonl"
+        ids_path.write_text("".join(json.dumps({"id": i}) + "\n" for i in result.ids))
+        record = {"method": method, "budget": budget, "seed": grid.seed, "params": result.params,
+                  "ids": result.ids, "metrics": metrics, "ids_path": str(ids_path)}
+        context.log.info(f"{context.partition_key}: {len(result.ids)} samples; metrics {metrics}")
+        return Output(record, metadata={"selected": len(result.ids), "unique": len(set(result.ids)),
+                                        "params": json.dumps(result.params), "ids_path": str(ids_path),
+                                        **{f"metric/{k}": float(v) for k, v in metrics.items()}})
+
+    @asset_check(asset=selection, description="the selection has exactly the budget's size, from pool ids")
+    def selection_matches_budget(context, selection: dict, pool: pd.DataFrame) -> AssetCheckResult:
+        unknown = set(selection["ids"]) - set(pool["id"])
+        return AssetCheckResult(passed=len(selection["ids"]) == selection["budget"] and not unknown,
+                                metadata={"size": len(selection["ids"]), "budget": selection["budget"],
+                                          "unknown_ids": len(unknown)})
+
+    return [selection, selection_matches_budget]
+

@@ -1,0 +1,1 @@
+"""Dagster wiring of the infosift loop: definitions, partitions, jobs, the grid spec. No algorithms live here."""
