@@ -39,6 +39,8 @@ class SelectorSpec(Generic[P]):
     needs: tuple[str, ...]
     description: str
     allows_repeats: bool = False
+    # Optional (pool, budget, params) -> params: settles "auto" choices before selection so they are recorded.
+    resolve: Callable[[PoolView, int, P], P] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,14 +69,18 @@ class SelectionResult:
 
 
 def register_selector(name: str, params_type: type = NoParams, needs: tuple[str, ...] = (),
-                      allows_repeats: bool = False) -> Callable:
-    """Decorator: ``@register_selector("qdit", QditParams, needs=("embeddings", "score"))``."""
+                      allows_repeats: bool = False, resolve: Callable | None = None) -> Callable:
+    """Decorator: ``@register_selector("qdit", QditParams, needs=("embeddings", "score"))``.
+
+    ``resolve(pool, budget, params) -> params`` (optional) replaces "auto" values by the concrete choice for this
+    pool (e.g. QDIT's kernel), so ``SelectionResult.params`` records what actually ran.
+    """
 
     def wrap(fn: Callable) -> Callable:
         if name in SELECTORS:
             raise ValueError(f"selector {name!r} registered twice")
         SELECTORS[name] = SelectorSpec(name, fn, params_type, needs, (fn.__doc__ or "").strip().split("\n")[0],
-                                       allows_repeats)
+                                       allows_repeats, resolve)
         return fn
 
     return wrap
@@ -174,6 +180,8 @@ def run_selector(name: str, pool: PoolView, budget: int, *, seed: int = 0,
         raise ValueError(f"{name}: budget {budget} is larger than the pool ({len(pool)} samples)")
     pool.require(name, *spec.needs)
     typed = parse_params(spec.params_type, params, name)
+    if spec.resolve is not None:
+        typed = spec.resolve(pool, int(budget), typed)
     indices = np.asarray(spec.select(pool, int(budget), int(seed), typed), dtype=np.int64)
     if len(indices) != budget:
         raise AssertionError(f"{name} returned {len(indices)} samples for budget {budget}")
