@@ -1,0 +1,82 @@
+"""Cosine-similarity building blocks shared by the embedding selectors, computed in blocks (never an n x n matrix).
+
+* ``unit_embeddings``: a pool's embeddings as unit-norm float32 rows (cosine = dot product).
+* ``threshold_filter``: the greedy "accept unless too similar to an accepted sample" walk of DEITA's score-first
+  filter and NovelSum's Repr Filter. Candidates are tested a block at a time against the accepted set with one
+  matrix product; survivors of a block are then checked against each other in walk order, so the result is
+  exactly that of testing one candidate at a time (the official DEITA loop with ``batch_size=1``).
+* ``max_similarity``: for each query row, its largest cosine similarity to a key set, in blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from selection_ops.data_model import PoolView, normalize_rows
+
+logger = logging.getLogger(__name__)
+
+_BLOCK = 1024  # candidates tested per matrix product in threshold_filter
+_KEY_BLOCK = 16_384  # key rows per product in max_similarity: bounds the (block, key_block) buffer
+
+
+def unit_embeddings(pool: PoolView) -> np.ndarray:
+    """The pool's embeddings scaled to unit L2 norm: (n, d) float32, C-contiguous."""
+    return np.ascontiguousarray(normalize_rows(pool.embeddings))
+
+
+def max_similarity(queries: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """max_j <queries_i, keys_j> per query row: (m, d), (t, d) -> (m,) float32; -inf where ``keys`` is empty."""
+    best = np.full(len(queries), -np.inf, dtype=np.float32)
+    for start in range(0, len(keys), _KEY_BLOCK):
+        np.maximum(best, (queries @ keys[start:start + _KEY_BLOCK].T).max(axis=1), out=best)
+    return best
+
+
+def _too_similar(similarity: np.ndarray | np.floating, threshold: float, reject_equal: bool) -> np.ndarray:
+    return similarity >= threshold if reject_equal else similarity > threshold
+
+
+def threshold_filter(unit: np.ndarray, order: np.ndarray, budget: int, threshold: float, *,
+                     reject_equal: bool, block: int = _BLOCK, desc: str = "threshold filter") -> np.ndarray:
+    """Walk ``order``; accept a row unless its cosine similarity to an already accepted row is too high.
+
+    unit:      (n, d) unit-norm float32 rows.
+    order:     (m,) row indices in walk order (m <= n).
+    threshold: the similarity bound tau. ``reject_equal=False`` rejects when sim > tau (DEITA),
+               ``reject_equal=True`` rejects when sim >= tau (Repr Filter: accept only below the threshold).
+
+    Returns the accepted rows in acceptance order, (k,) int64 with k <= budget; k < budget when the walk ran out.
+    """
+    accepted = np.empty(budget, dtype=np.int64)
+    accepted_unit = np.empty((budget, unit.shape[1]), dtype=np.float32)
+    count = 0
+    progress = tqdm(total=budget, desc=desc, unit="sample", disable=budget < 5_000)
+    for start in range(0, len(order), block):
+        candidates = order[start:start + block]
+        vectors = unit[candidates]
+        if count:
+            keep = ~_too_similar(max_similarity(vectors, accepted_unit[:count]), threshold, reject_equal)
+            candidates, vectors = candidates[keep], vectors[keep]
+        if not len(candidates):
+            continue
+        within = vectors @ vectors.T  # survivors against each other, tested in walk order
+        taken: list[int] = []
+        for position in range(len(candidates)):
+            if taken and _too_similar(within[position, taken], threshold, reject_equal).any():
+                continue
+            taken.append(position)
+            accepted[count] = candidates[position]
+            accepted_unit[count] = vectors[position]
+            count += 1
+            progress.update(1)
+            if count == budget:
+                break
+        if count == budget:
+            break
+    progress.close()
+    logger.info("%s: accepted %d of the %d samples walked", desc, count, min(len(order), start + block))
+    return accepted[:count]
