@@ -44,17 +44,23 @@ def file_kind(path: Path) -> str:
     raise ValueError(f"{path}: unknown pool file type {suffix!r}; expected .json, .jsonl or .parquet")
 
 
-def iter_jsonl(path: Path) -> Iterator[tuple[str, Any]]:
-    """One parsed JSON value per non-blank line; invalid JSON is a RecordError naming the line."""
+def iter_jsonl(path: Path, *, skip_invalid: bool = False) -> Iterator[tuple[str, Any]]:
+    """One parsed JSON value per non-blank line; invalid JSON is a RecordError naming the line, or with
+    ``skip_invalid`` a warning naming it (the line is then left out)."""
     with path.open("r", encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
             where = f"{path.name}: line {line_number}"
             try:
-                yield where, json.loads(line)
+                value = json.loads(line)
             except json.JSONDecodeError as error:
-                raise RecordError(where, f"invalid JSON ({error.msg} at column {error.colno})") from None
+                problem = RecordError(where, f"invalid JSON ({error.msg} at column {error.colno})")
+                if not skip_invalid:
+                    raise problem from None
+                logger.warning("skipping %s", problem)
+                continue
+            yield where, value
 
 
 def iter_json_array(path: Path) -> Iterator[tuple[str, Any]]:
@@ -82,8 +88,9 @@ def iter_parquet(path: Path) -> Iterator[tuple[str, Any]]:
             row += 1
 
 
-def iter_file_records(path: str | Path) -> Iterator[tuple[str, Any]]:
-    """``(where, record)`` for every record of a JSON-array, JSONL or Parquet file."""
+def iter_file_records(path: str | Path, *, skip_invalid: bool = False) -> Iterator[tuple[str, Any]]:
+    """``(where, record)`` for every record of a JSON-array, JSONL or Parquet file (``skip_invalid``: JSONL lines
+    that are not valid JSON are logged and left out instead of raising)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"pool file not found: {path}")
@@ -92,7 +99,7 @@ def iter_file_records(path: str | Path) -> Iterator[tuple[str, Any]]:
     if kind == "parquet":
         return iter_parquet(path)
     if kind == "jsonl":
-        return iter_jsonl(path)
+        return iter_jsonl(path, skip_invalid=skip_invalid)
     return iter_json_array(path)
 
 

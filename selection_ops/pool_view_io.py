@@ -1,0 +1,361 @@
+"""Load a user's annotated pool file (JSONL, JSON array or Parquet records) into a ``PoolView`` for the CLI.
+
+Generic records: one object per sample with
+
+- ``id`` (str or int; required, unique),
+- ``labels``: list of strings (tags), ``score``: number, ``embedding``: list of numbers, all optional;
+- any other fields. Field names are overridable and may be dotted paths into nested objects
+  (``--labels-field annotation.tags``).
+
+A column exists when any record has the field; then every record must have it, with the right type (an error
+names file, line and field). Texts: ``text_field`` when given, else the record's conversation (any format that
+``selection_ops.pool.formats`` detects: ``messages``, ``dialogs``, ``conversations``, ``instruction``/``output``,
+``conversation``) rendered with ``conversation_text``, else a top-level ``text`` string, else none. Extra numeric
+columns: every ``extra_fields`` name (required in every record), plus every other top-level field whose value is
+a number in every record (so ``ifd``, ``deita_score``, ``superfilter_ratio`` reach the selectors unasked).
+
+MIG's annotated format (auto-detected: records with ``dialogs`` and ``annotation``) maps as:
+
+- id = ``_id`` (unless the record has ``id_field``), labels = ``annotation.instag.content``;
+- score = mean over turns t of ``annotation.deita.quality_scores[t] * complexity_scores[t]`` (MIG's convention),
+  extra ``deita_score`` = the sum over turns of the same product (DEITA's convention);
+- extra ``ifd`` = ``ifd_score.content`` (mean when a list) and ``car_score`` = mean of ``annotation.CaR``, when
+  present; texts = the dialogs rendered with ``conversation_text``.
+  Explicitly overridden ``labels_field`` / ``score_field`` win over these defaults.
+
+Embeddings: from ``embedding_field`` (list of floats per record), or from ``embeddings_path`` aligned by id:
+a ``.npz`` holding ``ids`` (n,) and ``embeddings`` (n, d), or a JSONL / Parquet file of records with ``id`` and
+``embedding``. Every pool id must have a row there; extra rows are ignored. The file wins over the field.
+
+``on_error="skip"`` leaves out malformed records (invalid JSON, wrong or missing field, repeated id) with a
+warning naming file, line and field; the default ``"raise"`` stops at the first one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from selection_ops.data_model import PoolView
+from selection_ops.pool.conversation import conversation_text
+from selection_ops.pool.errors import RecordError, json_type_name
+from selection_ops.pool.formats import detect_format, parse_record
+from selection_ops.pool.readers import iter_file_records
+
+logger = logging.getLogger(__name__)
+
+OnError = Literal["raise", "skip"]
+_MISSING = object()
+# Canonical column names in the per-record value dict (extras use their own names).
+_ID, _LABELS, _SCORE, _EMBEDDING, _TEXT = "\0id", "\0labels", "\0score", "\0embedding", "\0text"
+_COLUMN_FIELDS = (_LABELS, _SCORE, _EMBEDDING, _TEXT)
+
+
+def get_path(record: Mapping[str, Any], path: str) -> Any:
+    """``record["a"]["b"]`` for ``"a.b"`` (a top-level key containing dots is tried first); _MISSING if absent."""
+    if path in record:
+        return record[path]
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def _number(value: Any, where: str, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise RecordError(where, f"must be a number, got {json_type_name(value)}", field)
+    if not math.isfinite(value):
+        raise RecordError(where, f"must be a finite number, got {value}", field)
+    return float(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _numbers(value: Any, where: str, field: str) -> list[float]:
+    if not isinstance(value, (list, tuple)):
+        raise RecordError(where, f"must be an array of numbers, got {json_type_name(value)}", field)
+    return [_number(item, where, f"{field}[{i}]") for i, item in enumerate(value)]
+
+
+def _labels(value: Any, where: str, field: str) -> list[str]:
+    if not isinstance(value, (list, tuple)):
+        raise RecordError(where, f"must be an array of strings, got {json_type_name(value)}", field)
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise RecordError(where, f"must be a string, got {json_type_name(item)}", f"{field}[{i}]")
+    return list(value)
+
+
+def _sample_id(value: Any, where: str, field: str) -> str:
+    if value is _MISSING:
+        raise RecordError(where, "is missing", field)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
+        raise RecordError(where, f"must be a non-empty string or integer id, got {json_type_name(value)}", field)
+    return str(value)
+
+
+def is_mig_record(record: Any) -> bool:
+    """MIG's annotated pool format: ``dialogs`` plus an ``annotation`` object."""
+    return isinstance(record, Mapping) and "dialogs" in record and isinstance(record.get("annotation"), Mapping)
+
+
+def _mig_values(record: Mapping[str, Any], where: str, *, override_score: bool) -> dict[str, Any]:
+    """score, deita_score, ifd, car_score of one MIG record (see the module doc)."""
+    values: dict[str, Any] = {}
+    deita = get_path(record, "annotation.deita")
+    if deita is not _MISSING and not override_score:
+        if not isinstance(deita, Mapping):
+            raise RecordError(where, f"must be an object, got {json_type_name(deita)}", "annotation.deita")
+        for key in ("quality_scores", "complexity_scores"):
+            if key not in deita:
+                raise RecordError(where, "is missing", f"annotation.deita.{key}")
+        quality = _numbers(deita["quality_scores"], where, "annotation.deita.quality_scores")
+        complexity = _numbers(deita["complexity_scores"], where, "annotation.deita.complexity_scores")
+        if len(quality) != len(complexity) or not quality:
+            raise RecordError(where, f"has {len(quality)} quality and {len(complexity)} complexity scores; need the "
+                                     "same positive number (one per turn)", "annotation.deita")
+        products = [q * c for q, c in zip(quality, complexity)]
+        values[_SCORE] = sum(products) / len(products)
+        values["deita_score"] = sum(products)
+    ifd = record.get("ifd_score", _MISSING)
+    if ifd is not _MISSING and ifd is not None:
+        content = ifd.get("content", _MISSING) if isinstance(ifd, Mapping) else ifd
+        field = "ifd_score.content" if isinstance(ifd, Mapping) else "ifd_score"
+        if isinstance(content, (list, tuple)):
+            scores = _numbers(content, where, field)
+            values["ifd"] = sum(scores) / len(scores) if scores else _MISSING
+        elif content is not _MISSING:
+            values["ifd"] = _number(content, where, field)
+    car = get_path(record, "annotation.CaR")
+    if car is not _MISSING and car is not None:
+        scores = _numbers(car, where, "annotation.CaR") if isinstance(car, (list, tuple)) else [
+            _number(car, where, "annotation.CaR")]
+        if scores:
+            values["car_score"] = sum(scores) / len(scores)
+    return values
+
+
+class _RecordParser:
+    """Turns one raw record into its column values; holds the field names and the detected layout."""
+
+    def __init__(self, first: Mapping[str, Any], *, id_field: str, labels_field: str, score_field: str,
+                 embedding_field: str, text_field: str | None, extra_fields: Sequence[str]) -> None:
+        self.mig = is_mig_record(first)
+        self.id_field = id_field
+        self.labels_field = labels_field
+        self.score_field = score_field
+        self.override_score = score_field != "score"
+        if self.mig:
+            if labels_field == "labels":
+                self.labels_field = "annotation.instag.content"
+            logger.info("detected MIG's annotated format (dialogs + annotation)")
+        self.embedding_field = embedding_field
+        self.text_field = text_field
+        self.extra_fields = tuple(extra_fields)
+        self.conversation_format: str | None = None
+        if text_field is None:
+            try:
+                self.conversation_format = detect_format(first, "first record")
+            except RecordError:
+                self.conversation_format = None
+        self.reserved = {id_field, "_id", self.labels_field.split(".")[0], score_field.split(".")[0],
+                         embedding_field.split(".")[0], *(f.split(".")[0] for f in extra_fields)}
+
+    def __call__(self, record: Any, where: str) -> dict[str, Any]:
+        if not isinstance(record, Mapping):
+            raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
+        values: dict[str, Any] = {}
+        id_field = self.id_field
+        if self.mig and id_field not in record:
+            id_field = "_id"
+        values[_ID] = _sample_id(get_path(record, id_field), where, id_field)
+        labels = get_path(record, self.labels_field)
+        if labels is not _MISSING:
+            values[_LABELS] = _labels(labels, where, self.labels_field)
+        score = get_path(record, self.score_field)
+        if score is not _MISSING:
+            values[_SCORE] = _number(score, where, self.score_field)
+        embedding = get_path(record, self.embedding_field)
+        if embedding is not _MISSING:
+            values[_EMBEDDING] = _numbers(embedding, where, self.embedding_field)
+        if self.mig:
+            values.update(_mig_values(record, where, override_score=self.override_score))
+        values[_TEXT] = self._text(record, where)
+        for name in self.extra_fields:
+            value = get_path(record, name)
+            if value is _MISSING:
+                raise RecordError(where, "is missing", name)
+            values[name] = _number(value, where, name)
+        for name, value in record.items():
+            if name not in self.reserved and name not in values and _is_number(value):
+                values[name] = float(value)
+        return values
+
+    def _text(self, record: Mapping[str, Any], where: str) -> Any:
+        if self.text_field is not None:
+            value = get_path(record, self.text_field)
+            if value is _MISSING:
+                return _MISSING
+            if not isinstance(value, str):
+                raise RecordError(where, f"must be a string, got {json_type_name(value)}", self.text_field)
+            return value
+        if self.conversation_format is not None:
+            return conversation_text(parse_record(record, self.conversation_format, where))
+        value = record.get("text", _MISSING)
+        return value if isinstance(value, str) else _MISSING
+
+
+def _handle(error: RecordError, on_error: OnError) -> None:
+    if on_error == "raise":
+        raise error
+    logger.warning("skipping %s", error)
+
+
+def load_embeddings_file(path: str | Path, ids: Sequence[str]) -> np.ndarray:
+    """(len(ids), d) float32 rows of ``path`` in the order of ``ids`` (see the module doc for the file layouts)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"embeddings file not found: {path}")
+    if path.suffix.lower() == ".npz":
+        with np.load(path, allow_pickle=False) as archive:
+            for key in ("ids", "embeddings"):
+                if key not in archive:
+                    raise ValueError(f"{path.name}: .npz must hold arrays 'ids' and 'embeddings'; has "
+                                     f"{sorted(archive.files)}")
+            file_ids = [str(i) for i in archive["ids"].tolist()]
+            matrix = np.asarray(archive["embeddings"], dtype=np.float32)
+        if matrix.ndim != 2 or len(matrix) != len(file_ids):
+            raise ValueError(f"{path.name}: 'embeddings' must be (n, d) with n = len(ids) = {len(file_ids)}, "
+                             f"got shape {matrix.shape}")
+    else:
+        file_ids, rows = [], []
+        for where, record in iter_file_records(path):
+            if not isinstance(record, Mapping):
+                raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
+            file_ids.append(_sample_id(record.get("id", _MISSING), where, "id"))
+            rows.append(_numbers(record.get("embedding"), where, "embedding") if "embedding" in record
+                        else _numbers(_MISSING, where, "embedding"))
+            if len(rows[-1]) != len(rows[0]):
+                raise RecordError(where, f"has {len(rows[-1])} dimensions, the first row has {len(rows[0])}",
+                                  "embedding")
+        matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+    position = {sample_id: row for row, sample_id in enumerate(file_ids)}
+    missing = [sample_id for sample_id in ids if sample_id not in position]
+    if missing:
+        shown = ", ".join(repr(i) for i in missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise ValueError(f"{path.name}: no embedding for {len(missing)} pool id(s): {shown}")
+    extra = len(position) - len(set(ids))
+    if extra > 0:
+        logger.info("%s: ignoring %d embeddings of ids not in the pool", path.name, extra)
+    return matrix[[position[sample_id] for sample_id in ids]]
+
+
+def load_pool_view(path: str | Path, *, id_field: str = "id", labels_field: str = "labels",
+                   score_field: str = "score", embedding_field: str = "embedding",
+                   embeddings_path: str | Path | None = None, text_field: str | None = None,
+                   extra_fields: Iterable[str] = (), on_error: OnError = "raise") -> tuple[PoolView, list[dict]]:
+    """The pool file at ``path`` as a PoolView plus its raw records (kept ones, in file order, aligned with the
+    view's rows). See the module doc for fields, MIG's format, embeddings and ``on_error``."""
+    if on_error not in ("raise", "skip"):
+        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    path = Path(path)
+    parser: _RecordParser | None = None
+    kept: list[tuple[str, dict, dict[str, Any]]] = []  # (where, raw record, values)
+    first_where: dict[str, str] = {}
+    for where, record in iter_file_records(path, skip_invalid=on_error == "skip"):
+        try:
+            if parser is None and isinstance(record, Mapping):
+                parser = _RecordParser(record, id_field=id_field, labels_field=labels_field,
+                                       score_field=score_field, embedding_field=embedding_field,
+                                       text_field=text_field, extra_fields=tuple(extra_fields))
+            if parser is None:
+                raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
+            values = parser(record, where)
+            sample_id = values[_ID]
+            if sample_id in first_where:
+                raise RecordError(where, f"repeats id {sample_id!r} of {first_where[sample_id]}", parser.id_field)
+        except RecordError as error:
+            _handle(error, on_error)
+            continue
+        first_where[sample_id] = where
+        kept.append((where, dict(record), values))
+    if not kept:
+        raise ValueError(f"{path.name}: no usable records")
+    kept = _complete_columns(kept, on_error, parser)
+    return _build_view(kept, embeddings_path), [record for _, record, _ in kept]
+
+
+def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], on_error: OnError,
+                      parser: _RecordParser | None) -> list[tuple[str, dict, dict[str, Any]]]:
+    """Drop (or raise for) records lacking a column that other records have; auto extras need every record."""
+    assert parser is not None
+    required = set(parser.extra_fields)
+    present = {name for _, _, values in kept for name, value in values.items() if value is not _MISSING}
+    auto_extras = {name for name in present if not name.startswith("\0") and name not in required}
+    # An automatically found numeric field is a column only when every record has it; MIG's derived ones too.
+    optional = {name for name in auto_extras if any(name not in values for _, _, values in kept)}
+    mig_derived = {"deita_score", "ifd", "car_score"} if parser.mig else set()
+    columns = present - (optional - mig_derived)
+    field_names = {_LABELS: parser.labels_field, _SCORE: parser.score_field, _EMBEDDING: parser.embedding_field,
+                   _TEXT: parser.text_field or "text"}
+    complete = []
+    dimension = None
+    for where, record, values in kept:
+        try:
+            for name in sorted(columns):
+                if values.get(name, _MISSING) is _MISSING:
+                    shown = field_names.get(name, name)
+                    if name == _SCORE and parser.mig and not parser.override_score:
+                        shown = "annotation.deita"
+                    raise RecordError(where, "is missing (other records have it)", shown)
+            if _EMBEDDING in columns:
+                size = len(values[_EMBEDDING])
+                if dimension is None:
+                    dimension = size
+                elif size != dimension:
+                    raise RecordError(where, f"has {size} dimensions, the first record has {dimension}",
+                                      parser.embedding_field)
+        except RecordError as error:
+            _handle(error, on_error)
+            continue
+        complete.append((where, record, {name: value for name, value in values.items()
+                                         if name in columns or name == _ID}))
+    if not complete:
+        raise ValueError("no usable records")
+    return complete
+
+
+def _build_view(kept: list[tuple[str, dict, dict[str, Any]]], embeddings_path: str | Path | None) -> PoolView:
+    rows = [values for _, _, values in kept]
+    names = set(rows[0])
+    ids = [values[_ID] for values in rows]
+    embeddings = None
+    if embeddings_path is not None:
+        if _EMBEDDING in names:
+            logger.info("embeddings from %s replace the records' embedding field", embeddings_path)
+        embeddings = load_embeddings_file(embeddings_path, ids)
+    elif _EMBEDDING in names:
+        embeddings = np.asarray([values[_EMBEDDING] for values in rows], dtype=np.float32)
+    extra = {name: np.asarray([values[name] for values in rows], dtype=np.float64)
+             for name in sorted(names) if not name.startswith("\0")}
+    view = PoolView(
+        ids=ids,
+        labels=[values[_LABELS] for values in rows] if _LABELS in names else None,
+        score=np.asarray([values[_SCORE] for values in rows], dtype=np.float64) if _SCORE in names else None,
+        embeddings=embeddings,
+        texts=[values[_TEXT] for values in rows] if _TEXT in names else None,
+        extra=extra,
+    )
+    logger.info("pool view: %d samples; labels %s, score %s, embeddings %s, texts %s, extra %s", len(view),
+                view.labels is not None, view.score is not None,
+                None if view.embeddings is None else view.embeddings.shape, view.texts is not None, sorted(extra))
+    return view
