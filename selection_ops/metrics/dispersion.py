@@ -1,0 +1,58 @@
+"""Spread of the subset in embedding space: radius and cluster inertia (NovelSum Appx. A.2, Eq. 14 and 16).
+
+Both use the embeddings as given (``emb(x)`` in Eq. 14, 16); ``normalize=True`` measures unit-norm rows instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from selection_ops.data_model import PoolView
+from selection_ops.metrics._inputs import embeddings_of, require_rows
+from selection_ops.metrics._kmeans import assign, kmeans_centroids
+from selection_ops.registry import register_metric
+
+
+@dataclass(frozen=True)
+class RadiusParams:
+    normalize: bool = field(default=False, metadata={"help": "measure unit-norm rows instead of raw embeddings"})
+
+
+@register_metric("radius", RadiusParams, needs=("embeddings",))
+def radius(subset: PoolView, pool: PoolView, params: RadiusParams) -> float:
+    """Radius (Lai et al. 2020; Eq. 16): geometric mean over dimensions of the per-dimension standard deviation.
+
+    sigma_j is the population standard deviation (ddof = 0) of dimension j over the subset; a dimension with no
+    spread makes the radius 0. Computed as exp(mean_j log sigma_j) to stay finite for thousands of dimensions.
+    """
+    require_rows(subset, "radius", 1)
+    matrix = embeddings_of(subset, "radius", normalize=params.normalize).astype(np.float64)
+    std = matrix.std(axis=0)
+    if (std <= 0).any():
+        return 0.0
+    return float(np.exp(np.log(std).mean()))
+
+
+@dataclass(frozen=True)
+class ClusterInertiaParams:
+    clusters: int = field(default=200, metadata={"help": "K-means clusters on the subset (capped at its distinct rows)"})
+    seed: int = field(default=0, metadata={"help": "seed of the k-means initialisation"})
+    niter: int = field(default=25, metadata={"help": "k-means iterations"})
+    normalize: bool = field(default=False, metadata={"help": "cluster unit-norm rows instead of raw embeddings"})
+
+
+@register_metric("cluster_inertia", ClusterInertiaParams, needs=("embeddings",))
+def cluster_inertia(subset: PoolView, pool: PoolView, params: ClusterInertiaParams) -> float:
+    """Cluster inertia (Du & Black 2019; Eq. 14): sum of squared distances of the subset rows to their k-means centroid.
+
+    K = 200 clusters of the subset itself (Appx. A.2), fewer when it has fewer distinct rows (then inertia is 0).
+    """
+    require_rows(subset, "cluster_inertia", 1)
+    if params.clusters < 1:
+        raise ValueError(f"metric cluster_inertia: clusters must be >= 1, got {params.clusters}")
+    matrix = embeddings_of(subset, "cluster_inertia", normalize=params.normalize)
+    centroids = kmeans_centroids(matrix, params.clusters, seed=params.seed, niter=params.niter)
+    _, sq_dist = assign(matrix, centroids)
+    return float(sq_dist.sum())
