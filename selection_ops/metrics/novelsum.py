@@ -38,9 +38,9 @@ _ROW_BLOCK = 1024  # rows of the (n, n) distance matrix held at once on CPU: blo
 
 @dataclass(frozen=True)
 class NovelSumParams:
-    neighbors: int = field(default=10, metadata={"help": "K nearest neighbours in the reference pool for the density"})
-    density_power: float = field(default=0.5, metadata={"help": "beta: exponent of the density factor (Eq. 9)"})
-    distance_power: float = field(default=1.0, metadata={"help": "p (alpha in Eq. 8): proximity weight r^(-p)"})
+    k: int = field(default=10, metadata={"help": "K nearest neighbours in the reference pool for the density (Eq. 9)"})
+    beta: float = field(default=0.5, metadata={"help": "exponent of the density factor (Eq. 9)"})
+    p: float = field(default=1.0, metadata={"help": "proximity weight r^(-p) (alpha in Eq. 8; 'distance power')"})
     normalize: bool = field(default=True, metadata={"help": "L2-normalise embeddings before the density search"})
 
 
@@ -81,15 +81,15 @@ def _proximity_weighted_means_torch(unit: np.ndarray, weights: np.ndarray, devic
 
 
 def novelsum_value(unit_subset: np.ndarray, density_subset: np.ndarray, density_reference: np.ndarray, *,
-                   neighbors: int = 10, density_power: float = 0.5, distance_power: float = 1.0) -> float:
+                   k: int = 10, beta: float = 0.5, p: float = 1.0) -> float:
     """NovelSum of a subset against its reference pool.
 
     unit_subset:       (m, d) unit-norm subset rows, for D = 1 - cos.
     density_subset:    (m, d) the same rows as the density search sees them (unit-norm by default).
     density_reference: (N, d) the reference pool rows, in the same form.
     """
-    density = knn_density(density_subset, density_reference, k=neighbors, beta=density_power, index="auto")
-    novelty = density * proximity_weighted_means(unit_subset, rank_weights(len(unit_subset), distance_power))
+    density = knn_density(density_subset, density_reference, k=k, beta=beta, index="auto")
+    novelty = density * proximity_weighted_means(unit_subset, rank_weights(len(unit_subset), p))
     return float(novelty.mean())
 
 
@@ -100,5 +100,4 @@ def novelsum(subset: PoolView, pool: PoolView, params: NovelSumParams) -> float:
     unit_subset = embeddings_of(subset, "novelsum", normalize=True)
     density_subset = unit_subset if params.normalize else embeddings_of(subset, "novelsum", normalize=False)
     reference = embeddings_of(pool, "novelsum", normalize=params.normalize, role="reference pool")
-    return novelsum_value(unit_subset, density_subset, reference, neighbors=params.neighbors,
-                          density_power=params.density_power, distance_power=params.distance_power)
+    return novelsum_value(unit_subset, density_subset, reference, k=params.k, beta=params.beta, p=params.p)

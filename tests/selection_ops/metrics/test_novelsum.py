@@ -31,10 +31,10 @@ def test_three_point_hand_value() -> None:
     # e1, e2, -e1: cosine distance rows [0,1,2], [1,0,1], [2,1,0]; weights (1, 1/2, 1/3) / (11/6)
     # -> row novelties 7/11, 5/11, 7/11; K = 1 nearest other point is at squared distance 2 for all -> sigma = 2^-0.5
     points = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
-    got = measure(view(points), view(points), ["novelsum"], {"novelsum": {"neighbors": 1}})["novelsum"]
+    got = measure(view(points), view(points), ["novelsum"], {"novelsum": {"k": 1}})["novelsum"]
     assert got == pytest.approx(19 / 33 / np.sqrt(2), rel=1e-6)
     no_density = measure(view(points), view(points), ["novelsum"],
-                         {"novelsum": {"neighbors": 1, "density_power": 0}})["novelsum"]
+                         {"novelsum": {"k": 1, "beta": 0}})["novelsum"]
     assert no_density == pytest.approx(19 / 33, rel=1e-6)
 
 
@@ -47,7 +47,7 @@ def test_matches_naive_official_computation() -> None:
     assert got == pytest.approx(expected, rel=1e-5)
     expected_p2 = naive_novelsum(pool[subset_rows], pool, k=5, beta=0.25, p=2.0)
     got_p2 = measure(view(pool[subset_rows]), view(pool), ["novelsum"],
-                     {"novelsum": {"neighbors": 5, "density_power": 0.25, "distance_power": 2}})["novelsum"]
+                     {"novelsum": {"k": 5, "beta": 0.25, "p": 2}})["novelsum"]
     assert got_p2 == pytest.approx(expected_p2, rel=1e-5)
 
 
