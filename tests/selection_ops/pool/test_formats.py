@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -87,9 +88,8 @@ def test_same_content_same_id_across_formats(tmp_path):
     ids = {load_pool(PoolSpec((PoolSource(path=str(p)),)))["id"][0] for p in (alpaca, sharegpt, tmp_path / "m.parquet")}
     assert len(ids) == 1
     # the documented recipe: sha1 of the compact, key-sorted conversation JSON, first 16 hex digits
-    import hashlib
-    expected = hashlib.sha1('[{"content":"Hi","role":"user"},{"content":"Hello!","role":"assistant"}]'
-                            .encode()).hexdigest()[:16]
+    canonical = b'[{"content":"Hi","role":"user"},{"content":"Hello!","role":"assistant"}]'
+    expected = hashlib.sha1(canonical).hexdigest()[:16]
     assert ids == {expected} == {content_id(HI)}
 
 

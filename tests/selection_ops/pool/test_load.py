@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from selection_ops.pool import (PoolSource, PoolSpec, content_id, default_pool_spec, load_pool, read_pool_parquet,
-                                resolve_data_dir, write_pool_parquet)
+from selection_ops.pool import (
+    PoolSource,
+    PoolSpec,
+    content_id,
+    default_pool_spec,
+    load_pool,
+    read_pool_parquet,
+    resolve_data_dir,
+    write_pool_parquet,
+)
 
 
 def _alpaca(i: int) -> dict:
