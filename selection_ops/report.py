@@ -56,8 +56,9 @@ def _nan_last(value: float) -> float:
 
 def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "avg_obj") -> CorrelationReport:
     """Correlate every ``diversity.*`` column of ``table`` with ``performance``; writes report.json, table.csv and
-    one scatter PNG per metric into ``out_dir``."""
-    from selection_ops.correlation import correlate
+    one scatter PNG per metric into ``out_dir``. With several ``bench.*`` columns, each metric is also correlated
+    with their z-score aggregate (NovelSum Eq. 5), reported as ``<metric>@zsum``."""
+    from selection_ops.correlation import aggregate_performance, correlate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     evaluated = table.dropna(subset=[performance]) if performance in table else table.iloc[0:0]
@@ -78,6 +79,13 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
             report.plots[name] = _scatter(values[column], values[performance],
                                           evaluated.loc[values.index, "partition"], name, performance,
                                           result.mean, out_dir / f"scatter_{name}.png")
+        benchmarks = sorted(c for c in evaluated.columns if c.startswith("bench."))
+        if len(benchmarks) > 1:
+            zsum = aggregate_performance({b: evaluated[b].to_numpy() for b in benchmarks})
+            for column in metrics:
+                result = correlate(evaluated[column].to_numpy(), zsum)
+                report.correlations[column.removeprefix("diversity.") + "@zsum"] = {
+                    "pearson": result.pearson, "spearman": result.spearman, "mean": result.mean}
     (out_dir / "report.json").write_text(json.dumps(
         {"points": report.points, "message": report.message, "correlations": report.correlations}, indent=2))
     return report

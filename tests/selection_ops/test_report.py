@@ -1,0 +1,53 @@
+"""The correlation report: values against scipy, plots written, and an explanation instead of a failure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import pearsonr, spearmanr
+
+from selection_ops.report import correlation_report
+
+
+def table(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    novelsum = rng.random(n)
+    return pd.DataFrame({
+        "partition": [f"sel{i}__b8__m" for i in range(n)],
+        "diversity.novelsum": novelsum,
+        "diversity.vendi": rng.random(n),
+        "bench.arc": 30 + 10 * novelsum + rng.random(n),
+        "bench.mmlu": 20 + rng.random(n),
+        "avg_obj": 25 + 5 * novelsum,
+    })
+
+
+def test_correlations_match_scipy_and_plots_exist(tmp_path: Path) -> None:
+    data = table(5)
+    report = correlation_report(data, tmp_path)
+    assert report.points == 5
+    expected_p = pearsonr(data["diversity.vendi"], data["avg_obj"]).statistic
+    expected_s = spearmanr(data["diversity.vendi"], data["avg_obj"]).statistic
+    vendi = report.correlations["vendi"]
+    assert vendi["pearson"] == pytest.approx(expected_p)
+    assert vendi["spearman"] == pytest.approx(expected_s)
+    assert vendi["mean"] == pytest.approx((expected_p + expected_s) / 2)
+    # avg_obj is an increasing linear function of novelsum: both coefficients are exactly 1.
+    assert report.correlations["novelsum"]["pearson"] == pytest.approx(1.0)
+    assert report.correlations["novelsum"]["spearman"] == pytest.approx(1.0)
+    assert "novelsum@zsum" in report.correlations
+    assert (tmp_path / "scatter_novelsum.png").stat().st_size > 1000
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["points"] == 5 and set(saved["correlations"]) == set(report.correlations)
+    assert "| novelsum |" in report.markdown()
+
+
+def test_fewer_than_three_points_is_explained_not_failed(tmp_path: Path) -> None:
+    report = correlation_report(table(2), tmp_path)
+    assert report.points == 2 and report.correlations == {}
+    assert "at least 3" in report.message
+    assert report.flat_metrics() == {}
