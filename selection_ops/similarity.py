@@ -20,7 +20,8 @@ from selection_ops.data_model import PoolView, normalize_rows
 logger = logging.getLogger(__name__)
 
 _BLOCK = 1024  # candidates tested per matrix product in threshold_filter
-_KEY_BLOCK = 16_384  # key rows per product in max_similarity: bounds the (block, key_block) buffer
+_QUERY_BLOCK = 4096  # query rows per product in max_similarity
+_KEY_BLOCK = 4096  # key rows per product in max_similarity: the (query_block, key_block) buffer is 64 MiB
 
 
 def unit_embeddings(pool: PoolView) -> np.ndarray:
@@ -31,8 +32,11 @@ def unit_embeddings(pool: PoolView) -> np.ndarray:
 def max_similarity(queries: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """max_j <queries_i, keys_j> per query row: (m, d), (t, d) -> (m,) float32; -inf where ``keys`` is empty."""
     best = np.full(len(queries), -np.inf, dtype=np.float32)
-    for start in range(0, len(keys), _KEY_BLOCK):
-        np.maximum(best, (queries @ keys[start:start + _KEY_BLOCK].T).max(axis=1), out=best)
+    for row in range(0, len(queries), _QUERY_BLOCK):
+        block = queries[row:row + _QUERY_BLOCK]
+        for start in range(0, len(keys), _KEY_BLOCK):
+            np.maximum(best[row:row + _QUERY_BLOCK], (block @ keys[start:start + _KEY_BLOCK].T).max(axis=1),
+                       out=best[row:row + _QUERY_BLOCK])
     return best
 
 
@@ -80,3 +84,21 @@ def threshold_filter(unit: np.ndarray, order: np.ndarray, budget: int, threshold
     progress.close()
     logger.info("%s: accepted %d of the %d samples walked", desc, count, min(len(order), start + block))
     return accepted[:count]
+
+
+def threshold_filter_reference(unit: np.ndarray, order: np.ndarray, budget: int, threshold: float, *,
+                               reject_equal: bool) -> np.ndarray:
+    """The straightforward walk (official DEITA with ``batch_size=1``): one candidate at a time against all accepted.
+
+    Same arguments and result as ``threshold_filter``; kept as the reference for tests and the benchmark.
+    """
+    accepted: list[int] = []
+    accepted_unit = np.empty((budget, unit.shape[1]), dtype=np.float32)
+    for row in order.tolist():
+        if accepted and _too_similar((accepted_unit[:len(accepted)] @ unit[row]).max(), threshold, reject_equal):
+            continue
+        accepted_unit[len(accepted)] = unit[row]
+        accepted.append(row)
+        if len(accepted) == budget:
+            break
+    return np.asarray(accepted, dtype=np.int64)

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
 from selection_ops.registry import NoParams, register_selector
-from selection_ops.similarity import unit_embeddings
+from selection_ops.similarity import max_similarity, unit_embeddings
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,16 @@ def kcenter_greedy(unit: np.ndarray, budget: int, first: int) -> np.ndarray:
         np.minimum(min_distance, 1.0 - unit @ unit[chosen], out=min_distance)
         min_distance[chosen] = -np.inf
     return picked
+
+
+def kcenter_recompute(unit: np.ndarray, budget: int, first: int) -> np.ndarray:
+    """The reference: every step recomputes each row's min distance to all selected points (blocked). Same result."""
+    picked = [first]
+    for _ in range(1, budget):
+        nearest = 1.0 - max_similarity(unit, unit[picked])
+        nearest[picked] = -np.inf
+        picked.append(int(np.argmax(nearest)))
+    return np.asarray(picked, dtype=np.int64)
 
 
 @register_selector("kcenter", NoParams, needs=("embeddings",))
