@@ -58,8 +58,8 @@ def _as_float32(matrix: np.ndarray, name: str) -> np.ndarray:
 
 
 def default_nlist(n_reference: int) -> int:
-    """IVF list count: about 4 * sqrt(n), and at least 39 training points per list (FAISS's own floor)."""
-    return int(max(1, min(4 * math.isqrt(max(n_reference, 1)), n_reference // 39)))
+    """IVF list count: about sqrt(n), and at least 39 training points per list (FAISS's own floor)."""
+    return int(max(1, min(math.isqrt(max(n_reference, 1)), n_reference // 39)))
 
 
 def build_index(reference: np.ndarray, *, index: IndexKind = "flat", nlist: int | None = None,
@@ -77,7 +77,7 @@ def build_index(reference: np.ndarray, *, index: IndexKind = "flat", nlist: int 
         quantizer = faiss.IndexFlatL2(dim)
         built = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_L2)
         built.train(reference)  # FAISS k-means with its fixed default seed: same lists for the same data
-        built.nprobe = nprobe if nprobe is not None else min(lists, max(8, lists // 8))
+        built.nprobe = nprobe if nprobe is not None else min(lists, max(8, lists // 16))
         logger.info("IVF index: %d rows, %d lists, nprobe %d", n, lists, built.nprobe)
     else:
         raise ValueError(f"index must be 'flat', 'ivf' or 'auto', got {index!r}")

@@ -1,4 +1,5 @@
-"""Weighted k-means on distinct rows (FAISS), shared by cluster inertia and partition entropy. Registers nothing.
+"""Weighted k-means on distinct rows (FAISS) for partition entropy; distinct-row and nearest-centroid helpers shared
+with cluster inertia. Registers nothing.
 
 Rows are collapsed to their distinct values with multiplicities as weights before clustering: the objective is
 unchanged, and a Duplicate-style subset (m distinct rows repeated) cannot seed two centroids on the same point,

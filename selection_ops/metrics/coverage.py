@@ -11,8 +11,8 @@ import numpy as np
 from selection_ops.data_model import PoolView
 from selection_ops.metrics._inputs import embeddings_of, require_rows
 from selection_ops.metrics._kmeans import assign, kmeans_centroids
-from selection_ops.neighbors import knn_search
 from selection_ops.registry import NoParams, register_metric
+from selection_ops.similarity import max_similarity
 
 
 @register_metric("facility_location", NoParams, needs=("embeddings",), needs_reference_pool=True)
@@ -21,14 +21,13 @@ def facility_location(subset: PoolView, pool: PoolView, params: NoParams) -> flo
 
     Eq. 3 prints a sum of min distances, but the paper's Table 1 values (~3e5 for a 396K pool, higher for better
     coverage) are sums of max similarities, the QDIT/Bukharin et al. form f(A) = sum_j max_{i in A} sim(j, i), which
-    this returns (no clamping of negative similarities). The nearest subset row of each pool row comes from an
-    exact FAISS search (unit rows: cos = 1 - ||u - v||^2 / 2), so no (N, n) matrix is held.
+    this returns (no clamping of negative similarities). The max is taken in (block, block) products
+    (``selection_ops.similarity.max_similarity``), so no (N, n) matrix is held.
     """
     require_rows(subset, "facility_location", 1)
     subset_unit = embeddings_of(subset, "facility_location", normalize=True)
     pool_unit = embeddings_of(pool, "facility_location", normalize=True, role="reference pool")
-    sq_dist, _ = knn_search(pool_unit, subset_unit, 1)
-    return float((1.0 - sq_dist[:, 0].astype(np.float64) / 2.0).sum())
+    return float(max_similarity(pool_unit, subset_unit).astype(np.float64).sum())
 
 
 @dataclass(frozen=True)

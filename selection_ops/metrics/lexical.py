@@ -54,6 +54,16 @@ def distinct_per_row(draws: np.ndarray) -> np.ndarray:
     return 1 + (np.diff(ordered, axis=1) != 0).sum(axis=1)
 
 
+def distinct_prefix_counts(draws: np.ndarray) -> np.ndarray:
+    """For each row, the number of distinct values among its first j + 1 entries: (r, m) int -> (r, m)."""
+    rows, width = draws.shape
+    keys = np.arange(rows)[:, None] * (int(draws.max()) + 1) + draws  # (row, value) pairs, unique across rows
+    _, first = np.unique(keys.ravel(), return_index=True)
+    is_first = np.zeros(rows * width, dtype=np.int64)
+    is_first[first] = 1
+    return is_first.reshape(rows, width).cumsum(axis=1)
+
+
 @dataclass(frozen=True)
 class TTRParams:
     tokens: int = field(default=30, metadata={"help": "tokens sampled per sample (all when it has fewer)"})
@@ -112,20 +122,25 @@ def fit_vocd_d(ttr: np.ndarray, mask: np.ndarray, sizes: np.ndarray, max_d: floa
 def vocd_d(subset: PoolView, pool: PoolView, params: VocdParams) -> float:
     """vocd-D (Eq. 13): per sample, fit D to its mean TTR at k = 10..50 sampled tokens; mean D over samples.
 
-    Each sample's TTR at size k averages ``trials`` draws of k tokens without replacement; sizes longer than the
-    sample are skipped, and samples with fewer than 10 tokens are left out (logged), as vocd needs a curve.
+    Each of ``trials`` draws is a random ordering of the sample's tokens; its TTR at size k is read on the first k
+    tokens (a uniform random k-subset), and the draws are averaged per k. Sizes longer than the sample are
+    skipped, and samples with fewer than 10 tokens are left out (logged), as vocd needs a curve to fit.
     """
     require_rows(subset, "vocd_d", 1)
     sizes = np.asarray(VOCD_SAMPLE_SIZES, dtype=np.float64)
+    longest = VOCD_SAMPLE_SIZES[-1]
     ttr = np.zeros((len(subset), len(sizes)))
     mask = np.zeros_like(ttr)
     for row, (text, codes) in enumerate(_token_codes(subset, "vocd_d")):
+        usable_sizes = [col for col, k in enumerate(VOCD_SAMPLE_SIZES) if k <= len(codes)]
+        if not usable_sizes:
+            continue
         rng = _sample_rng(params.seed, text)
-        for col, k in enumerate(VOCD_SAMPLE_SIZES):
-            if len(codes) < k:
-                break
-            draws = codes[np.argpartition(rng.random((params.trials, len(codes))), k - 1, axis=1)[:, :k]]
-            ttr[row, col] = distinct_per_row(draws).mean() / k
+        prefix = codes[np.argsort(rng.random((params.trials, len(codes))), axis=1)[:, :longest]]  # (trials, <=50)
+        distinct = distinct_prefix_counts(prefix)
+        for col in usable_sizes:
+            k = VOCD_SAMPLE_SIZES[col]
+            ttr[row, col] = distinct[:, k - 1].mean() / k
             mask[row, col] = 1.0
     usable = mask[:, 0] > 0
     if not usable.any():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from selection_ops.data_model import PoolView
-from selection_ops.metrics.lexical import VOCD_SAMPLE_SIZES, fit_vocd_d, tokenize, vocd_curve
+from selection_ops.metrics.lexical import VOCD_SAMPLE_SIZES, distinct_prefix_counts, fit_vocd_d, tokenize, vocd_curve
 from selection_ops.registry import measure
 
 
@@ -40,6 +40,11 @@ def test_ttr_permutation_invariant_and_seeded() -> None:
     texts = [" ".join(rng.choice([f"v{i}" for i in range(40)], size=60)) for _ in range(5)]
     assert one("ttr", texts) == pytest.approx(one("ttr", texts[::-1]))
     assert one("ttr", texts, seed=3) == one("ttr", texts, seed=3)
+
+
+def test_distinct_prefix_counts() -> None:
+    draws = np.array([[1, 1, 2, 3, 2], [4, 0, 4, 0, 5]])
+    np.testing.assert_array_equal(distinct_prefix_counts(draws), [[1, 1, 2, 3, 3], [1, 2, 2, 2, 3]])
 
 
 def test_vocd_fit_recovers_known_d() -> None:
