@@ -43,9 +43,9 @@ import numpy as np
 
 from selection_ops.data_model import PoolView
 from selection_ops.pool.conversation import conversation_text
-from selection_ops.pool.errors import RecordError, json_type_name
+from selection_ops.pool.errors import RecordError, is_object, json_type_name
 from selection_ops.pool.formats import detect_format, parse_record
-from selection_ops.pool.readers import iter_file_records
+from selection_ops.pool.readers import gc_paused, iter_file_records
 
 logger = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ class _RecordParser:
                          embedding_field.split(".")[0], *(f.split(".")[0] for f in extra_fields)}
 
     def __call__(self, record: Any, where: str) -> dict[str, Any]:
-        if not isinstance(record, Mapping):
+        if not is_object(record):
             raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
         values: dict[str, Any] = {}
         id_field = self.id_field
@@ -267,7 +267,15 @@ def load_pool_view(path: str | Path, *, id_field: str = "id", labels_field: str 
     view's rows). See the module doc for fields, MIG's format, embeddings and ``on_error``."""
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    path = Path(path)
+    with gc_paused():
+        return _load_pool_view(Path(path), id_field=id_field, labels_field=labels_field, score_field=score_field,
+                               embedding_field=embedding_field, embeddings_path=embeddings_path,
+                               text_field=text_field, extra_fields=tuple(extra_fields), on_error=on_error)
+
+
+def _load_pool_view(path: Path, *, id_field: str, labels_field: str, score_field: str, embedding_field: str,
+                    embeddings_path: str | Path | None, text_field: str | None, extra_fields: tuple[str, ...],
+                    on_error: OnError) -> tuple[PoolView, list[dict]]:
     parser: _RecordParser | None = None
     kept: list[tuple[str, dict, dict[str, Any]]] = []  # (where, raw record, values)
     first_where: dict[str, str] = {}
@@ -287,7 +295,7 @@ def load_pool_view(path: str | Path, *, id_field: str = "id", labels_field: str 
             _handle(error, on_error)
             continue
         first_where[sample_id] = where
-        kept.append((where, dict(record), values))
+        kept.append((where, record if type(record) is dict else dict(record), values))
     if not kept:
         raise ValueError(f"{path.name}: no usable records")
     kept = _complete_columns(kept, on_error, parser)
@@ -309,9 +317,11 @@ def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], on_error: On
                    _TEXT: parser.text_field or "text"}
     complete = []
     dimension = None
+    ordered_columns = sorted(columns - {_ID})
+    wanted = columns | {_ID}
     for where, record, values in kept:
         try:
-            for name in sorted(columns):
+            for name in ordered_columns:
                 if values.get(name, _MISSING) is _MISSING:
                     shown = field_names.get(name, name)
                     if name == _SCORE and parser.mig and not parser.override_score:
@@ -327,8 +337,9 @@ def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], on_error: On
         except RecordError as error:
             _handle(error, on_error)
             continue
-        complete.append((where, record, {name: value for name, value in values.items()
-                                         if name in columns or name == _ID}))
+        if values.keys() != wanted:  # drop values of fields that did not become columns
+            values = {name: value for name, value in values.items() if name in wanted}
+        complete.append((where, record, values))
     if not complete:
         raise ValueError("no usable records")
     return complete

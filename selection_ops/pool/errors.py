@@ -6,6 +6,7 @@ Hugging Face dataset's ``row N`` are 0-based indices (what ``data[N]`` / ``datas
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 _JSON_TYPE_NAMES = {type(None): "null", bool: "boolean", int: "number", float: "number", str: "string",
@@ -36,3 +37,8 @@ def require_string(value: Any, where: str, field: str) -> str:
     if not isinstance(value, str):
         raise RecordError(where, f"must be a string, got {json_type_name(value)}", field)
     return value
+
+
+def is_object(value: Any) -> bool:
+    """A JSON object (a mapping); the plain-dict check first because ABC checks are slow on million-row pools."""
+    return type(value) is dict or isinstance(value, Mapping)

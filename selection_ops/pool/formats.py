@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from selection_ops.pool.conversation import Conversation
-from selection_ops.pool.errors import RecordError, json_type_name, require_string
+from selection_ops.pool.errors import RecordError, is_object, json_type_name, require_string
 
 FormatName = Literal["auto", "alpaca", "sharegpt", "messages", "mig", "canonical", "turns"]
 FORMATS: tuple[str, ...] = ("alpaca", "sharegpt", "messages", "mig", "canonical", "turns")
@@ -97,37 +97,41 @@ def parse_alpaca(record: Mapping[str, Any], where: str) -> Conversation:
     return conversation
 
 
+def _checked_turn(turn: Any, where: str, field: str, role_key: str, content_key: str) -> dict[str, str]:
+    """One turn validated field by field, with the error naming the first bad one."""
+    if not is_object(turn):
+        raise RecordError(where, f"must be an object with '{role_key}' and '{content_key}', got "
+                                 f"{json_type_name(turn)}", field)
+    for part in (role_key, content_key):
+        if part not in turn:
+            raise RecordError(where, "is missing", f"{field}.{part}")
+    return {"role": _role(turn[role_key], where, f"{field}.{role_key}"),
+            "content": require_string(turn[content_key], where, f"{field}.{content_key}")}
+
+
+def _parse_turn_list(record: Mapping[str, Any], where: str, key: str, role_key: str, content_key: str,
+                     conversation: Conversation) -> Conversation:
+    """Append the turns of ``record[key]`` (objects with ``role_key`` / ``content_key``) to ``conversation``."""
+    turns = _require_list(record, key, where)
+    for i, turn in enumerate(turns):
+        if type(turn) is dict:  # fast path: a well-formed turn with an exactly spelled role
+            raw_role, content = turn.get(role_key), turn.get(content_key)
+            role = ROLE_ALIASES.get(raw_role) if type(raw_role) is str else None
+            if role is not None and type(content) is str:
+                conversation.append({"role": role, "content": content})
+                continue
+        conversation.append(_checked_turn(turn, where, f"{key}[{i}]", role_key, content_key))
+    return _check_complete(conversation, where, key)
+
+
 def parse_sharegpt(record: Mapping[str, Any], where: str) -> Conversation:
     """ShareGPT record (``conversations`` of ``{"from", "value"}``) -> conversation."""
-    turns = _require_list(record, "conversations", where)
-    conversation = _optional_system(record, where)
-    for i, turn in enumerate(turns):
-        field = f"conversations[{i}]"
-        if not isinstance(turn, Mapping):
-            raise RecordError(where, f"must be an object with 'from' and 'value', got {json_type_name(turn)}", field)
-        for key in ("from", "value"):
-            if key not in turn:
-                raise RecordError(where, "is missing", f"{field}.{key}")
-        conversation.append({"role": _role(turn["from"], where, f"{field}.from"),
-                             "content": require_string(turn["value"], where, f"{field}.value")})
-    return _check_complete(conversation, where, "conversations")
+    return _parse_turn_list(record, where, "conversations", "from", "value", _optional_system(record, where))
 
 
 def _parse_role_content(key: str) -> Callable[[Mapping[str, Any], str], Conversation]:
     def parse(record: Mapping[str, Any], where: str) -> Conversation:
-        turns = _require_list(record, key, where)
-        conversation: Conversation = []
-        for i, turn in enumerate(turns):
-            field = f"{key}[{i}]"
-            if not isinstance(turn, Mapping):
-                raise RecordError(where, f"must be an object with 'role' and 'content', got "
-                                         f"{json_type_name(turn)}", field)
-            for part in ("role", "content"):
-                if part not in turn:
-                    raise RecordError(where, "is missing", f"{field}.{part}")
-            conversation.append({"role": _role(turn["role"], where, f"{field}.role"),
-                                 "content": require_string(turn["content"], where, f"{field}.content")})
-        return _check_complete(conversation, where, key)
+        return _parse_turn_list(record, where, key, "role", "content", [])
 
     parse.__doc__ = f"Record with ``{key}`` = list of ``{{role, content}}`` -> conversation."
     return parse
@@ -177,7 +181,7 @@ def detect_format(record: Mapping[str, Any], where: str) -> str:
 
 def parse_record(record: Any, fmt: str, where: str) -> Conversation:
     """One raw record in format ``fmt`` (one of ``FORMATS``) -> canonical conversation."""
-    if not isinstance(record, Mapping):
+    if not is_object(record):
         raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
     if fmt not in PARSERS:
         raise ValueError(f"unknown pool format {fmt!r}; known: auto, {', '.join(FORMATS)}")

@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from selection_ops.pool.conversation import Conversation, content_id
 from selection_ops.pool.errors import RecordError
 from selection_ops.pool.formats import detect_format, parse_record
-from selection_ops.pool.readers import iter_file_records, iter_hf_records
+from selection_ops.pool.readers import gc_paused, iter_file_records, iter_hf_records
 from selection_ops.pool.spec import PoolSource, PoolSpec
 
 logger = logging.getLogger(__name__)
@@ -113,6 +113,11 @@ def load_pool(spec: PoolSpec) -> pd.DataFrame:
     ``df.attrs["pool_stats"]`` = ``{source label: {"read", "kept", "dropped_duplicates"}}``.
     Raises RecordError for a malformed record and ValueError for an id reused with different content.
     """
+    with gc_paused():
+        return _load_pool(spec)
+
+
+def _load_pool(spec: PoolSpec) -> pd.DataFrame:
     ids: list[str] = []
     conversations: list[Conversation] = []
     labels: list[str] = []

@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from selection_ops.pool.load import POOL_COLUMNS
+from selection_ops.pool.readers import gc_paused
 
 POOL_SCHEMA = pa.schema([
     ("id", pa.string()),
@@ -39,6 +40,11 @@ def read_pool_parquet(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"pool store not found: {path}")
+    with gc_paused():
+        return _read_pool_table(path)
+
+
+def _read_pool_table(path: Path) -> pd.DataFrame:
     table = pq.read_table(path)
     missing = [column for column in POOL_COLUMNS if column not in table.column_names]
     if missing:
