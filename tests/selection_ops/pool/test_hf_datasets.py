@@ -79,3 +79,19 @@ def test_malformed_hf_row_is_named(tmp_path):
     dataset.save_to_disk(str(tmp_path / "bad"))
     with pytest.raises(RecordError, match=r"bad\[train\]: row 1: field 'output' must be a string, got null"):
         _conversations(PoolSource(hf_id=str(tmp_path / "bad")))
+
+
+def test_real_hub_call_offline_fails_with_the_dataset_named(tmp_path):
+    """The unpatched Hub path, run in offline mode: it goes as far as asking the Hub and reports which dataset."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(tmp_path / "hf")}
+    code = ("from selection_ops.pool import PoolSource, PoolSpec, load_pool\n"
+            "try:\n    load_pool(PoolSpec((PoolSource(hf_id='tatsu-lab/alpaca'),)))\n"
+            "except ValueError as error:\n    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          check=False)
+    assert done.stdout.startswith("could not load Hugging Face dataset 'tatsu-lab/alpaca' (split 'train')"), (
+        done.stdout + done.stderr)
