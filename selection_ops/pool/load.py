@@ -46,7 +46,7 @@ class SourceStats:
 def raw_records(source: PoolSource) -> Iterator[tuple[str, Any]]:
     """``(where, record)`` of a source, before any limit."""
     if source.path is not None:
-        return iter_file_records(source.path)
+        return iter_file_records(source.path, skip_invalid=source.on_error == "skip")
     data_files = list(source.hf_data_files) if isinstance(source.hf_data_files, tuple) else source.hf_data_files
     return iter_hf_records(str(source.hf_id), split=source.hf_split, config=source.hf_config, data_files=data_files)
 
@@ -97,13 +97,20 @@ def iter_source(source: PoolSource) -> Iterator[tuple[str, str, Conversation]]:
     fmt = None if source.format == "auto" else source.format
     for where, record in records:
         record = _renamed(record, source.rename)
-        if fmt is None:
-            if not isinstance(record, Mapping):
-                parse_record(record, "alpaca", where)  # raises the "must be a JSON object" error
-            fmt = detect_format(record, where)
-            logger.info("%s: detected format %r", source.label, fmt)
-        conversation = parse_record(record, fmt, where)
-        yield where, record_id(record, conversation, source, where), conversation
+        try:
+            if fmt is None:
+                if not isinstance(record, Mapping):
+                    parse_record(record, "alpaca", where)  # raises the "must be a JSON object" error
+                fmt = detect_format(record, where)
+                logger.info("%s: detected format %r", source.label, fmt)
+            conversation = parse_record(record, fmt, where)
+            sample_id = record_id(record, conversation, source, where)
+        except RecordError as error:
+            if source.on_error == "raise":
+                raise
+            logger.warning("skipping %s", error)
+            continue
+        yield where, sample_id, conversation
 
 
 def load_pool(spec: PoolSpec) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from selection_ops.pool.formats import FORMATS, FormatName
 
@@ -58,6 +59,9 @@ class PoolSource:
     limit: int | None = field(default=None, metadata={"help": "take at most this many records (small runs)"})
     seed: int | None = field(default=None, metadata={
         "help": "with limit: a seeded uniform sample of `limit` records (kept in file order); None = the first"})
+    on_error: Literal["raise", "skip"] = field(default="raise", metadata={
+        "help": "malformed records: stop with an error naming file, position and field (raise), or leave them out "
+                "with a warning naming them (skip)"})
 
     def __post_init__(self) -> None:
         if (self.path is None) == (self.hf_id is None):
@@ -66,6 +70,8 @@ class PoolSource:
         if self.format != "auto" and self.format not in FORMATS:
             raise ValueError(f"PoolSource {self.label}: unknown format {self.format!r}; known: auto, "
                              f"{', '.join(FORMATS)}")
+        if self.on_error not in ("raise", "skip"):
+            raise ValueError(f"PoolSource {self.label}: on_error must be 'raise' or 'skip', got {self.on_error!r}")
         if self.limit is not None and self.limit < 1:
             raise ValueError(f"PoolSource {self.label}: limit must be a positive integer, got {self.limit}")
 

@@ -132,3 +132,21 @@ def test_default_spec_uses_local_pools(data_dir):
     frame = load_pool(spec)
     assert frame.groupby("source").size().to_dict() == {"lima": 30, "alpaca": 30, "dolly": 30}
     assert load_pool(spec)["id"].tolist() == frame["id"].tolist()
+
+
+def test_on_error_skip_leaves_out_malformed_records(tmp_path, caplog):
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps(_alpaca(0)) + "\n{not json\n" + json.dumps({"instruction": "q", "output": None})
+                    + "\n" + json.dumps(_alpaca(3)) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"^p.jsonl: line 2: invalid JSON"):
+        load_pool(PoolSpec((PoolSource(path=str(path)),)))
+    with caplog.at_level("WARNING"):
+        frame = load_pool(PoolSpec((PoolSource(path=str(path), on_error="skip"),)))
+    assert [c[0]["content"] for c in frame["conversation"]] == ["question 0", "question 3"]
+    assert "p.jsonl: line 2: invalid JSON" in caplog.text
+    assert "p.jsonl: line 3: field 'output' must be a string, got null" in caplog.text
+
+
+def test_mig_example_as_a_pool_source(data_dir):
+    frame = load_pool(PoolSpec((PoolSource(path=str(data_dir / "mig" / "example.jsonl"), on_error="skip"),)))
+    assert len(frame) == 9 and frame["id"][0] == "09968d11fd5b70c445cf361e"  # MIG's own `_id`
