@@ -16,8 +16,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from selection_ops.annotation.base import Annotator
-from selection_ops.annotation.models import (default_causal_lm_path, default_sentence_encoder_path, load_causal_lm,
-                                             load_sentence_transformer, load_tokenizer, resolve_device)
+from selection_ops.annotation.models import (
+    default_causal_lm_path,
+    default_sentence_encoder_path,
+    load_causal_lm,
+    load_sentence_transformer,
+    load_tokenizer,
+    resolve_device,
+)
 from selection_ops.annotation.text import Sample
 
 

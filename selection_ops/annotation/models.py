@@ -100,7 +100,6 @@ def load_tokenizer(path: str) -> Any:
 @functools.lru_cache(maxsize=4)
 def load_causal_lm(path: str, device: str = "cpu", dtype: str = "auto") -> Any:
     """``AutoModelForCausalLM`` in eval mode on ``device``; GGUF files are de-quantised by transformers."""
-    import torch
     from transformers import AutoModelForCausalLM
 
     folder, extra = split_gguf(path)

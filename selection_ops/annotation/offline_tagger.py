@@ -33,22 +33,7 @@ from selection_ops.annotation.text import Sample
 FALLBACK_TAG = "miscellaneous"
 
 # English function words plus the filler every instruction shares ("please", "following", "given").
-STOPWORDS: frozenset[str] = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
-between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
-etc few for from further get gets got had hadn't has hasn't have haven't having he he'd he'll he's her here
-here's hers herself him himself his how how's however i i'd i'll i'm i've if in into is isn't it it's its
-itself just let let's like may me might more most must mustn't my myself need no nor not now of off on once
-one only or other ought our ours ourselves out over own per please same say says shall shan't she she'd she'll
-she's should shouldn't so some such than that that's the their theirs them themselves then there there's these
-they they'd they'll they're they've this those through thus to too under until up upon us use used using very
-via want was wasn't we we'd we'll we're we've well were weren't what what's whatever when when's where where's
-whether which while who who's whom whose why why's will with within without won't would wouldn't yes yet you
-you'd you'll you're you've your yours yourself yourselves
-following given give provide make create generate write tell show find answer question output input instruction
-task response example sentence text word words something thing things way ways many much also really list
-related particular main certain different various two three four five six seven eight nine ten first second
-""".split())
+STOPWORDS: frozenset[str] = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "etc", "few", "for", "from", "further", "get", "gets", "got", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "however", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let", "let's", "like", "may", "me", "might", "more", "most", "must", "mustn't", "my", "myself", "need", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "per", "please", "same", "say", "says", "shall", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "thus", "to", "too", "under", "until", "up", "upon", "us", "use", "used", "using", "very", "via", "want", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "well", "were", "weren't", "what", "what's", "whatever", "when", "when's", "where", "where's", "whether", "which", "while", "who", "who's", "whom", "whose", "why", "why's", "will", "with", "within", "without", "won't", "would", "wouldn't", "yes", "yet", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "following", "given", "give", "provide", "make", "create", "generate", "write", "tell", "show", "find", "answer", "question", "output", "input", "instruction", "task", "response", "example", "sentence", "text", "word", "words", "something", "thing", "things", "way", "ways", "many", "much", "also", "really", "list", "related", "particular", "main", "certain", "different", "various", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second"])
 _CHUNK_SPLIT = re.compile(r"[.,;:!?()\[\]{}\"“”‘’`|/\\<>=*_~\n\t]+")
 _TOKEN = re.compile(r"[a-z][a-z0-9+#'\-]*[a-z0-9+#]|[a-z]")
 
@@ -59,7 +44,7 @@ def candidate_phrases(text: str, max_ngram: int = 3, max_candidates: int = 64) -
     for chunk in _CHUNK_SPLIT.split(text.lower()):
         words = _TOKEN.findall(chunk)
         for size in range(1, max_ngram + 1):
-            for start in range(0, len(words) - size + 1):
+            for start in range(len(words) - size + 1):
                 gram = words[start:start + size]
                 if any(w in STOPWORDS for w in gram):
                     continue

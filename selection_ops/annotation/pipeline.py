@@ -3,11 +3,12 @@
 ``annotate(pool, config, store_dir)`` runs, in order, the embedder, the tagger and the scorers of ``config``
 through the shard store (``store.run_annotator``: only missing shards are computed), then the whole-pool
 steps that are cheap and not cached: tag normalisation (its old -> new mapping is written to
-``store_dir/tag_mapping.json``), the DEITA combination over turns, the ``score`` choice and kNN density.
+``store_dir/tag_mapping.json``; an LLM tagger's unparseable replies to ``store_dir/tagger_unparseable.jsonl``), the DEITA combination over turns, the ``score`` choice and kNN density.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 POOL_COLUMNS = ("id", "conversation", "source")
 TAG_MAPPING_FILE = "tag_mapping.json"
+UNPARSEABLE_FILE = "tagger_unparseable.jsonl"
 
 
 def samples_from_pool(pool: pd.DataFrame) -> list[Sample]:
@@ -61,13 +63,20 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     samples = samples_from_pool(pool)
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
-    run = dict(store_root=store_dir, shard_size=config.shard_size, show_progress=config.show_progress)
+    run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
     from selection_ops.annotation.embedders import EmbeddingAnnotator
 
     embedded = run_annotator(EmbeddingAnnotator(build_embedder(config)), samples, **run)
     tagged = run_annotator(build_tagger(config), samples, **run)
     scored = [run_annotator(scorer, samples, **run) for scorer in build_scorers(config)]
 
+    if "tag_parse_error" in tagged.columns:
+        failed = tagged[tagged["tag_parse_error"].astype(str) != ""]
+        lines = [json.dumps({"id": i, "error": e}, ensure_ascii=False) for i, e in failed["tag_parse_error"].items()]
+        (store_dir / UNPARSEABLE_FILE).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        if lines:
+            logger.warning("%d samples have no tags: the tagger's replies did not parse (see %s)", len(lines),
+                           store_dir / UNPARSEABLE_FILE)
     out = pd.DataFrame({"id": [s.id for s in samples]})
     raw_tags = [list(tags) for tags in tagged["raw_tags"]]
     if config.normalize_tags:

@@ -2,8 +2,15 @@ import math
 
 import pytest
 
-from selection_ops.annotation.indicators import (combine, distinct_n, flesch_reading_ease, indicators, mtld,
-                                                 repetition, syllables)
+from selection_ops.annotation.indicators import (
+    combine,
+    distinct_n,
+    flesch_reading_ease,
+    indicators,
+    mtld,
+    repetition,
+    syllables,
+)
 
 
 def test_mtld_hand_computed():
@@ -16,7 +23,7 @@ def test_mtld_hand_computed():
 
 
 def test_distinct_and_repetition():
-    tokens = "the cat the cat the cat".split()
+    tokens = ["the", "cat", "the", "cat", "the", "cat"]
     assert distinct_n(tokens, 2) == pytest.approx(2 / 5)  # bigrams: (the,cat),(cat,the) x ... 2 distinct of 5
     assert repetition(tokens, 3) == pytest.approx(1 - 2 / 4)
     assert repetition(["one", "two"], 3) == 0.0
