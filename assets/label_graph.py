@@ -1,6 +1,5 @@
 """The label graph stage (MIG Eq. 3): labels as nodes, thresholded label-embedding cosine similarity as edges."""
 
-from __future__ import annotations
 
 import pandas as pd
 from dagster import AssetExecutionContext, Config, Output, asset

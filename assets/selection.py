@@ -1,11 +1,10 @@
 """The selection stage: one partition per (selector, budget); ordered ids plus the subset's diversity metrics."""
 
-from __future__ import annotations
 
 import json
 
 import pandas as pd
-from dagster import AssetCheckResult, AssetExecutionContext, Config, Output, asset, asset_check
+from dagster import AssetExecutionContext, Config, Output, asset
 from pydantic import Field
 
 from dagster_project.constants import GROUP_SELECTION
@@ -32,7 +31,9 @@ def build_selection_assets(grid: GridSpec) -> list:
     @asset(group_name=GROUP_SELECTION, partitions_def=partitions)
     def selection(context: AssetExecutionContext, config: SelectionConfig, pool: pd.DataFrame,
                   annotations: pd.DataFrame, label_graph) -> Output[dict]:
-        """``{"method", "budget", "seed", "params", "ids" (in selection order), "metrics"}``."""
+        """``{"method", "budget", "seed", "params", "ids" (in selection order), "metrics"}``.
+
+        ``run_selector`` already refuses a selection of the wrong size or with repeats (but for Duplicate)."""
         from selection_ops.annotated_pool import pool_view_from_tables
         from selection_ops.registry import measure, run_selector
 
@@ -54,12 +55,4 @@ def build_selection_assets(grid: GridSpec) -> list:
                                         "params": json.dumps(result.params), "ids_path": str(ids_path),
                                         **{f"metric/{k}": float(v) for k, v in metrics.items()}})
 
-    @asset_check(asset=selection, description="the selection has exactly the budget's size, from pool ids")
-    def selection_matches_budget(context, selection: dict, pool: pd.DataFrame) -> AssetCheckResult:
-        unknown = set(selection["ids"]) - set(pool["id"])
-        return AssetCheckResult(passed=len(selection["ids"]) == selection["budget"] and not unknown,
-                                metadata={"size": len(selection["ids"]), "budget": selection["budget"],
-                                          "unknown_ids": len(unknown)})
-
-    return [selection, selection_matches_budget]
-
+    return [selection]

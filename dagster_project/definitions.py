@@ -15,7 +15,6 @@ from dagster_project.constants import PARQUET_IO_MANAGER
 from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs
 from dagster_project.paths import state_dir
-from resources.annotators import default_annotation_resources
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import OpenCompassRunner
@@ -36,7 +35,6 @@ def default_resources() -> dict:
         "mlflow_tracker": MlflowTracker(),
         "trainer": LlamaFactoryTrainer(),
         "evaluator": OpenCompassRunner(),
-        **default_annotation_resources(),
     }
 
 
