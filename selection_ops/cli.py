@@ -203,7 +203,7 @@ def cmd_select(args: argparse.Namespace) -> int:
         for row, sample_id in zip(result.indices.tolist(), result.ids):
             record = output_record(records[row], sample_id, embedding_field=args.embedding_field,
                                    keep_embeddings=args.keep_embeddings)
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
     logger.info("wrote %s", out)
     return 0
 
