@@ -235,3 +235,20 @@ def test_list_shows_selectors_metrics_and_params(capsys, mean_score_metric):
     assert "  random: " in out
     assert "test_score_ratio [needs: score, reference pool]: ratio" in out
     assert "offset (float, default 0.0): added to the result" in out
+
+
+def test_mig_with_an_edge_list_graph(tmp_path):
+    """Disjoint labels and no edge above the threshold: P is the identity, so MIG's gains are the scores and the
+    picks come in descending score order (hand-checked)."""
+    if "mig" not in registry.selector_names():
+        pytest.skip("the mig selector is not registered yet")
+    pool = tmp_path / "pool.jsonl"
+    rows = [{"id": "s0", "labels": ["a"], "score": 1.0}, {"id": "s1", "labels": ["b"], "score": 3.0},
+            {"id": "s2", "labels": ["c"], "score": 2.0}]
+    pool.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    edges = tmp_path / "edges.csv"
+    edges.write_text("source,target,similarity\na,b,0.5\nb,c,0.6\n")
+    out = tmp_path / "o.jsonl"
+    assert main(["select", "--method", "mig", "--pool", str(pool), "--budget", "3", "--out", str(out),
+                 "--label-graph", str(edges), "--param", "threshold=0.9"]) == 0
+    assert [r["id"] for r in _lines(out)] == ["s1", "s2", "s0"]
