@@ -101,7 +101,7 @@ def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
     return Path(data_dir).expanduser().resolve()
 
 
-def default_pool_spec(data_dir: Path | None = None, limit_per_source: int | None = None,
+def default_pool_spec(data_dir: str | Path | None = None, limit_per_source: int | None = None,
                       seed: int = 0) -> PoolSpec:
     """The embedded default pool: LIMA (1029), Alpaca 2k and Dolly 2k from ``<data_dir>/pools``.
 
