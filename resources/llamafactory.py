@@ -1,0 +1,298 @@
+"""Fine-tuning through LLaMA-Factory's real CLI: ``llamafactory-cli train <recipe.yaml>`` in a subprocess.
+
+One training run lays out its output directory as
+
+    <output_dir>/                 the trained model (LLaMA-Factory's ``output_dir``): full weights or a LoRA adapter,
+                                  tokenizer with chat template, ``trainer_state.json``, ``trainer_log.jsonl``
+    <output_dir>/infosift/        what went in: ``data/<name>.json`` + ``data/dataset_info.json``, ``recipe.yaml``
+                                  (the resolved recipe actually run) and ``train.log`` (the CLI's stdout + stderr)
+
+Recipes live in ``training_configs/<name>.yaml``; ``build_recipe`` fills the model, dataset and output paths in and
+applies overrides. The dataset is registered through a generated ``dataset_info.json`` in the OpenAI-messages flavour
+of LLaMA-Factory's ShareGPT format (``formatting: sharegpt`` with role/content tags).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from dagster import ConfigurableResource
+from pydantic import Field
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RECIPES_DIR = REPO_ROOT / "training_configs"
+DEFAULT_RECIPE = "full_cpu_small"
+DEFAULT_DATASET_NAME = "infosift_selection"
+FINETUNING_TYPES = ("full", "lora")
+ROLES = ("system", "user", "assistant")
+# Keys build_recipe always sets from its arguments; overrides may still replace them explicitly.
+PATH_KEYS = ("model_name_or_path", "dataset_dir", "dataset", "output_dir", "finetuning_type")
+LOG_TAIL_CHARS = 4000
+ENV_MAX_STEPS = "INFOSIFT_TRAIN_MAX_STEPS"
+
+
+class TrainingError(RuntimeError):
+    """``llamafactory-cli train`` failed, or finished without the outputs a finished run has."""
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """One finished training run.
+
+    ``output_dir`` is the trained model folder (loadable with ``from_pretrained``; for LoRA it holds the adapter
+    and ``adapter_config.json`` names the base model). ``loss_history`` is ``[(global_step, loss), ...]`` as logged
+    every ``logging_steps``; ``final_loss`` its last value.
+    """
+
+    output_dir: Path
+    final_loss: float
+    loss_history: list[tuple[int, float]]
+    recipe: dict[str, Any]
+    recipe_path: Path
+    wall_s: float
+    log_path: Path = field(default=Path())
+
+
+def recipe_path_for(recipe: str | Path) -> Path:
+    """``training_configs/<recipe>.yaml`` for a bare name, else the given path; FileNotFoundError lists the names."""
+    candidate = Path(recipe)
+    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+        return candidate.resolve()
+    named = RECIPES_DIR / f"{recipe}.yaml"
+    if named.is_file():
+        return named
+    known = sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
+    raise FileNotFoundError(f"training recipe {recipe!r} not found (not a file, not one of {known})")
+
+
+def validate_conversation(conversation: Sequence[Mapping[str, Any]], index: int) -> None:
+    """Check one conversation is what LLaMA-Factory's ShareGPT converter accepts, instead of its silent skip.
+
+    Accepted: an optional leading ``system`` turn, then ``user``/``assistant`` strictly alternating, starting with
+    ``user`` and ending with ``assistant``; every content a non-empty string. Raises ValueError naming the record
+    index, turn and field.
+    """
+    if not conversation:
+        raise ValueError(f"record {index}: empty conversation")
+    turns = list(conversation)
+    for turn_idx, turn in enumerate(turns):
+        for key in ("role", "content"):
+            if key not in turn:
+                raise ValueError(f"record {index}, turn {turn_idx}: missing field {key!r}")
+        if turn["role"] not in ROLES:
+            raise ValueError(f"record {index}, turn {turn_idx}: field 'role' is {turn['role']!r}, not one of {ROLES}")
+        if not isinstance(turn["content"], str) or not turn["content"].strip():
+            raise ValueError(f"record {index}, turn {turn_idx}: field 'content' is empty or not a string")
+    offset = 1 if turns[0]["role"] == "system" else 0
+    body = turns[offset:]
+    for position, turn in enumerate(body):
+        expected = "user" if position % 2 == 0 else "assistant"
+        if turn["role"] != expected:
+            raise ValueError(f"record {index}, turn {offset + position}: field 'role' is {turn['role']!r}, expected "
+                             f"{expected!r} (a system turn may only come first; user/assistant alternate)")
+    if not body or body[-1]["role"] != "assistant":
+        raise ValueError(f"record {index}: the conversation must end with an assistant turn")
+
+
+def write_dataset(records: Sequence[Sequence[Mapping[str, Any]]], dataset_dir: Path, name: str) -> None:
+    """Write ``<dataset_dir>/<name>.json`` (``[{"messages": [{"role", "content"}, ...]}, ...]``) and register it.
+
+    ``dataset_info.json`` in the same folder gets (or replaces) the entry ``name`` with ``formatting: sharegpt``,
+    ``columns.messages = "messages"`` and the OpenAI-style tags (``role``/``content``; ``user``/``assistant``/
+    ``system``); other entries already there are kept. Every record is validated first (``validate_conversation``).
+    """
+    if not records:
+        raise ValueError(f"dataset {name!r}: no records to train on")
+    for index, conversation in enumerate(records):
+        validate_conversation(conversation, index)
+    dataset_dir = Path(dataset_dir)
+    dataset_dir.mkdir(parents=True, exist_ok=True)
+    file_name = f"{name}.json"
+    rows = [{"messages": [{"role": t["role"], "content": t["content"]} for t in conv]} for conv in records]
+    (dataset_dir / file_name).write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    info_path = dataset_dir / "dataset_info.json"
+    info = json.loads(info_path.read_text()) if info_path.is_file() else {}
+    info[name] = {
+        "file_name": file_name,
+        "formatting": "sharegpt",
+        "columns": {"messages": "messages"},
+        "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
+                 "assistant_tag": "assistant", "system_tag": "system"},
+    }
+    info_path.write_text(json.dumps(info, indent=2))
+    logger.info("dataset %r: %d conversations written to %s", name, len(rows), dataset_dir / file_name)
+
+
+def build_recipe(recipe_path: Path, *, model_path: str | Path, dataset_dir: Path, dataset_name: str,
+                 output_dir: Path, finetuning_type: Literal["full", "lora"],
+                 overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The recipe YAML as a dict with the run's paths filled in, then ``overrides`` applied (they win).
+
+    Always set: ``model_name_or_path``, ``dataset_dir``, ``dataset``, ``output_dir``, ``finetuning_type`` and
+    ``report_to: none`` (no experiment tracker inside the subprocess; MLflow logging is the caller's job).
+    """
+    if finetuning_type not in FINETUNING_TYPES:
+        raise ValueError(f"finetuning_type is {finetuning_type!r}, expected one of {FINETUNING_TYPES}")
+    recipe_path = Path(recipe_path)
+    loaded = yaml.safe_load(recipe_path.read_text())
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{recipe_path}: a recipe must be a YAML mapping, got {type(loaded).__name__}")
+    recipe = dict(loaded)
+    recipe.update(model_name_or_path=str(model_path), dataset_dir=str(dataset_dir), dataset=dataset_name,
+                  output_dir=str(output_dir), finetuning_type=finetuning_type, report_to="none")
+    recipe.update(dict(overrides or {}))
+    if recipe.get("stage", "sft") != "sft":
+        raise ValueError(f"{recipe_path}: stage is {recipe['stage']!r}; infosift fine-tunes with stage 'sft'")
+    return recipe
+
+
+def _log_tail(log_path: Path, chars: int = LOG_TAIL_CHARS) -> str:
+    try:
+        text = log_path.read_text(errors="replace")
+    except OSError:
+        return "<no log>"
+    return text[-chars:]
+
+
+def read_loss_history(output_dir: Path) -> list[tuple[int, float]]:
+    """``[(step, loss), ...]`` from ``trainer_state.json``'s ``log_history``, else from ``trainer_log.jsonl``.
+
+    The final summary entry (``train_loss``, the mean over the run) is not a step loss and is left out.
+    """
+    output_dir = Path(output_dir)
+    state_path = output_dir / "trainer_state.json"
+    if state_path.is_file():
+        state = json.loads(state_path.read_text())
+        history = [(int(e["step"]), float(e["loss"])) for e in state.get("log_history", []) if "loss" in e]
+        if history:
+            return history
+    log_path = output_dir / "trainer_log.jsonl"
+    if log_path.is_file():
+        history = []
+        for line_no, line in enumerate(log_path.read_text().splitlines(), start=1):
+            if not line.strip():
+                continue
+            entry = json.loads(line)
+            if "loss" in entry:
+                if "current_steps" not in entry:
+                    raise ValueError(f"{log_path}:{line_no}: entry with 'loss' but no field 'current_steps'")
+                history.append((int(entry["current_steps"]), float(entry["loss"])))
+        return history
+    return []
+
+
+def training_env() -> dict[str, str]:
+    """The subprocess environment: offline Hub, no version check, no W&B, quiet tokenizers."""
+    env = dict(os.environ)
+    env.update(DISABLE_VERSION_CHECK="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               WANDB_DISABLED="true", WANDB_MODE="disabled", TOKENIZERS_PARALLELISM="false",
+               PYTHONUNBUFFERED="1")
+    return env
+
+
+def llamafactory_cli() -> Path:
+    """``llamafactory-cli`` from the running interpreter's environment (the project venv), not whatever is on PATH."""
+    cli = Path(sys.executable).parent / "llamafactory-cli"
+    if not cli.is_file():
+        raise FileNotFoundError(f"llamafactory-cli not found next to {sys.executable}; run scripts/setup.sh")
+    return cli
+
+
+def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]], output_dir: Path,
+                 recipe: str | Path = DEFAULT_RECIPE, finetuning_type: Literal["full", "lora"] = "full",
+                 overrides: Mapping[str, Any] | None = None, dataset_name: str = DEFAULT_DATASET_NAME,
+                 timeout_s: float | None = None) -> TrainingResult:
+    """Fine-tune ``model_path`` on ``records`` with the real ``llamafactory-cli train`` and return the run's result.
+
+    ``records``: conversations, each a list of ``{"role", "content"}`` turns. The CLI's output is streamed to
+    ``<output_dir>/infosift/train.log``; a non-zero exit, a timeout or a run without any logged loss raises
+    TrainingError with the log's tail.
+    """
+    output_dir = Path(output_dir).resolve()
+    run_dir = output_dir / "infosift"
+    dataset_dir = run_dir / "data"
+    write_dataset(records, dataset_dir, dataset_name)
+    source_recipe = recipe_path_for(recipe)
+    resolved = build_recipe(source_recipe, model_path=model_path, dataset_dir=dataset_dir,
+                            dataset_name=dataset_name, output_dir=output_dir, finetuning_type=finetuning_type,
+                            overrides=overrides)
+    recipe_path = run_dir / "recipe.yaml"
+    recipe_path.write_text(f"# resolved from {source_recipe}\n" + yaml.safe_dump(resolved, sort_keys=False))
+    for stale in ("trainer_state.json", "trainer_log.jsonl"):  # never read a previous run's loss
+        (output_dir / stale).unlink(missing_ok=True)
+    log_path = run_dir / "train.log"
+    cmd = [str(llamafactory_cli()), "train", str(recipe_path)]
+    logger.info("training %s on %d conversations (%s, recipe %s) -> %s; log %s", model_path, len(records),
+                finetuning_type, source_recipe.name, output_dir, log_path)
+    start = time.monotonic()
+    with open(log_path, "w") as log_file:
+        proc = subprocess.Popen(cmd, cwd=run_dir, env=training_env(), stdout=log_file, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            returncode = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise TrainingError(f"llamafactory-cli train timed out after {timeout_s} s; log {log_path}; tail:\n"
+                                f"{_log_tail(log_path)}") from None
+    wall_s = time.monotonic() - start
+    if returncode != 0:
+        raise TrainingError(f"llamafactory-cli train exited {returncode}; log {log_path}; tail:\n{_log_tail(log_path)}")
+    history = read_loss_history(output_dir)
+    if not history:
+        raise TrainingError(f"llamafactory-cli train exited 0 but logged no loss in {output_dir} "
+                            f"(trainer_state.json / trainer_log.jsonl); tail:\n{_log_tail(log_path)}")
+    final_loss = history[-1][1]
+    if not math.isfinite(final_loss):
+        logger.warning("training of %s ended with a non-finite loss %s", output_dir, final_loss)
+    logger.info("training done in %.1f s: %d logged steps, final loss %.4f", wall_s, len(history), final_loss)
+    return TrainingResult(output_dir=output_dir, final_loss=final_loss, loss_history=history, recipe=resolved,
+                          recipe_path=recipe_path, wall_s=wall_s, log_path=log_path)
+
+
+def parse_overrides(text: str) -> dict[str, Any]:
+    """A JSON object string (``'{"max_steps": 2}'``) as a dict; ValueError when it is not an object."""
+    value = json.loads(text) if text and text.strip() else {}
+    if not isinstance(value, dict):
+        raise ValueError(f"recipe overrides must be a JSON object, got {text!r}")
+    return value
+
+
+class LlamaFactoryTrainer(ConfigurableResource):
+    """Fine-tunes a base model on a selected subset with LLaMA-Factory (``run_training``).
+
+    ``$INFOSIFT_TRAIN_MAX_STEPS``, when set and ``overrides`` has no ``max_steps``, caps the steps of every run
+    (the smallest end-to-end settings use it).
+    """
+
+    recipe: str = Field(default=DEFAULT_RECIPE,
+                        description="name of a YAML in training_configs/ (e.g. full_cpu_small, lora_paper) or a path")
+    finetuning_type: Literal["full", "lora"] = Field(default="full", description="full fine-tuning or LoRA")
+    overrides: str = Field(default="{}", description='JSON object of recipe keys to override, e.g. {"max_steps": 4}')
+    timeout_s: float | None = Field(default=None, description="kill the training subprocess after this many seconds")
+
+    def resolved_overrides(self) -> dict[str, Any]:
+        overrides = parse_overrides(self.overrides)
+        env_steps = os.environ.get(ENV_MAX_STEPS)
+        if env_steps and "max_steps" not in overrides:
+            overrides["max_steps"] = int(env_steps)
+        return overrides
+
+    def train(self, *, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]],
+              output_dir: Path) -> TrainingResult:
+        return run_training(model_path=model_path, records=records, output_dir=output_dir, recipe=self.recipe,
+                            finetuning_type=self.finetuning_type, overrides=self.resolved_overrides(),
+                            timeout_s=self.timeout_s)
