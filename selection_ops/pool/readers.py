@@ -128,9 +128,11 @@ def _is_saved_dataset(path: Path) -> bool:
 
 
 def iter_hf_records(dataset_id: str, *, split: str = "train", config: str | None = None,
-                    data_files: str | list[str] | None = None) -> Iterator[tuple[str, Any]]:
+                    data_files: str | list[str] | None = None,
+                    trust_remote_code: bool = False) -> Iterator[tuple[str, Any]]:
     """Rows of a Hugging Face dataset: a Hub id (``tatsu-lab/alpaca``), a packaged builder with ``data_files``
-    (``"json"``), a local folder of data files, or a ``save_to_disk`` folder (read with ``load_from_disk``).
+    (``"json"``), a local folder of data files, a local loading script (``trust_remote_code``), or a
+    ``save_to_disk`` folder (read with ``load_from_disk``).
 
     A Hub id needs the network (or a warm ``HF_DATASETS_CACHE``); any failure is re-raised naming the dataset.
     """
@@ -148,7 +150,9 @@ def iter_hf_records(dataset_id: str, *, split: str = "train", config: str | None
                 dataset = dataset[split]
         else:
             logger.info("loading Hugging Face dataset %s (config %s, split %s)", dataset_id, config, split)
-            dataset = datasets.load_dataset(dataset_id, name=config, split=split, data_files=data_files)
+            # trust_remote_code is passed only when wanted: datasets >= 4 dropped scripts and the argument.
+            extra = {"trust_remote_code": True} if trust_remote_code else {}
+            dataset = datasets.load_dataset(dataset_id, name=config, split=split, data_files=data_files, **extra)
     except (FileNotFoundError, ValueError):
         raise
     except Exception as error:  # network, auth (gated datasets), missing builder: one line naming the dataset

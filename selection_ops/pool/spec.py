@@ -46,6 +46,8 @@ class PoolSource:
     hf_config: str | None = field(default=None, metadata={"help": "config (subset) name of the Hugging Face dataset"})
     hf_data_files: str | tuple[str, ...] | None = field(default=None, metadata={
         "help": "data_files for a packaged builder such as 'json' or 'parquet'"})
+    hf_trust_remote_code: bool = field(default=False, metadata={
+        "help": "allow a dataset loading script to run (local .py script or a Hub dataset that needs one)"})
     format: FormatName = field(default="auto", metadata={
         "help": f"record format: auto (detected from the first record) or one of {', '.join(FORMATS)}"})
     name: str | None = field(default=None, metadata={

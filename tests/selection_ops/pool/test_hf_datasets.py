@@ -95,3 +95,30 @@ def test_real_hub_call_offline_fails_with_the_dataset_named(tmp_path):
                           check=False)
     assert done.stdout.startswith("could not load Hugging Face dataset 'tatsu-lab/alpaca' (split 'train')"), (
         done.stdout + done.stderr)
+
+
+SCRIPT = '''
+import datasets
+
+
+class TinyPool(datasets.GeneratorBasedBuilder):
+    def _info(self):
+        return datasets.DatasetInfo(features=datasets.Features({"conversations": datasets.Sequence(datasets.Value("string"))}))
+
+    def _split_generators(self, dl_manager):
+        return [datasets.SplitGenerator(name=datasets.Split.TRAIN)]
+
+    def _generate_examples(self):
+        yield 0, {"conversations": ["Hi", "Hello!"]}
+        yield 1, {"conversations": ["Add\\n2 and 3", "5"]}
+'''
+
+
+def test_local_loading_script(tmp_path):
+    if int(datasets.__version__.split(".")[0]) >= 4:
+        pytest.skip("datasets >= 4 no longer runs loading scripts")
+    script = tmp_path / "tiny_pool" / "tiny_pool.py"
+    script.parent.mkdir()
+    script.write_text(SCRIPT, encoding="utf-8")
+    source = PoolSource(hf_id=str(script), hf_trust_remote_code=True, name="tiny")
+    assert _conversations(source) == EXPECTED
