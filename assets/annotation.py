@@ -1,8 +1,9 @@
 """The annotation stage: embeddings, tags and quality scores for every pool sample, resumable shard by shard.
 
-The run config is ``selection_ops.annotation.AnnotationConfig`` field for field (same names, defaults and help),
-so switching to a model-based tagger or scorer is a config change in the Dagster launchpad, e.g.
-``{"tagger": "llm-openai", "tagger_endpoint": "http://127.0.0.1:8000/v1", "scorer": "ifd"}``.
+The models are the ``embedder``, ``tagger`` and ``scorer`` resources (``resources/annotators.py``): switching to
+a model-based tagger or scorer is a change of their config, e.g. ``tagger: {kind: llm-openai, endpoint: ...}``.
+The run config holds the remaining ``AnnotationConfig`` fields (shards, tag normalisation, kNN density), with the
+same names, defaults and help.
 """
 
 
@@ -15,14 +16,22 @@ from pydantic import Field, create_model
 
 from dagster_project.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
 from dagster_project.paths import state_dir
+from resources.annotators import EmbedderResource, ScorerResource, TaggerResource, annotation_config
 from selection_ops.annotation.config import AnnotationConfig
 
 
+def _resource_fields() -> set[str]:
+    return {*EmbedderResource().config_fields(), *TaggerResource().config_fields(), *ScorerResource().config_fields()}
+
+
 def _config_class() -> type[Config]:
-    """A Dagster Config mirroring AnnotationConfig (tuples become lists, as run config is JSON)."""
+    """A Dagster Config with the AnnotationConfig fields no resource covers (tuples become lists: JSON config)."""
     hints = typing.get_type_hints(AnnotationConfig)
+    covered = _resource_fields()
     fields = {}
     for f in dataclasses.fields(AnnotationConfig):
+        if f.name in covered:
+            continue
         annotation = hints[f.name]
         default = f.default
         if typing.get_origin(annotation) is tuple:
@@ -36,14 +45,14 @@ AnnotationRunConfig = _config_class()
 
 def build_annotation_assets() -> list:
     @asset(group_name=GROUP_ANNOTATION, io_manager_key=PARQUET_IO_MANAGER)
-    def annotations(context: AssetExecutionContext, config: AnnotationRunConfig, pool: pd.DataFrame) -> Output:
+    def annotations(context: AssetExecutionContext, config: AnnotationRunConfig, embedder: EmbedderResource,
+                    tagger: TaggerResource, scorer: ScorerResource, pool: pd.DataFrame) -> Output:
         """One row per pool sample: ``id``, ``labels``, ``score``, ``quality_*`` indicators, model scores,
         ``embedding``. Finished shards under ``<state>/annotation_shards`` are reused, never recomputed."""
         from selection_ops.annotation.pipeline import annotate
 
-        values = config.model_dump()
-        settings = AnnotationConfig(**{f.name: tuple(values[f.name]) if isinstance(values[f.name], list)
-                                       else values[f.name] for f in dataclasses.fields(AnnotationConfig)})
+        other = {k: tuple(v) if isinstance(v, list) else v for k, v in config.model_dump().items()}
+        settings = annotation_config(embedder=embedder, tagger=tagger, scorer=scorer, **other)
         frame = annotate(pool, settings, state_dir() / "annotation_shards")
         n_labels = frame["labels"].map(len)
         distinct = len({label for labels in frame["labels"] for label in labels})

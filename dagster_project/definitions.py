@@ -15,6 +15,7 @@ from dagster_project.constants import PARQUET_IO_MANAGER
 from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs
 from dagster_project.paths import state_dir
+from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import OpenCompassRunner
@@ -32,6 +33,9 @@ def default_resources() -> dict:
     return {
         "io_manager": FilesystemIOManager(base_dir=str(storage)),
         PARQUET_IO_MANAGER: ParquetIOManager(base_dir=str(storage / "parquet")),
+        "embedder": EmbedderResource(),
+        "tagger": TaggerResource(),
+        "scorer": ScorerResource(),
         "mlflow_tracker": MlflowTracker(),
         "trainer": LlamaFactoryTrainer(),
         "evaluator": OpenCompassRunner(),
