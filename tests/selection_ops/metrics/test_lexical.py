@@ -75,3 +75,18 @@ def test_errors_name_the_record() -> None:
         one("ttr", ["fine text", "   "])
     with pytest.raises(ValueError, match="needs the sample texts"):
         measure(PoolView(ids=["a"]), None, ["ttr"])
+
+
+def test_real_alpaca_texts(data_dir) -> None:
+    import json
+
+    records = json.loads((data_dir / "pools" / "alpaca_2k_sdft.json").read_text())
+    texts = ["\n".join(filter(None, (r["instruction"], r.get("input", ""), r["output"]))) for r in records]
+    pool = PoolView(ids=[f"alpaca{i}" for i in range(len(texts))], texts=texts)
+    rows = np.arange(200)
+    ttr = measure(pool.subset(rows), None, ["ttr"])["ttr"]
+    assert 0.5 < ttr <= 1.0
+    # TTR and vocd-D are means over samples: repeating every sample 3 times changes neither
+    repeated = measure(pool.subset(np.repeat(rows, 3)), None, ["ttr", "vocd_d"])
+    assert repeated["ttr"] == pytest.approx(ttr)
+    assert repeated["vocd_d"] == pytest.approx(measure(pool.subset(rows), None, ["vocd_d"])["vocd_d"])
