@@ -14,7 +14,8 @@ from dagster_project.paths import state_dir
 
 
 class SelectionConfig(Config):
-    params: dict[str, str] = Field(default_factory=dict, description="Selector parameters by name (as on the CLI)")
+    params: dict[str, str] = Field(default_factory=dict, description="Selector parameters by name (as on the CLI); "
+                                   "they override the grid's selector_params for this run")
     metrics: list[str] | None = Field(None, description="Diversity metrics to measure; None = every applicable one")
 
 
@@ -39,7 +40,8 @@ def build_selection_assets(grid: GridSpec) -> list:
 
         method, budget = parse_selection_key(context.partition_key)
         view = pool_view_from_tables(pool, annotations, label_graph)
-        result = run_selector(method, view, budget, seed=grid.seed, params=config.params)
+        params = {**grid.selector_params.get(method, {}), **config.params}
+        result = run_selector(method, view, budget, seed=grid.seed, params=params)
         subset = view.subset(result.indices)
         present = {name for name in ("labels", "score", "embeddings", "texts") if view.has(name)} | set(view.extra)
         metric_names = config.metrics or applicable_metrics(present)

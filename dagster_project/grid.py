@@ -31,6 +31,7 @@ class GridSpec:
     budgets: tuple[int, ...]
     base_models: dict[str, str]  # model key -> HF id, local path, or "embedded"
     pool_limit_per_source: int | None = None
+    selector_params: dict[str, dict[str, str]] = field(default_factory=dict)  # selector -> {param: value}
     source_path: Path = field(default=DEFAULT_GRID)
 
     def selection_keys(self) -> list[str]:
@@ -78,6 +79,12 @@ def load_grid(path: Path | None = None) -> GridSpec:
     budgets = tuple(int(b) for b in raw["budgets"])
     if any(b < 1 for b in budgets):
         raise ValueError(f"{path}: budgets must be positive, got {budgets}")
+    selector_params = {str(k): {str(p): str(v) for p, v in (params or {}).items()}
+                       for k, params in (raw.get("selector_params") or {}).items()}
+    for name in selector_params:
+        if name not in known:
+            raise ValueError(f"{path}: selector_params names unknown selector {name!r}")
     return GridSpec(study=str(raw["study"]), seed=int(raw.get("seed", 0)), selectors=tuple(selectors),
                     train_selectors=tuple(train), budgets=budgets, base_models=models,
-                    pool_limit_per_source=(raw.get("pool") or {}).get("limit_per_source"), source_path=path)
+                    pool_limit_per_source=(raw.get("pool") or {}).get("limit_per_source"),
+                    selector_params=selector_params, source_path=path)

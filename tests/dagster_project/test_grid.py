@@ -61,3 +61,11 @@ def test_all_expands_to_every_registered_selector(tmp_path: Path) -> None:
 def test_bad_grids_are_rejected_with_the_reason(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         load_grid(write_grid(tmp_path, body))
+
+
+def test_selector_params_are_read_as_strings_and_checked(tmp_path: Path) -> None:
+    grid = load_grid(write_grid(tmp_path, "study: s\nselectors: [random]\nbudgets: [3]\n"
+                                          "selector_params: {duplicate: {unique: 8}}\n"))
+    assert grid.selector_params == {"duplicate": {"unique": "8"}}
+    with pytest.raises(ValueError, match="unknown selector 'nope'"):
+        load_grid(write_grid(tmp_path, "study: s\nselectors: [random]\nbudgets: [3]\nselector_params: {nope: {}}\n"))
