@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 Backend = Literal["auto", "numba", "torch", "recompute"]
 _RECOMPUTE_BLOCK = 4096  # rows per block in the full recompute: bounds the (block, |S|) buffer
 _TORCH_BLOCK = 65_536  # rows per block in the torch merge
+_PARALLEL_MIN_ROWS = 50_000  # the numba merge runs its rows on all cores from this pool size on
 
 
 @dataclass(frozen=True)
@@ -82,11 +83,11 @@ def novelselect_recompute(unit: np.ndarray, density: np.ndarray, budget: int, fi
     return picked
 
 
-def _numba_kernel():
+def _numba_kernel(parallel: bool):
     """The per-row sorted insertion, compiled on first use (numba is imported only for this backend)."""
     import numba
 
-    @numba.njit(parallel=True, cache=True, fastmath=False)
+    @numba.njit(parallel=parallel, cache=True)
     def insert_column(sorted_rows, count, column, weights, weight_steps, score_sums, active):
         # sorted_rows (n, budget) float32, first ``count`` columns valid and ascending per row;
         # weights[r] = (r + 1)^-p, weight_steps[r] = weights[r + 1] - weights[r]; score_sums (n,) float64.
@@ -113,13 +114,14 @@ def _numba_kernel():
     return insert_column
 
 
-_compiled_kernel = None
+_compiled_kernels: dict[bool, object] = {}
 
 
-def _novelselect_numba(unit: np.ndarray, density: np.ndarray, budget: int, first: int, power: float) -> np.ndarray:
-    global _compiled_kernel
-    if _compiled_kernel is None:
-        _compiled_kernel = _numba_kernel()
+def _novelselect_numba(unit: np.ndarray, density: np.ndarray, budget: int, first: int, power: float,
+                       parallel: bool = False) -> np.ndarray:
+    if parallel not in _compiled_kernels:
+        _compiled_kernels[parallel] = _numba_kernel(parallel)
+    insert_column = _compiled_kernels[parallel]
     n = len(unit)
     weights = rank_weights(budget + 1, power)
     weight_steps = np.diff(weights)
@@ -132,7 +134,7 @@ def _novelselect_numba(unit: np.ndarray, density: np.ndarray, budget: int, first
     for step in tqdm(range(1, budget), desc="novelselect", unit="sample", disable=budget < 2_000):
         newest = picked[step - 1]
         column = (1.0 - unit @ unit[newest]) * (density + density[newest])  # (n,) float32
-        _compiled_kernel(sorted_rows, step - 1, column, weights, weight_steps, score_sums, active)
+        insert_column(sorted_rows, step - 1, column, weights, weight_steps, score_sums, active)
         chosen = int(np.argmax(np.where(active, score_sums, -np.inf)))
         picked[step] = chosen
         active[chosen] = False
@@ -192,7 +194,8 @@ def novelselect_order(unit: np.ndarray, density: np.ndarray, budget: int, first:
         backend = "recompute"
     logger.info("novelselect: %d of %d samples, backend %s", budget, len(unit), backend)
     if backend == "numba":
-        return _novelselect_numba(unit, density, budget, first, power)
+        # threads pay off only when each step has enough rows; on a busy 2-core machine they cost more than they save
+        return _novelselect_numba(unit, density, budget, first, power, parallel=len(unit) >= _PARALLEL_MIN_ROWS)
     if backend == "torch":
         return _novelselect_torch(unit, density, budget, first, power)
     if backend == "recompute":
