@@ -21,6 +21,8 @@ on the GPU with torch when one is present.
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,7 +35,7 @@ from selection_ops.registry import register_metric
 
 logger = logging.getLogger(__name__)
 
-_ROW_BLOCK = 1024  # rows of the (n, n) distance matrix held at once on CPU: block x n float32
+_ROW_BLOCK = 1024  # rows of the (n, n) distance matrix per block on CPU (fewer when n is large)
 
 
 @dataclass(frozen=True)
@@ -51,18 +53,31 @@ def rank_weights(n: int, power: float) -> np.ndarray:
 
 
 def proximity_weighted_means(unit: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Per row i, sum_r weights_r * D_i(r) with D = 1 - unit @ unit.T sorted ascending: (n, d), (n,) -> (n,) float64."""
+    """Per row i, sum_r weights_r * D_i(r) with D = 1 - unit @ unit.T sorted ascending: (n, d), (n,) -> (n,) float64.
+
+    CPU: row blocks of the distance matrix (block x n float32, about 128 MiB at most) are formed, sorted in place and
+    reduced by threads (numpy releases the GIL in matmul and sort), one block per thread at a time.
+    """
     n = len(unit)
     device = torch_cuda_device()
     if device is not None:
         return _proximity_weighted_means_torch(unit, weights, device)
     out = np.empty(n, dtype=np.float64)
     weights32 = weights.astype(np.float32)
-    for start in tqdm(range(0, n, _ROW_BLOCK), desc="novelsum rows", unit="block", disable=n < 20_000):
-        block = unit[start:start + _ROW_BLOCK] @ unit.T  # (b, n) cosine similarities
+    block_rows = max(1, min(_ROW_BLOCK, (1 << 25) // max(n, 1)))
+    starts = range(0, n, block_rows)
+
+    def one_block(start: int) -> None:
+        block = unit[start:start + block_rows] @ unit.T  # (b, n) cosine similarities
         np.subtract(1.0, block, out=block)
         block.sort(axis=1)
         out[start:start + len(block)] = block @ weights32
+
+    workers = max(1, min(os.cpu_count() or 1, len(starts)))
+    with ThreadPoolExecutor(max_workers=workers) as executor:
+        for _ in tqdm(executor.map(one_block, starts), total=len(starts), desc="novelsum rows", unit="block",
+                      disable=n < 20_000):
+            pass
     return out
 
 
