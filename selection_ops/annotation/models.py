@@ -105,7 +105,7 @@ def load_causal_lm(path: str, device: str = "cpu", dtype: str = "auto") -> Any:
     folder, extra = split_gguf(path)
     torch_dtype = resolve_dtype(dtype, device)
     logger.info("loading causal LM %s on %s (%s)", path, device, torch_dtype)
-    model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch_dtype, **extra)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, **extra)
     return model.to(device).eval()
 
 
