@@ -109,3 +109,17 @@ def test_config_validation():
     with pytest.raises(ValueError, match="needs reward_model"):
         AnnotationConfig(scorer="reward")
     assert "embedder" in AnnotationConfig.help()
+
+
+def test_knn_density_column(annotated, real_pool, tmp_path):
+    from selection_ops.data_model import normalize_rows
+    from selection_ops.neighbors import knn_density
+
+    out, store = annotated
+    with_density = annotate(real_pool, AnnotationConfig(shard_size=16, show_progress=False, knn_k=3), store)
+    embeddings = normalize_rows(np.stack(out["embedding"]))
+    # NovelSum's sigma^beta by hand for row 0: mean squared L2 to its 3 nearest other rows, to the power -0.5
+    squared = ((embeddings - embeddings[0]) ** 2).sum(axis=1)
+    expected = (np.sort(squared)[1:4].mean() + 1e-9) ** -0.5
+    assert with_density["knn_density"].iloc[0] == pytest.approx(expected, rel=1e-4)
+    np.testing.assert_allclose(with_density["knn_density"], knn_density(embeddings, k=3))

@@ -27,8 +27,8 @@ def checkpoint(tmp_path_factory):
     return str(_checkpoint(tmp_path_factory.mktemp("rm")))
 
 
-SAMPLES = [("What is the capital of France?", "Paris."), ("Write a haiku about rain.", "Soft rain on the roof\n"
-           "drums a slow grey lullaby\nthe gutters hum too"), ("Hi", "Hello! How can I help you today?")]
+SAMPLES = [("What is the capital of France?", "Paris."), ("Write a haiku about rain.", ("Soft rain on the roof\n"
+           "drums a slow grey lullaby\nthe gutters hum too")), ("Hi", "Hello! How can I help you today?")]
 
 
 def test_reward_is_the_checkpoints_logit_and_batch_invariant(checkpoint):
