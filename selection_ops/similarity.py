@@ -57,10 +57,11 @@ def threshold_filter(unit: np.ndarray, order: np.ndarray, budget: int, threshold
     """
     accepted = np.empty(budget, dtype=np.int64)
     accepted_unit = np.empty((budget, unit.shape[1]), dtype=np.float32)
-    count = 0
+    count = walked = 0
     progress = tqdm(total=budget, desc=desc, unit="sample", disable=budget < 5_000)
     for start in range(0, len(order), block):
         candidates = order[start:start + block]
+        walked = start + len(candidates)
         vectors = unit[candidates]
         if count:
             keep = ~_too_similar(max_similarity(vectors, accepted_unit[:count]), threshold, reject_equal)
@@ -82,7 +83,7 @@ def threshold_filter(unit: np.ndarray, order: np.ndarray, budget: int, threshold
         if count == budget:
             break
     progress.close()
-    logger.info("%s: accepted %d of the %d samples walked", desc, count, min(len(order), start + block))
+    logger.info("%s: accepted %d of the %d samples walked", desc, count, walked)
     return accepted[:count]
 
 

@@ -32,7 +32,7 @@ class KMeansParams:
 def kmeans_labels(vectors: np.ndarray, clusters: int, iterations: int, seed: int) -> np.ndarray:
     """Cluster id per row of ``vectors`` (n, d) from seeded FAISS k-means: (n,) int64."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    kmeans = faiss.Kmeans(vectors.shape[1], clusters, niter=iterations, seed=seed, verbose=False)
+    kmeans = faiss.Kmeans(vectors.shape[1], clusters, niter=iterations, seed=seed % 2**31, verbose=False)
     kmeans.train(vectors)
     _, labels = kmeans.index.search(vectors, 1)
     return labels[:, 0].astype(np.int64)
