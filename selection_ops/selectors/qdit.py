@@ -6,6 +6,9 @@ Greedy maximisation of  F(A) = (1 - alpha) * d(A) + alpha * sum_{a in A} q(a)  w
 
 and q is the quality score min-max normalised to [0, 1] over the pool. d is divided by the pool size N so both terms
 live on [0, 1] per sample and alpha trades like for like (alpha = 0.7 for large pools, 0.9 for X_sota; MIG A.1).
+The issue (and the survey's Eq. 40) write d as a plain sum over the pool; with that, a pool of 10^5 samples swamps
+any quality in [0, 1] and alpha loses its meaning, so the mean is the default and ``diversity_scale="sum"`` gives
+the literal sum.
 The first pick is the sample with the largest total similarity to the pool (NovelSum A.3) plus its quality term.
 
 Lazy greedy (Minoux): F is submodular, so a sample's last computed gain bounds its current one. A heap holds the
@@ -51,6 +54,9 @@ class QditParams:
                 "auto (knn above knn_above rows; the run records which)"})
     knn_above: int = field(default=50_000, metadata={"help": "pool size above which kernel=auto picks knn"})
     neighbors: int = field(default=100, metadata={"help": "neighbours per row in the knn kernel"})
+    diversity_scale: Literal["mean", "sum"] = field(default="mean", metadata={
+        "help": "facility location as the mean over the pool (default, on the quality's [0, 1] scale) or the "
+                "literal sum"})
 
 
 def normalized_quality(score: np.ndarray) -> np.ndarray:
@@ -115,14 +121,14 @@ class KnnCoverage:
 
 
 def lazy_greedy(initial_gains: np.ndarray, gains: Callable[[np.ndarray], np.ndarray], add: Callable[[int], None],
-                quality: np.ndarray, alpha: float, budget: int) -> np.ndarray:
-    """Lazy greedy on (1 - alpha) * gain / n + alpha * quality: (budget,) int64 rows in selection order.
+                quality: np.ndarray, alpha: float, budget: int, mean: bool = True) -> np.ndarray:
+    """Lazy greedy on (1 - alpha) * gain [/ n when ``mean``] + alpha * quality: (budget,) int64 rows in order.
 
     initial_gains: (n,) gains on the empty set; gains(candidates) the exact current gains; add(row) commits a pick.
     Ties go to the lowest row (heap entries are (-score, row)).
     """
     n = len(quality)
-    diversity_weight = (1.0 - alpha) / n
+    diversity_weight = (1.0 - alpha) / (n if mean else 1)
 
     def score(rows: np.ndarray, raw_gains: np.ndarray) -> np.ndarray:
         return diversity_weight * raw_gains + alpha * quality[rows]
@@ -149,7 +155,8 @@ def lazy_greedy(initial_gains: np.ndarray, gains: Callable[[np.ndarray], np.ndar
     return picked
 
 
-def qdit_plain_greedy(unit: np.ndarray, quality: np.ndarray, alpha: float, budget: int) -> np.ndarray:
+def qdit_plain_greedy(unit: np.ndarray, quality: np.ndarray, alpha: float, budget: int,
+                      mean: bool = True) -> np.ndarray:
     """The reference: plain (non-lazy) greedy on the dense kernel, every gain recomputed at every step.
 
     Holds the (n, n) clamped similarity matrix, so for small pools only (tests, benchmark). Returns (budget,) rows.
@@ -161,7 +168,7 @@ def qdit_plain_greedy(unit: np.ndarray, quality: np.ndarray, alpha: float, budge
     picked = np.empty(budget, dtype=np.int64)
     for step in range(budget):
         gains = np.maximum(similarity - covered[:, None], 0.0).sum(axis=0, dtype=np.float64)
-        scores = np.where(available, (1.0 - alpha) / n * gains + alpha * quality, -np.inf)
+        scores = np.where(available, (1.0 - alpha) / (n if mean else 1) * gains + alpha * quality, -np.inf)
         chosen = int(np.argmax(scores))
         picked[step] = chosen
         available[chosen] = False
@@ -191,4 +198,4 @@ def select_qdit(pool: PoolView, budget: int, seed: int, params: QditParams) -> n
         coverage = DenseCoverage(unit)
     logger.info("qdit: kernel %s, alpha %.2f", params.kernel, params.alpha)
     return lazy_greedy(coverage.initial_gains(), coverage.gains, coverage.add, normalized_quality(pool.score),
-                       params.alpha, budget)
+                       params.alpha, budget, mean=params.diversity_scale == "mean")

@@ -35,6 +35,14 @@ def test_lazy_equals_plain_greedy(random_pool, alpha):
     np.testing.assert_array_equal(run_selector("qdit", pool, 80, params={"alpha": alpha}).indices, expected)
 
 
+def test_literal_sum_scale(random_pool):
+    pool = random_pool(600, 8, seed=8)
+    unit = pool.embeddings / np.linalg.norm(pool.embeddings, axis=1, keepdims=True)
+    quality = normalized_quality(pool.score)
+    summed = run_selector("qdit", pool, 30, params={"alpha": 0.7, "diversity_scale": "sum"}).indices
+    np.testing.assert_array_equal(summed, qdit_plain_greedy(unit, quality, 0.7, 30, mean=False))
+
+
 def test_knn_kernel_with_all_neighbours_is_the_dense_kernel(random_pool):
     pool = random_pool(400, 8, seed=6)
     dense = run_selector("qdit", pool, 40, params={"kernel": "dense", "alpha": 0.5})
