@@ -17,7 +17,7 @@ from selection_ops.similarity import max_similarity
 
 @register_metric("facility_location", NoParams, needs=("embeddings",), needs_reference_pool=True)
 def facility_location(subset: PoolView, pool: PoolView, params: NoParams) -> float:
-    """Facility location (Eq. 3) in its similarity form: sum over pool samples of the max cosine similarity to the subset.
+    """Facility location (Eq. 3), similarity form: sum over pool samples of their max cosine similarity to the subset.
 
     Eq. 3 prints a sum of min distances, but the paper's Table 1 values (~3e5 for a 396K pool, higher for better
     coverage) are sums of max similarities, the QDIT/Bukharin et al. form f(A) = sum_j max_{i in A} sim(j, i), which
@@ -32,7 +32,7 @@ def facility_location(subset: PoolView, pool: PoolView, params: NoParams) -> flo
 
 @dataclass(frozen=True)
 class PartitionEntropyParams:
-    clusters: int = field(default=1000, metadata={"help": "K-means clusters of the pool (capped at its distinct rows)"})
+    clusters: int = field(default=1000, metadata={"help": "k-means clusters of the pool (at most its distinct rows)"})
     seed: int = field(default=0, metadata={"help": "seed of the k-means initialisation"})
     niter: int = field(default=25, metadata={"help": "k-means iterations"})
     normalize: bool = field(default=False, metadata={"help": "cluster unit-norm rows instead of raw embeddings"})

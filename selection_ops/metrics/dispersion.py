@@ -38,7 +38,7 @@ def radius(subset: PoolView, pool: PoolView, params: RadiusParams) -> float:
 
 @dataclass(frozen=True)
 class ClusterInertiaParams:
-    clusters: int = field(default=200, metadata={"help": "K-means clusters on the subset (capped at its distinct rows)"})
+    clusters: int = field(default=200, metadata={"help": "k-means clusters of the subset (at most its distinct rows)"})
     seed: int = field(default=0, metadata={"help": "seed of the k-means initialisation"})
     max_iter: int = field(default=300, metadata={"help": "k-means Lloyd iterations at most"})
     normalize: bool = field(default=False, metadata={"help": "cluster unit-norm rows instead of raw embeddings"})
@@ -46,7 +46,7 @@ class ClusterInertiaParams:
 
 @register_metric("cluster_inertia", ClusterInertiaParams, needs=("embeddings",))
 def cluster_inertia(subset: PoolView, pool: PoolView, params: ClusterInertiaParams) -> float:
-    """Cluster inertia (Du & Black 2019; Eq. 14): sum of squared distances of the subset rows to their k-means centroid.
+    """Cluster inertia (Du & Black 2019; Eq. 14): sum of squared distances of subset rows to their k-means centroid.
 
     K = 200 clusters of the subset itself (Appx. A.2), fewer when it has fewer distinct rows (then inertia is 0).
     scikit-learn's k-means++ / Lloyd (one seeded init) on the distinct rows weighted by their multiplicity: on a

@@ -39,7 +39,8 @@ def test_measure_command_prints_and_writes(pool_file, tmp_path: Path, capsys: py
     subset_path.write_text("".join(json.dumps({"id": i}) + "\n" for i in subset_ids))
     out = tmp_path / "metrics.json"
     code = main(["-q", "measure", "--pool", str(path), "--subset", str(subset_path), "--text-field", "text",
-                 "--metrics", ",".join(OUR_METRICS), "--param", "novelsum.k=5", "--param", "cluster_inertia.clusters=3",
+                 "--metrics", ",".join(OUR_METRICS), "--param", "novelsum.k=5",
+                 "--param", "cluster_inertia.clusters=3",
                  "--param", "partition_entropy.clusters=10", "--out", str(out)])
     assert code == 0
     printed = capsys.readouterr().out
