@@ -5,7 +5,7 @@ import pytest
 
 from selection_ops.data_model import MissingFieldError
 from selection_ops.registry import run_selector
-from selection_ops.selectors.kcenter import kcenter_greedy, kcenter_recompute
+from selection_ops.selectors.kcenter import kcenter_greedy, kcenter_greedy_torch, kcenter_recompute
 
 
 def test_farthest_point_order_by_hand(circle):
@@ -27,6 +27,12 @@ def test_incremental_equals_recompute(random_pool):
     pool = random_pool(2000, 24, seed=2)
     unit = pool.embeddings / np.linalg.norm(pool.embeddings, axis=1, keepdims=True)
     np.testing.assert_array_equal(kcenter_greedy(unit, 150, 7), kcenter_recompute(unit, 150, 7))
+
+
+def test_torch_path_equals_numpy(random_pool):
+    pool = random_pool(1500, 16, seed=4)
+    unit = pool.embeddings / np.linalg.norm(pool.embeddings, axis=1, keepdims=True)
+    np.testing.assert_array_equal(kcenter_greedy_torch(unit, 100, 3, device="cpu"), kcenter_greedy(unit, 100, 3))
 
 
 def test_missing_embeddings_named(make_pool):
