@@ -45,12 +45,12 @@ def mean_token_losses(model: Any, sequences: Sequence[Sequence[int]], labels: Se
 
     ids, mask = pad_right(sequences, pad_id)
     target, _ = pad_right(labels, IGNORE)
+    shifted_target = target[:, 1:].to(device)
     with torch.inference_mode():
-        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits.float()  # (b, t, vocab)
-    shifted_logits = logits[:, :-1].cpu()
-    shifted_target = target[:, 1:]
-    losses = functional.cross_entropy(shifted_logits.reshape(-1, shifted_logits.shape[-1]), shifted_target.reshape(-1),
-                                      ignore_index=IGNORE, reduction="none").view(shifted_target.shape)
-    counted = (shifted_target != IGNORE).sum(dim=1)
-    return [float(losses[row].sum() / counted[row]) if counted[row] > 0 else float("nan")
-            for row in range(len(sequences))]
+        logits = model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits  # (b, t, vocab)
+        # float32 cross-entropy on the device; the (b, t, vocab) logits never leave it
+        losses = functional.cross_entropy(logits[:, :-1].float().transpose(1, 2), shifted_target,
+                                          ignore_index=IGNORE, reduction="none")  # (b, t - 1)
+        sums = losses.sum(dim=1).cpu()
+    counted = (shifted_target != IGNORE).sum(dim=1).cpu()
+    return [float(sums[row] / counted[row]) if counted[row] > 0 else float("nan") for row in range(len(sequences))]

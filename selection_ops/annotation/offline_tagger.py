@@ -14,7 +14,13 @@ they come out short and lowercase like InsTag's. Procedure, per sample (Grootend
    different aspects instead of five variants of one phrase; it stops early once the best remaining
    candidate's cosine to the query is below ``min_similarity`` (the first tag is always kept);
 4. a query with no candidate at all (e.g. only stopwords) gets the single tag ``"miscellaneous"``.
-Deterministic: no sampling; ties are broken by order of appearance.
+
+InsTag's tags also name the *intent* ("rewriting", "question answering", "programming"), which keyphrases
+miss and which, unlike topics, recur across samples (MIG's label graph needs shared labels). So up to two
+intent tags come first (``intent_tags``): the task verb that opens the instruction (after courtesy openers
+such as "please" or "can you") looked up in ``INTENT_BY_VERB``, else "question answering" for a query
+opening with a question word; plus "programming" when the query names code. Keyphrases fill the remaining
+``max_tags`` slots. Deterministic: no sampling; ties are broken by order of appearance.
 """
 
 from __future__ import annotations
@@ -34,6 +40,34 @@ FALLBACK_TAG = "miscellaneous"
 
 # English function words plus the filler every instruction shares ("please", "following", "given").
 STOPWORDS: frozenset[str] = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "etc", "few", "for", "from", "further", "get", "gets", "got", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "however", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let", "let's", "like", "may", "me", "might", "more", "most", "must", "mustn't", "my", "myself", "need", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "per", "please", "same", "say", "says", "shall", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "thus", "to", "too", "under", "until", "up", "upon", "us", "use", "used", "using", "very", "via", "want", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "well", "were", "weren't", "what", "what's", "whatever", "when", "when's", "where", "where's", "whether", "which", "while", "who", "who's", "whom", "whose", "why", "why's", "will", "with", "within", "without", "won't", "would", "wouldn't", "yes", "yet", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "following", "given", "give", "provide", "make", "create", "generate", "write", "tell", "show", "find", "answer", "question", "output", "input", "instruction", "task", "response", "example", "sentence", "text", "word", "words", "something", "thing", "things", "way", "ways", "many", "much", "also", "really", "list", "related", "particular", "main", "certain", "different", "various", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second"])
+INTENT_BY_VERB: dict[str, str] = {
+    **dict.fromkeys(("rewrite", "rephrase", "paraphrase", "reword"), "rewriting"),
+    **dict.fromkeys(("translate",), "translation"),
+    **dict.fromkeys(("summarize", "summarise", "condense"), "summarization"),
+    **dict.fromkeys(("explain", "clarify", "elaborate"), "explanation"),
+    **dict.fromkeys(("describe", "outline"), "description"),
+    **dict.fromkeys(("write", "compose", "draft"), "writing"),
+    **dict.fromkeys(("create", "generate", "design", "invent", "brainstorm", "construct", "develop", "make"),
+                    "content generation"),
+    **dict.fromkeys(("list", "name", "enumerate"), "listing"),
+    **dict.fromkeys(("classify", "categorize", "categorise", "label"), "classification"),
+    **dict.fromkeys(("compare", "contrast", "distinguish"), "comparison"),
+    **dict.fromkeys(("calculate", "compute", "solve", "evaluate", "convert", "estimate"), "calculation"),
+    **dict.fromkeys(("identify", "find", "detect", "determine", "extract", "locate"), "information extraction"),
+    **dict.fromkeys(("edit", "correct", "fix", "improve", "proofread"), "editing"),
+    **dict.fromkeys(("suggest", "recommend", "propose"), "recommendation"),
+    **dict.fromkeys(("analyze", "analyse", "examine", "assess", "critique", "review"), "analysis"),
+    **dict.fromkeys(("sort", "arrange", "rank", "order"), "sorting"),
+    **dict.fromkeys(("predict", "forecast"), "prediction"),
+    **dict.fromkeys(("imagine", "pretend", "roleplay"), "role play"),
+}
+QUESTION_OPENERS = frozenset(("what", "why", "how", "who", "whom", "whose", "when", "where", "which", "is", "are", "was",
+                              "were", "can", "could", "would", "should", "do", "does", "did", "will", "have", "has"))
+COURTESY_OPENERS = ("please", "can you", "could you", "would you", "will you", "i want you to", "i need you to",
+                    "help me", "i would like you to", "kindly")
+CODE_WORDS = frozenset(("python", "java", "javascript", "typescript", "sql", "c++", "c#", "rust", "golang", "html", "css",
+                        "code", "function", "program", "script", "regex", "bash", "algorithm", "class", "method",
+                        "api", "json"))
 _CHUNK_SPLIT = re.compile(r"[.,;:!?()\[\]{}\"“”‘’`|/\\<>=*_~\n\t]+")
 _TOKEN = re.compile(r"[a-z][a-z0-9+#'\-]*[a-z0-9+#]|[a-z]")
 
@@ -53,6 +87,25 @@ def candidate_phrases(text: str, max_ngram: int = 3, max_candidates: int = 64) -
                 phrase = lemmatize_phrase(" ".join(gram))
                 seen.setdefault(phrase, None)
     return list(seen)[:max_candidates]
+
+
+def intent_tags(text: str) -> list[str]:
+    """Up to two intent tags of an instruction (module docstring): task verb or question, plus programming."""
+    words = _TOKEN.findall(text.lower())
+    tags: list[str] = []
+    start = 0
+    joined = " ".join(words)
+    for opener in COURTESY_OPENERS:
+        if joined.startswith(opener + " "):
+            start = len(opener.split())
+            break
+    if start < len(words) and words[start] in INTENT_BY_VERB:
+        tags.append(INTENT_BY_VERB[words[start]])
+    elif words and words[0] in QUESTION_OPENERS:
+        tags.append("question answering")
+    if CODE_WORDS.intersection(words):
+        tags.append("programming")
+    return tags
 
 
 def mmr_select(doc_similarity: np.ndarray, pairwise: np.ndarray, max_tags: int, diversity_lambda: float,
@@ -82,7 +135,7 @@ class KeyphraseTagger(Annotator):
     """Offline tagger (module docstring); writes ``raw_tags`` (list of 1..max_tags lowercase strings)."""
 
     name = "tags"
-    version = "keyphrase-1"
+    version = "keyphrase-2"
 
     def __init__(self, embedder: Embedder | None = None, max_tags: int = 5, max_ngram: int = 3,
                  max_candidates: int = 64, diversity_lambda: float = 0.6, min_similarity: float = 0.3) -> None:
@@ -111,14 +164,17 @@ class KeyphraseTagger(Annotator):
         doc_vectors = _unit(self.embedder.encode(list(texts)))  # (n_texts, dim)
         phrase_vectors = _unit(self.embedder.encode(vocabulary)) if vocabulary else doc_vectors[:0]  # (n_phrases, dim)
         tags: list[list[str]] = []
-        for doc_vector, cands in zip(doc_vectors, candidates):
-            if not cands:
-                tags.append([FALLBACK_TAG])
+        for text, doc_vector, cands in zip(texts, doc_vectors, candidates):
+            intents = intent_tags(text)[:self.max_tags]
+            room = self.max_tags - len(intents)
+            cands = [c for c in cands if c not in intents]
+            if room == 0 or not cands:
+                tags.append(intents or [FALLBACK_TAG])
                 continue
             vectors = phrase_vectors[[position[c] for c in cands]]
-            chosen = mmr_select(vectors @ doc_vector, vectors @ vectors.T, self.max_tags, self.diversity_lambda,
+            chosen = mmr_select(vectors @ doc_vector, vectors @ vectors.T, room, self.diversity_lambda,
                                 self.min_similarity)
-            tags.append([cands[i] for i in chosen])
+            tags.append(intents + [cands[i] for i in chosen])
         return tags
 
     def annotate(self, samples: Sequence[Sample]) -> list[dict[str, Any]]:

@@ -42,6 +42,14 @@ def samples_from_pool(pool: pd.DataFrame) -> list[Sample]:
     return [sample_from_record(i, list(c) if c is not None else [], s) for i, c, s in zip(ids, conversations, sources)]
 
 
+def _as_lists(column: pd.Series) -> list | np.ndarray:
+    """List-valued cells as Python lists whether they were just computed (lists) or read from Parquet (arrays)."""
+    values = column.to_numpy()
+    if values.dtype == object and any(isinstance(v, (list, np.ndarray)) for v in values):
+        return [list(v) if isinstance(v, (list, np.ndarray)) else v for v in values]
+    return values
+
+
 def deita_combination(quality_turns: list, complexity_turns: list) -> float:
     """DEITA's score of a conversation: sum over turns of quality x complexity (Liu et al., 2024, Sec. 3)."""
     if len(quality_turns) != len(complexity_turns):
@@ -61,6 +69,8 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     store_dir = Path(store_dir)
     store_dir.mkdir(parents=True, exist_ok=True)
     samples = samples_from_pool(pool)
+    if not samples:
+        raise RecordError("the pool is empty: nothing to annotate")
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
     run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
@@ -90,12 +100,9 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
         out["labels"] = raw_tags
     out["score"] = np.nan
     out["raw_tags"] = raw_tags
-    for column in tagged.columns.drop("raw_tags"):
-        out[column] = tagged[column].to_numpy()
-    for frame in scored:
+    for frame in (tagged.drop(columns="raw_tags"), *scored):
         for column in frame.columns:
-            values = frame[column].to_numpy()
-            out[column] = [list(v) for v in values] if column.endswith("_turns") else values
+            out[column] = _as_lists(frame[column])
     if "deita_quality_turns" in out.columns and "deita_complexity_turns" in out.columns:
         out["deita_score"] = [deita_combination(q, c) for q, c in
                               zip(out["deita_quality_turns"], out["deita_complexity_turns"])]

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from selection_ops.annotation.offline_tagger import FALLBACK_TAG, KeyphraseTagger, candidate_phrases, mmr_select
+from selection_ops.annotation.offline_tagger import (
+    FALLBACK_TAG,
+    KeyphraseTagger,
+    candidate_phrases,
+    intent_tags,
+    mmr_select,
+)
 
 
 def test_candidates_skip_stopwords_and_punctuation_and_lemmatise():
@@ -36,9 +42,22 @@ def test_real_tags_shape_and_determinism(tagger, real_pool):
     for tags in first:
         assert 1 <= len(tags) <= 5
         assert all(t == t.lower().strip() and 0 < len(t.split()) <= 3 for t in tags)
-    # the gender-neutral rewrite (first Alpaca record) is tagged with what it is about
-    assert "gender-neutral language" in first[0]
+    # the gender-neutral rewrite (first Alpaca record) is tagged with what it asks and what it is about
+    assert first[0][0] == "rewriting" and "gender-neutral language" in first[0]
 
 
 def test_fallback_for_stopword_only_query(tagger):
-    assert tagger.tag_texts(["Can you do it for me?"]) == [[FALLBACK_TAG]]
+    assert tagger.tag_texts(["Of it, for me."]) == [[FALLBACK_TAG]]
+    assert tagger.tag_texts(["Can you do it for me?"]) == [["question answering"]]
+
+
+@pytest.mark.parametrize("text, intents", [
+    ("Rewrite the sentence using gender-neutral language.", ["rewriting"]),
+    ("Please translate this into French.", ["translation"]),
+    ("Can you summarize the article?", ["summarization"]),
+    ("What is the capital of Peru?", ["question answering"]),
+    ("Write a Python function that reverses a string.", ["writing", "programming"]),
+    ("The weather is nice today.", []),
+])
+def test_intent_tags(text, intents):
+    assert intent_tags(text) == intents
