@@ -197,6 +197,9 @@ def read_loss_history(output_dir: Path) -> list[tuple[int, float]]:
 def training_env() -> dict[str, str]:
     """The subprocess environment: offline Hub, no version check, no W&B, quiet tokenizers."""
     env = dict(os.environ)
+    # Idle OpenMP threads sleep instead of spinning: on a shared 2-core machine spinning threads were measured to
+    # burn ~15x the CPU time of the work itself (greedy decoding, 2 threads, load ~8).
+    env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     env.update(DISABLE_VERSION_CHECK="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                WANDB_DISABLED="true", WANDB_MODE="disabled", TOKENIZERS_PARALLELISM="false",
                PYTHONUNBUFFERED="1")
