@@ -24,13 +24,14 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
 from selection_ops.metrics._inputs import embeddings_of, require_rows, torch_cuda_device
-from selection_ops.neighbors import knn_density
+from selection_ops.neighbors import IndexKind, knn_density
 from selection_ops.registry import register_metric
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,8 @@ class NovelSumParams:
     beta: float = field(default=0.5, metadata={"help": "exponent of the density factor (Eq. 9)"})
     p: float = field(default=1.0, metadata={"help": "proximity weight r^(-p) (alpha in Eq. 8; 'distance power')"})
     normalize: bool = field(default=True, metadata={"help": "L2-normalise embeddings before the density search"})
+    index: Literal["flat", "ivf", "auto"] = field(default="flat", metadata={
+        "help": "density search: flat = exact (as the official code), ivf = approximate, auto = ivf from 200K rows"})
 
 
 def rank_weights(n: int, power: float) -> np.ndarray:
@@ -96,14 +99,14 @@ def _proximity_weighted_means_torch(unit: np.ndarray, weights: np.ndarray, devic
 
 
 def novelsum_value(unit_subset: np.ndarray, density_subset: np.ndarray, density_reference: np.ndarray, *,
-                   k: int = 10, beta: float = 0.5, p: float = 1.0) -> float:
+                   k: int = 10, beta: float = 0.5, p: float = 1.0, index: IndexKind = "flat") -> float:
     """NovelSum of a subset against its reference pool.
 
     unit_subset:       (m, d) unit-norm subset rows, for D = 1 - cos.
     density_subset:    (m, d) the same rows as the density search sees them (unit-norm by default).
     density_reference: (N, d) the reference pool rows, in the same form.
     """
-    density = knn_density(density_subset, density_reference, k=k, beta=beta, index="auto")
+    density = knn_density(density_subset, density_reference, k=k, beta=beta, index=index)
     novelty = density * proximity_weighted_means(unit_subset, rank_weights(len(unit_subset), p))
     return float(novelty.mean())
 
@@ -115,4 +118,5 @@ def novelsum(subset: PoolView, pool: PoolView, params: NovelSumParams) -> float:
     unit_subset = embeddings_of(subset, "novelsum", normalize=True)
     density_subset = unit_subset if params.normalize else embeddings_of(subset, "novelsum", normalize=False)
     reference = embeddings_of(pool, "novelsum", normalize=params.normalize, role="reference pool")
-    return novelsum_value(unit_subset, density_subset, reference, k=params.k, beta=params.beta, p=params.p)
+    return novelsum_value(unit_subset, density_subset, reference, k=params.k, beta=params.beta, p=params.p,
+                          index=params.index)

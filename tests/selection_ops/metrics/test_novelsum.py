@@ -110,3 +110,18 @@ def test_needs_pool_embeddings() -> None:
         measure(view(points), PoolView(ids=["a", "b", "c"]), ["novelsum"])
     with pytest.raises(ValueError, match="needs the reference pool"):
         measure(view(points), None, ["novelsum"])
+
+
+@pytest.mark.gpu
+def test_torch_cuda_rows_match_cpu_rows() -> None:
+    import torch
+
+    from selection_ops.metrics.novelsum import _proximity_weighted_means_torch
+
+    rng = np.random.default_rng(6)
+    unit = rng.normal(size=(3000, 64)).astype(np.float32)
+    unit /= np.linalg.norm(unit, axis=1, keepdims=True)
+    weights = rank_weights(3000, 1.0)
+    expected = np.array([np.sort(1.0 - unit[i] @ unit.T) @ weights for i in range(0, 3000, 97)])
+    got = _proximity_weighted_means_torch(unit, weights, torch.device("cuda"))[::97]
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
