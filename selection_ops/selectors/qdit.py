@@ -96,7 +96,7 @@ class KnnCoverage:
 
     def __init__(self, unit: np.ndarray, neighbors: int) -> None:
         n = len(unit)
-        distances, indices = knn_search(unit, unit, neighbors)
+        distances, indices = knn_search(unit, unit, neighbors, index="auto")  # IVF for very large pools
         similarity = np.maximum(1.0 - distances.astype(np.float64) / 2.0, 0.0)  # unit rows: |a-b|^2 = 2 - 2 cos
         rows = np.repeat(np.arange(n), neighbors)
         # column x lists the rows i that have x among their neighbours, with cos(i, x)
