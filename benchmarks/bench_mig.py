@@ -79,7 +79,7 @@ def _parse_size(text: str) -> tuple[int, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES, help="NxLxBUDGET, e.g. 100000x4531x5000")
-    parser.add_argument("--device", default="numpy", choices=["numpy", "torch-cpu", "torch-cuda"],
+    parser.add_argument("--device", default="numba", choices=["numba", "numpy", "torch-cpu", "torch-cuda"],
                         help="backend of the fast path")
     parser.add_argument("--gain", default="linear", choices=["linear", "exact"])
     parser.add_argument("--seed", type=int, default=0)
