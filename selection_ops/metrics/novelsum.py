@@ -15,13 +15,16 @@ deduplicated reference pool, the point itself excluded (official ``FaissIndex.lo
 L2-normalised first (``normalize=True``; cosine distances do not depend on it, the density does).
 
 Cost: the (n, n) distance matrix is never held; rows are done in blocks (product, sort, one dot with the weights),
-on the GPU with torch when one is present.
+on the GPU with torch when one is present. Densities are remembered per pool row within a process
+(``memoised_density``), so measuring many subsets of one pool searches each row's neighbours once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
@@ -98,6 +101,34 @@ def _proximity_weighted_means_torch(unit: np.ndarray, weights: np.ndarray, devic
     return out.cpu().numpy()
 
 
+_DENSITY_MEMO_POOLS = 2
+_density_memo: OrderedDict[tuple, dict[bytes, float]] = OrderedDict()
+
+
+def _row_digests(rows: np.ndarray) -> list[bytes]:
+    return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in rows]
+
+
+def memoised_density(rows: np.ndarray, reference: np.ndarray, *, k: int, beta: float,
+                     index: IndexKind = "flat") -> np.ndarray:
+    """``knn_density(rows, reference, ...)``, remembering each row's value per (reference, k, beta, index).
+
+    The loop measures many subsets of one pool in a process; their rows overlap, and on CPU the density search
+    dominates NovelSum's cost, so each distinct row is searched once per pool. rows (m, d) -> (m,) float64.
+    """
+    key = (hashlib.blake2b(reference.tobytes(), digest_size=16).hexdigest(), reference.shape, k, beta, index)
+    memo = _density_memo.setdefault(key, {})
+    _density_memo.move_to_end(key)
+    while len(_density_memo) > _DENSITY_MEMO_POOLS:
+        _density_memo.popitem(last=False)
+    digests = _row_digests(rows)
+    missing = list({digest: row for row, digest in enumerate(digests) if digest not in memo}.items())
+    if missing:
+        values = knn_density(rows[[row for _, row in missing]], reference, k=k, beta=beta, index=index)
+        memo.update(zip((digest for digest, _ in missing), values.tolist()))
+    return np.array([memo[digest] for digest in digests], dtype=np.float64)
+
+
 def novelsum_value(unit_subset: np.ndarray, density_subset: np.ndarray, density_reference: np.ndarray, *,
                    k: int = 10, beta: float = 0.5, p: float = 1.0, index: IndexKind = "flat") -> float:
     """NovelSum of a subset against its reference pool.
@@ -106,7 +137,7 @@ def novelsum_value(unit_subset: np.ndarray, density_subset: np.ndarray, density_
     density_subset:    (m, d) the same rows as the density search sees them (unit-norm by default).
     density_reference: (N, d) the reference pool rows, in the same form.
     """
-    density = knn_density(density_subset, density_reference, k=k, beta=beta, index=index)
+    density = memoised_density(density_subset, density_reference, k=k, beta=beta, index=index)
     novelty = density * proximity_weighted_means(unit_subset, rank_weights(len(unit_subset), p))
     return float(novelty.mean())
 

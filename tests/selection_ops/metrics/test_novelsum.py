@@ -125,3 +125,25 @@ def test_torch_cuda_rows_match_cpu_rows() -> None:
     expected = np.array([np.sort(1.0 - unit[i] @ unit.T) @ weights for i in range(0, 3000, 97)])
     got = _proximity_weighted_means_torch(unit, weights, torch.device("cuda"))[::97]
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_density_memo_searches_each_row_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import selection_ops.metrics.novelsum as novelsum_module
+    from selection_ops.neighbors import knn_density
+
+    rng = np.random.default_rng(7)
+    pool = rng.normal(size=(300, 8)).astype(np.float32)
+    searched: list[int] = []
+
+    def counting_density(rows, reference, **kwargs):
+        searched.append(len(rows))
+        return knn_density(rows, reference, **kwargs)
+
+    monkeypatch.setattr(novelsum_module, "knn_density", counting_density)
+    first = novelsum_module.memoised_density(pool[:50], pool, k=5, beta=0.5)
+    second = novelsum_module.memoised_density(pool[[10, 60, 10, 70, 20]], pool, k=5, beta=0.5)
+    assert searched == [50, 2]  # only rows 60 and 70 are new; the repeated row 10 is looked up
+    np.testing.assert_allclose(first, knn_density(pool[:50], pool, k=5, beta=0.5), rtol=1e-6)
+    np.testing.assert_allclose(second, knn_density(pool[[10, 60, 10, 70, 20]], pool, k=5, beta=0.5), rtol=1e-6)
+    novelsum_module.memoised_density(pool[:5], pool, k=6, beta=0.5)  # other settings: searched afresh
+    assert searched[-1] == 5
