@@ -8,7 +8,6 @@ from dagster import AssetSelection, define_asset_job
 from dagster_project.constants import (GROUP_ANNOTATION, GROUP_EVALUATION, GROUP_LABEL_GRAPH, GROUP_POOL,
                                        GROUP_REPORT)
 from dagster_project.grid import GridSpec
-from dagster_project.partitions import base_model_partitions, selection_partitions, training_partitions
 
 
 def build_jobs(grid: GridSpec) -> list:
@@ -16,14 +15,13 @@ def build_jobs(grid: GridSpec) -> list:
         "prepare_pool", AssetSelection.groups(GROUP_POOL, GROUP_ANNOTATION, GROUP_LABEL_GRAPH),
         description="Load the pool, annotate it and build the label graph.")
     select = define_asset_job(
-        "select_grid", AssetSelection.assets("selection"), partitions_def=selection_partitions(grid),
+        "select_grid", AssetSelection.assets("selection"),
         description="One selection per (selector, budget) partition; backfill for the whole grid.")
     base_models = define_asset_job(
-        "prepare_base_models", AssetSelection.assets("base_model"), partitions_def=base_model_partitions(grid),
+        "prepare_base_models", AssetSelection.assets("base_model"),
         description="Resolve each base model (the embedded GGUF is converted once to an HF folder).")
     train_eval = define_asset_job(
         "train_and_evaluate", AssetSelection.assets("fine_tuned_model") | AssetSelection.groups(GROUP_EVALUATION),
-        partitions_def=training_partitions(grid),
         description="Fine-tune and evaluate one (selector, budget, base model) partition; backfill for the grid.")
     report = define_asset_job("report", AssetSelection.groups(GROUP_REPORT),
                               description="Correlate diversity metrics with benchmark scores over the study.")
