@@ -60,7 +60,12 @@ def main() -> None:
     parser.add_argument("--deita-threshold", type=float, default=0.9)
     parser.add_argument("--kcenter", type=size_pair, default=(10_000, 500), help="pool,budget")
     parser.add_argument("--only", default="novelselect,qdit,deita,kcenter", help="comma-separated subset")
+    parser.add_argument("--scale", type=int, default=0, metavar="N",
+                        help="instead: time our selectors alone on a pool of N (no reference), budget N/50")
     args = parser.parse_args()
+    if args.scale:
+        scale_run(args.scale, args.dim)
+        return
     logging.basicConfig(level=logging.WARNING)
     chosen = set(args.only.split(","))
 
@@ -113,6 +118,25 @@ def main() -> None:
         ours = timed(lambda: kcenter_greedy(unit, budget, 0))
         reference = timed(lambda: kcenter_recompute(unit, budget, 0))
         row("K-Center-Greedy (running min vs recompute)", n, budget, ours, reference)
+    print(f"# load average at end {os.getloadavg()[0]:.2f}")
+
+
+def scale_run(n: int, dim: int) -> None:
+    """Ours only, through the registry (density, kNN graph and all included), on one larger pool."""
+    from selection_ops.data_model import PoolView
+    from selection_ops.registry import run_selector
+
+    budget = max(1, n // 50)
+    unit = synthetic_unit(n, dim, seed=4)
+    pool = PoolView(ids=[str(i) for i in range(n)], embeddings=unit, score=np.random.default_rng(4).random(n))
+    print(f"# scale run: pool {n}, budget {budget}, d={dim}; load average {os.getloadavg()[0]:.2f}")
+    print("| selector | params | seconds |")
+    print("|---|---|---:|")
+    for name, params in [("kcenter", {}), ("deita", {}), ("qdit", {"kernel": "knn"}), ("novelselect", {}),
+                         ("kmeans", {}), ("farthest", {})]:
+        start = time.perf_counter()
+        result = run_selector(name, pool, budget, params=params)
+        print(f"| {name} | {result.params} | {time.perf_counter() - start:.1f} |", flush=True)
     print(f"# load average at end {os.getloadavg()[0]:.2f}")
 
 

@@ -12,7 +12,8 @@ Speed: the official code recomputes the (n, |S|) matrix and sorts every row at e
 per step. Here each row keeps its M values sorted and a running weighted sum; adding a selected point inserts one
 value per row: a binary search for its rank, then the values above it move up one rank, which changes the sum by
 sum_{r >= pos} a_r (w_{r+1} - w_r) + v w_pos. A step costs one (n, d) x (d,) product plus a merge of one value into
-each sorted row, O(n (d + |S|)) with a small constant (numba on CPU; vectorised torch on GPU).
+each sorted row, O(n (d + |S|)) (numba on CPU; vectorised torch on GPU). The merge is memory-bound (about half of
+each row moves per insertion), so its advantage grows with d and log |S|; see benchmarks/RESULTS_selectors.md.
 ``novelselect_recompute`` is the full per-step recompute (the official algorithm in fp32), kept as the reference
 and as the fallback when the (n, budget) sorted state would not fit in ``max_state_gb``.
 
