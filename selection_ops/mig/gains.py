@@ -4,8 +4,8 @@ gain_i = (x_i P) . phi'(x_sel)                         ("linear", the official g
 gain_i = sum_j phi(x_sel_j + (x_i P)_j) - phi(x_sel_j)  ("exact", the marginal gain of Eq. 9)
 
 Both only touch the non-zeros of row i of the sparse V = X P. ``NumpyGains`` runs on the CPU; ``TorchGains`` is the
-same arithmetic in torch (CUDA or CPU). Every row's gain is a sum over its non-zeros in column order, so a row's
-value does not depend on which batch it is evaluated in.
+same arithmetic in torch (CUDA or CPU). Every row's gain is a sum over its non-zeros in their stored order, so a
+row's value does not depend on which batch it is evaluated in.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _gather_layout(indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np
 
 
 class NumpyGains:
-    """Gains on numpy. information: V (n, L) CSR float64, sorted indices."""
+    """Gains on numpy. information: V (n, L) CSR float64."""
 
     def __init__(self, information: sp.csr_matrix, phi: Phi, rule: GainRule = "linear") -> None:
         self.information = information

@@ -1,4 +1,8 @@
-"""Greedy maximisation of E(D) by lazy evaluation (a priority queue of stale gains), and the full rescan it equals.
+"""Greedy maximisation of E(D) by lazy evaluation of stale gains, and the full rescan it equals.
+
+Two drivers of the same algorithm: ``lazy_greedy_numba`` (a compiled binary heap, one re-evaluation at a time;
+the CPU default) and ``lazy_greedy`` (vectorised: rows grouped in buckets of their stale bound, re-evaluated in
+batches by a numpy or torch ``GainEvaluator``; the GPU path and the no-compiler fallback).
 
 Why lazy is exact here: x_i P >= 0 and phi' is decreasing, so as x_sel grows every candidate's gain (linear or
 exact) can only fall. A gain computed earlier is an upper bound of the current one; a candidate whose stale bound

@@ -1,6 +1,6 @@
 """The lazy greedy of ``lazy_greedy`` compiled with numba: one binary heap of stale bounds, rows re-evaluated one at
 a time in bound order (the fewest evaluations lazy evaluation allows), gains summed over a row's non-zeros in
-column order. Same pick rule (TIE_RTOL, BOUND_SLACK) as the numpy and torch paths.
+their stored order. Same pick rule (TIE_RTOL, BOUND_SLACK) as the numpy and torch paths.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 
 from selection_ops.mig.label_graph import LabelGraph
@@ -60,29 +59,29 @@ def sample_label_matrix(labels_per_sample: Sequence[Sequence[str]], scores: Sequ
     if len(bad):
         raise ValueError(f"{_record(int(bad[0]), ids)}: field 'score' is {scores[bad[0]]!r}; MIG needs a finite "
                          "score >= 0")
-    counts = np.fromiter((len(labels) for labels in labels_per_sample), dtype=np.int64, count=n)
-    flat = [label for labels in labels_per_sample for label in labels]
-    codes = pd.Index(graph.labels).get_indexer(flat) if flat else np.zeros(0, dtype=np.int64)
+    counts = np.array(list(map(len, labels_per_sample)), dtype=np.int64).reshape(n)
+    index = graph.index
+    codes = np.fromiter((index.get(label, -1) for labels in labels_per_sample for label in labels), dtype=np.int64,
+                        count=int(counts.sum()))
     rows = np.repeat(np.arange(n), counts)
     unknown = np.flatnonzero(codes < 0)
     if len(unknown):
-        if graph.valid_labels is not None:
-            outside = np.fromiter((flat[k] not in graph.valid_labels for k in unknown.tolist()), dtype=bool,
-                                  count=len(unknown))
-        else:
-            outside = np.zeros(len(unknown), dtype=bool)
-        if not outside.all():
-            k = int(unknown[np.flatnonzero(~outside)[0]])
+        flat = [label for labels in labels_per_sample for label in labels]
+        outside = [graph.valid_labels is not None and flat[k] not in graph.valid_labels for k in unknown.tolist()]
+        if not all(outside):
+            k = int(unknown[outside.index(False)])
             raise ValueError(f"{_record(int(rows[k]), ids)}: label {flat[k]!r} (field 'labels') is not in the label "
                              f"graph ({len(graph.labels)} labels); build the graph from this pool")
         logger.debug("dropped %d labels outside the valid-label vocabulary", len(unknown))
-    known = codes >= 0
-    rows, codes = rows[known], codes[known]
+        known = codes >= 0
+        rows, codes = rows[known], codes[known]
     per_sample = np.bincount(rows, minlength=n)  # labels kept per sample, duplicates counted (norm's n_i)
     value = scores / np.maximum(per_sample, 1) if norm else scores
-    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, codes)), shape=(n, len(graph.labels)))
-    matrix.sum_duplicates()  # a label listed twice is one entry ...
-    matrix.data = value[np.repeat(np.arange(n), np.diff(matrix.indptr))]  # ... holding the value, not a count
+    n_labels = len(graph.labels)
+    entries = np.unique(rows * n_labels + codes)  # a label listed twice is one entry, holding the value once
+    rows, columns = np.divmod(entries, n_labels)
+    matrix = sp.csr_matrix((value[rows], columns, np.r_[0, np.cumsum(np.bincount(rows, minlength=n))]),
+                           shape=(n, n_labels))
     matrix.eliminate_zeros()
     return matrix
 
@@ -90,10 +89,12 @@ def sample_label_matrix(labels_per_sample: Sequence[Sequence[str]], scores: Sequ
 def propagated_information(labels_per_sample: Sequence[Sequence[str]], scores: Sequence[float] | np.ndarray,
                            graph: LabelGraph, prop_weight: float = 1.0, norm: bool = False,
                            ids: Sequence[str] | None = None) -> sp.csr_matrix:
-    """V = X P (N, L) float64 CSR with sorted indices: row i is sample i's propagated information (Eq. 7)."""
+    """V = X P (N, L) float64 CSR: row i is sample i's propagated information (Eq. 7).
+
+    Column indices within a row stay in the (deterministic) order of the sparse product; no path needs them sorted.
+    """
     information = sample_label_matrix(labels_per_sample, scores, graph, norm, ids) @ propagation_matrix(graph,
                                                                                                       prop_weight)
     information = sp.csr_matrix(information)
     information.eliminate_zeros()
-    information.sort_indices()
     return information

@@ -71,7 +71,11 @@ def mig_run(labels_per_sample: Sequence[Sequence[str]], scores: Sequence[float] 
     logger.info("MIG: propagated information of %d samples over %d labels (%d non-zeros) in %.2fs; backend %s",
                 information.shape[0], information.shape[1], information.nnz, time.perf_counter() - started, backend)
     if backend == "numba":
-        return lazy_greedy_numba(information, params.phi_function(), params.gain, int(budget))
+        try:
+            return lazy_greedy_numba(information, params.phi_function(), params.gain, int(budget))
+        except ImportError as error:  # numba is a dependency, but keep MIG usable where it cannot be imported
+            logger.warning("numba unavailable (%s): using the numpy lazy greedy (same picks, slower)", error)
+            backend = "numpy"
     return lazy_greedy(make_evaluator(information, params, backend), int(budget))
 
 

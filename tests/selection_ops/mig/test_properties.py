@@ -79,3 +79,13 @@ def test_many_exact_ties_are_broken_by_the_smallest_index():
     labels = [["x", "y"]] * 50
     for backend in ("numba", "numpy", "torch-cpu"):
         assert mig_run(labels, np.full(50, 2.5), graph, 50, backend=backend).indices.tolist() == list(range(50))
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("setting", SETTINGS[:4])
+def test_cuda_path_gives_the_cpu_picks(instance, setting):
+    case = instance(5, n=2000, n_labels=200)
+    params = MigParams(**setting)
+    cpu = mig_run(case.labels_per_sample, case.scores, case.graph, 1500, params, backend="numba")
+    gpu = mig_run(case.labels_per_sample, case.scores, case.graph, 1500, params, backend="torch-cuda")
+    assert np.array_equal(cpu.indices, gpu.indices)
