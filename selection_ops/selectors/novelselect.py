@@ -25,6 +25,7 @@ feeds the raw vectors to FAISS), and everything is fp32 (the official loop runs 
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 Backend = Literal["auto", "numba", "torch", "recompute"]
 _RECOMPUTE_BLOCK = 4096  # rows per block in the full recompute: bounds the (block, |S|) buffer
-_TORCH_BLOCK = 65_536  # rows per block in the torch merge
+_TORCH_BLOCK = 16_384  # rows per block in the torch merge: bounds its (block, |S|) temporaries
 _PARALLEL_MIN_ROWS = 50_000  # the numba merge runs its rows on all cores from this pool size on
 
 
@@ -52,8 +53,9 @@ class NovelSelectParams:
     backend: Backend = field(default="auto", metadata={
         "help": "auto (torch on a CUDA GPU, else numba), numba (CPU merge), torch (merge on torch, GPU or CPU), "
                 "recompute (official-style full recompute per step; slow, the reference)"})
-    max_state_gb: float = field(default=8.0, metadata={
-        "help": "largest (n, budget) float32 sorted state the merge may hold; beyond it the recompute is used"})
+    max_state_gb: float | None = field(default=None, metadata={
+        "help": "largest (n, budget) float32 sorted state the merge may hold, beyond it the recompute is used; "
+                "None: half the GPU's memory (torch on CUDA) or half the machine's RAM (numba)"})
 
 
 def rank_weights(count: int, power: float) -> np.ndarray:
@@ -179,8 +181,17 @@ def _novelselect_torch(unit: np.ndarray, density: np.ndarray, budget: int, first
     return picked
 
 
+def _default_state_limit_gb(backend: str) -> float:
+    """Half of the memory the merge state would live in: the CUDA device's for torch there, else the machine's RAM."""
+    import torch
+
+    if backend == "torch" and torch.cuda.is_available():
+        return torch.cuda.get_device_properties(0).total_memory / 2**31
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**31
+
+
 def novelselect_order(unit: np.ndarray, density: np.ndarray, budget: int, first: int, power: float = 1.0,
-                      backend: Backend = "auto", max_state_gb: float = 8.0) -> np.ndarray:
+                      backend: Backend = "auto", max_state_gb: float | None = None) -> np.ndarray:
     """NovelSelect on unit rows (n, d) float32 with density (n,): (budget,) int64 rows in selection order."""
     unit = np.ascontiguousarray(unit, dtype=np.float32)
     density = np.ascontiguousarray(density, dtype=np.float32)
@@ -189,6 +200,8 @@ def novelselect_order(unit: np.ndarray, density: np.ndarray, budget: int, first:
 
         backend = "torch" if torch.cuda.is_available() else "numba"
     state_gb = len(unit) * budget * 4 / 2**30
+    if max_state_gb is None:
+        max_state_gb = _default_state_limit_gb(backend)
     if backend in ("numba", "torch") and state_gb > max_state_gb:
         logger.warning("novelselect: the sorted state needs %.1f GB > max_state_gb %.1f; using the full recompute",
                        state_gb, max_state_gb)
