@@ -4,8 +4,15 @@ Plain functions for use without the registry: ``mig_select`` (Alg. 1) and ``data
 """
 
 from selection_ops.mig.information import dataset_information, information_of
-from selection_ops.mig.label_graph import (LabelGraph, build_label_graph, default_label_encoder, graph_stats,
-                                           label_graph_from_edge_list, resolve_label_graph, save_edge_list)
+from selection_ops.mig.label_graph import (
+                                           LabelGraph,
+                                           build_label_graph,
+                                           default_label_encoder,
+                                           graph_stats,
+                                           label_graph_from_edge_list,
+                                           resolve_label_graph,
+                                           save_edge_list,
+)
 from selection_ops.mig.params import InformationParams, MigParams
 from selection_ops.mig.sampler import mig_run, mig_select
 

@@ -109,8 +109,7 @@ def lazy_greedy_kernel(indptr, indices, data, n_labels, budget, exact, kind, a, 
             fresh_rows[n_fresh] = row
             fresh_gains[n_fresh] = gain
             n_fresh += 1
-            if gain > best:
-                best = gain
+            best = max(best, gain)
         evaluations += n_fresh
         winner = -1
         if best > 0.0:

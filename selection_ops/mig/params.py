@@ -1,7 +1,7 @@
 """MIG's parameters, shared by the selector ("mig"), the metric ("mig_information") and the plain functions.
 
 Defaults follow the official implementation (yichengchen24/MIG, ``mig sample``): threshold 0.9, prop_weight 1.0,
-phi pow with a = 1e-6, b = 0.8, norm off.
+phi pow with a = 1e-6, b = 0.8, norm off (its CLI default; its MIGSampler class alone defaults to norm on).
 """
 
 from __future__ import annotations

@@ -1,8 +1,14 @@
 import numpy as np
 import pytest
 
-from selection_ops.mig.label_graph import (build_label_graph, graph_stats, label_graph_from_edge_list,
-                                           label_vocabulary, resolve_label_graph, save_edge_list)
+from selection_ops.mig.label_graph import (
+    build_label_graph,
+    graph_stats,
+    label_graph_from_edge_list,
+    label_vocabulary,
+    resolve_label_graph,
+    save_edge_list,
+)
 
 POOL = [["b", "a"], ["c"], ["a", "zz-invalid"], []]
 

@@ -38,8 +38,8 @@ def test_torch_tensors_give_the_numpy_values():
                        phi.marginal(x, np.ones(3)), rtol=1e-14)
 
 
-@pytest.mark.parametrize("kwargs", [dict(name="pow", a=0.0), dict(name="pow", b=1.5), dict(name="pow", b=0.0),
-                                    dict(name="exp", alpha=0.0), dict(name="log")])
+@pytest.mark.parametrize("kwargs", [{"name": "pow", "a": 0.0}, {"name": "pow", "b": 1.5}, {"name": "pow", "b": 0.0},
+                                    {"name": "exp", "alpha": 0.0}, {"name": "log"}])
 def test_invalid_constants_raise(kwargs):
     with pytest.raises(ValueError):
         Phi(**kwargs)

@@ -11,8 +11,8 @@ from selection_ops.mig.propagation import propagated_information
 from selection_ops.mig.reference import dense_reference_run
 from selection_ops.mig.sampler import mig_run
 
-SETTINGS = [dict(), dict(gain="exact"), dict(phi="exp", phi_alpha=0.2), dict(phi="exp", phi_alpha=0.2, gain="exact"),
-            dict(norm=True, prop_weight=0.5, threshold=0.9), dict(phi_b=0.5, phi_a=0.01)]
+SETTINGS = [{}, {"gain": "exact"}, {"phi": "exp", "phi_alpha": 0.2}, {"phi": "exp", "phi_alpha": 0.2, "gain": "exact"},
+            {"norm": True, "prop_weight": 0.5, "threshold": 0.9}, {"phi_b": 0.5, "phi_a": 0.01}]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -48,7 +48,7 @@ def test_exact_gain_is_the_increase_of_e_d(instance, seed):
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("setting", [dict(), dict(phi="exp", phi_alpha=0.5), dict(norm=True)])
+@pytest.mark.parametrize("setting", [{}, {"phi": "exp", "phi_alpha": 0.5}, {"norm": True}])
 def test_e_d_is_monotone_and_submodular(instance, seed, setting):
     case = instance(seed, n=60)
     params = InformationParams(**setting)
@@ -56,7 +56,7 @@ def test_e_d_is_monotone_and_submodular(instance, seed, setting):
     for _ in range(10):
         order = rng.permutation(60)
         small, large, extra = order[:10], order[:30], int(order[45])
-        e = lambda rows: dataset_information(case.labels_per_sample, case.scores, case.graph, rows, params)  # noqa: E731
+        e = lambda rows: dataset_information(case.labels_per_sample, case.scores, case.graph, rows, params)
         assert e(small) <= e(large) + 1e-9
         gain_small = e(np.r_[small, extra]) - e(small)
         gain_large = e(np.r_[large, extra]) - e(large)
