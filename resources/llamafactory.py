@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -63,7 +63,7 @@ class TrainingResult:
     recipe: dict[str, Any]
     recipe_path: Path
     wall_s: float
-    log_path: Path = field(default=Path())
+    log_path: Path | None = None
 
 
 def recipe_path_for(recipe: str | Path) -> Path:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 import logging
 import os
@@ -152,9 +153,7 @@ def _mmlu_to_hendrycks_csv(source: Path) -> str:
             if row[5] not in ("0", "1", "2", "3"):
                 raise ValueError(f"{source}:{line_no}: field 'answer' is {row[5]!r}, expected 0-3")
             out_rows.append([*row[:5], "ABCD"[int(row[5])]])
-    from io import StringIO
-
-    buffer = StringIO()
+    buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(out_rows)
     return buffer.getvalue()
 
