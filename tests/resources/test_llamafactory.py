@@ -155,19 +155,17 @@ def test_full_fine_tuning_changes_the_weights(smollm2_hf: Path, alpaca_conversat
 
 
 @pytest.mark.slow
-def test_lora_fine_tuning_writes_an_adapter_on_the_base(smollm2_hf: Path, alpaca_conversations: list,
-                                                        tmp_path: Path) -> None:
+def test_lora_fine_tuning_writes_an_adapter_on_the_base(smollm2_hf: Path, lora_training) -> None:
     from safetensors import safe_open
 
-    trainer = LlamaFactoryTrainer(recipe="lora_cpu_small", finetuning_type="lora", overrides='{"max_steps": 2}')
-    result = trainer.train(model_path=smollm2_hf, records=alpaca_conversations[:8], output_dir=tmp_path / "lora")
+    result = lora_training
     adapter = json.loads((result.output_dir / "adapter_config.json").read_text())
     assert adapter["base_model_name_or_path"] == str(smollm2_hf) and adapter["r"] == 8
     assert not (result.output_dir / "model.safetensors").exists()
     with safe_open(str(result.output_dir / "adapter_model.safetensors"), framework="pt") as f:
-        lora_b = [f.get_tensor(k) for k in f.keys() if "lora_B" in k]
+        lora_b = [f.get_tensor(k) for k in f.keys() if "lora_B" in k]  # noqa: SIM118 (safe_open is no dict)
     assert lora_b and any(t.abs().max().item() > 0 for t in lora_b)  # B starts at zero: it was trained
-    assert math.isfinite(result.final_loss)
+    assert [step for step, _ in result.loss_history] == [1, 2] and math.isfinite(result.final_loss)
 
 
 @pytest.mark.slow

@@ -173,6 +173,15 @@ def test_real_opencompass_run_on_the_base_model(smollm2_hf: Path, data_dir: Path
 
 
 @pytest.mark.slow
+def test_real_opencompass_run_on_a_lora_adapter(lora_training, data_dir: Path, tmp_path: Path) -> None:
+    runner = OpenCompassRunner(datasets=["arc_c"], sample_limit=1, data_dir=str(data_dir), max_out_len=16)
+    result = runner.evaluate(model_path=lora_training.output_dir, model_name="lora", work_dir=tmp_path)
+    assert result.scores["arc_c"] in (0.0, 100.0)
+    config = (tmp_path / "config" / "eval_config.py").read_text()
+    assert f"'peft_path': '{lora_training.output_dir}'" in config
+
+
+@pytest.mark.slow
 def test_a_model_that_cannot_load_fails_loudly(tmp_path: Path, data_dir: Path) -> None:
     broken = tmp_path / "broken_model"
     broken.mkdir()
