@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from selection_ops.annotation.config import AnnotationConfig
+from selection_ops.annotation.embedders import EmbeddingAnnotator
 from selection_ops.annotation.factory import build_embedder, build_scorers, build_sentence_encoder, build_tagger
 from selection_ops.annotation.store import run_annotator
 from selection_ops.annotation.tag_normalization import load_vocabulary, normalize_tags
@@ -74,8 +75,6 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
     run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
-    from selection_ops.annotation.embedders import EmbeddingAnnotator
-
     embedded = run_annotator(EmbeddingAnnotator(build_embedder(config)), samples, **run)
     tagged = run_annotator(build_tagger(config), samples, **run)
     scored = [run_annotator(scorer, samples, **run) for scorer in build_scorers(config)]

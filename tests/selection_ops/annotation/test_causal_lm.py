@@ -77,9 +77,9 @@ def test_causal_embeddings_mean_and_last_token(random_string):
 def test_instag_prompt_through_transformers_gives_tags_or_a_record():
     from selection_ops.annotation.llm_tagger import LLMTagger, TransformersBackend
 
-    tagger = LLMTagger(TransformersBackend(max_new_tokens=48, batch_size=2, device="cpu"), max_retries=0)
-    rows = tagger.annotate([_pair("t1", "Write a short poem about the sea.", "Waves."), _pair("t2", "What is 2+2?", "4")])
-    assert len(rows) == 2
+    tagger = LLMTagger(TransformersBackend(max_new_tokens=24, batch_size=1, device="cpu"), max_retries=0)
+    rows = tagger.annotate([_pair("t1", "Write a short poem about the sea.", "Waves.")])
+    assert len(rows) == 1
     for row in rows:  # a 135M model may not follow the format; then the reply is recorded, never invented
         parsed = bool(row["raw_tags"]) and row["tag_parse_error"] == ""
         recorded = row["raw_tags"] == [] and row["tag_parse_error"].startswith("unparseable after 1 attempts")
