@@ -81,6 +81,8 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="+", default=DEFAULT_SIZES, help="NxLxBUDGET, e.g. 100000x4531x5000")
     parser.add_argument("--device", default="numba", choices=["numba", "numpy", "torch-cpu", "torch-cuda"],
                         help="backend of the fast path")
+    parser.add_argument("--also", default=None, choices=["numba", "numpy", "torch-cpu", "torch-cuda"],
+                        help="a second fast backend to time and compare picks with (at every size)")
     parser.add_argument("--gain", default="linear", choices=["linear", "exact"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--dense-max-gb", type=float, default=4.0, help="largest dense (N, L) float64 matrix to run")
@@ -90,8 +92,9 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     print(f"# host: {platform.node()} cpus={os.cpu_count()} load(1/5/15 min)={os.getloadavg()} "
           f"fast={args.device} gain={args.gain} tie_rtol={TIE_RTOL}")
-    print("| N | L | budget | fast (s) | dense reference (s) | ratio | identical picks |")
-    print("|---:|---:|---:|---:|---:|---:|:---:|")
+    also = f" {args.also} (s) | same picks as {args.also} |" if args.also else ""
+    print(f"| N | L | budget | fast (s) | dense reference (s) | ratio | identical picks |{also}")
+    print("|---:|---:|---:|---:|---:|---:|:---:|" + ("---:|:---:|" if args.also else ""))
     params = MigParams(gain=args.gain, device="cpu")
     warm = synthetic_pool(200, 50, seed=1)  # compile (or load the cached) numba kernel outside the timings
     started = time.perf_counter()
@@ -115,8 +118,14 @@ def main() -> None:
             same_cell = "yes" if np.array_equal(fast.indices, dense.indices) else "NO"
         else:
             dense_cell = f"- (needs {dense_gb:.1f} GB, est. {estimated:.0f} s)"
+        also_cells = ""
+        if args.also:
+            started = time.perf_counter()
+            other = mig_run(pool.labels_per_sample, pool.scores, pool.graph, budget, params, backend=args.also)
+            also_cells = (f" {time.perf_counter() - started:.2f} | "
+                          f"{'yes' if np.array_equal(fast.indices, other.indices) else 'NO'} |")
         print(f"| {n:,} | {len(pool.graph.labels):,} | {budget:,} | {fast_seconds:.2f} | {dense_cell} | "
-              f"{ratio_cell} | {same_cell} |", flush=True)
+              f"{ratio_cell} | {same_cell} |{also_cells}", flush=True)
     print(f"# load after: {os.getloadavg()}")
 
 
