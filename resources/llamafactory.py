@@ -195,14 +195,16 @@ def read_loss_history(output_dir: Path) -> list[tuple[int, float]]:
 
 
 def training_env() -> dict[str, str]:
-    """The subprocess environment: offline Hub, no version check, no W&B, quiet tokenizers."""
+    """The subprocess environment: Hub offline unless the caller's env says otherwise, no version check, no W&B."""
     env = dict(os.environ)
     # Idle OpenMP threads sleep instead of spinning: on a shared 2-core machine spinning threads were measured to
     # burn ~15x the CPU time of the work itself (greedy decoding, 2 threads, load ~8).
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    env.update(DISABLE_VERSION_CHECK="1", HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               WANDB_DISABLED="true", WANDB_MODE="disabled", TOKENIZERS_PARALLELISM="false",
-               PYTHONUNBUFFERED="1")
+    # Offline by default (no Hub here); a user with Hub access sets HF_HUB_OFFLINE=0 etc. to train a Hub model id.
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
+        env.setdefault(name, "1")
+    env.update(DISABLE_VERSION_CHECK="1", WANDB_DISABLED="true", WANDB_MODE="disabled",
+               TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
     return env
 
 

@@ -372,8 +372,9 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     env = dict(os.environ)
     env.pop("DATASET_SOURCE", None)  # local files, never ModelScope / HF
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see resources.llamafactory.training_env
-    env.update(COMPASS_DATA_CACHE=str(cache_dir), HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1",
-               TRANSFORMERS_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
+    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):  # as in training_env
+        env.setdefault(name, "1")
+    env.update(COMPASS_DATA_CACHE=str(cache_dir), TOKENIZERS_PARALLELISM="false", PYTHONUNBUFFERED="1")
     cmd = [str(opencompass_cli()), str(config_path), "--work-dir", str(outputs_dir), "--debug"]
     logger.info("evaluating %s (%s) on %s, %s samples per dataset; log %s", model_name, model_path,
                 list(datasets), sample_limit, log_path)
