@@ -118,8 +118,11 @@ class _BucketQueue:
         return self.buckets.pop(bucket)
 
 
-def lazy_greedy(evaluator: GainEvaluator, budget: int) -> GreedyRun:
+def lazy_greedy(evaluator: GainEvaluator, budget: int, first_chunk: int = _PROBE) -> GreedyRun:
     """Lazy greedy over all rows of the evaluator; identical picks to ``full_rescan_greedy``.
+
+    first_chunk: contenders of a bucket are re-evaluated in chunks of first_chunk, 2 first_chunk, ... (fewer
+    evaluations on the CPU); a large value evaluates them in one call (fewer device round trips on a GPU).
 
     Each step re-evaluates the ``_PROBE`` rows of largest stale bound in the top bucket, giving ``best`` (<= the
     true maximum G), then every row whose inflated bound reaches best * (1 - TIE_RTOL) - every row that might tie
@@ -148,7 +151,7 @@ def lazy_greedy(evaluator: GainEvaluator, budget: int) -> GreedyRun:
                 # contenders in bound order, in growing chunks, so that best rises before the weaker ones are tried
                 contender = np.flatnonzero(bounds * (1.0 + BOUND_SLACK) >= best * (1.0 - TIE_RTOL))
                 contender = contender[np.argsort(-bounds[contender], kind="stable")]
-                start, size = 0, _PROBE
+                start, size = 0, first_chunk
                 while start < len(contender) and bounds[contender[start]] * (1.0 + BOUND_SLACK) >= best * (
                         1.0 - TIE_RTOL):
                     chunk = rows[contender[start:start + size]]

@@ -76,7 +76,8 @@ def mig_run(labels_per_sample: Sequence[Sequence[str]], scores: Sequence[float] 
         except ImportError as error:  # numba is a dependency, but keep MIG usable where it cannot be imported
             logger.warning("numba unavailable (%s): using the numpy lazy greedy (same picks, slower)", error)
             backend = "numpy"
-    return lazy_greedy(make_evaluator(information, params, backend), int(budget))
+    first_chunk = 1 << 20 if backend.startswith("torch") else 8  # torch: one device call per bucket
+    return lazy_greedy(make_evaluator(information, params, backend), int(budget), first_chunk=first_chunk)
 
 
 def mig_select(labels_per_sample: Sequence[Sequence[str]], scores: Sequence[float] | np.ndarray, graph: LabelGraph,
