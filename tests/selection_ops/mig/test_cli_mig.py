@@ -43,8 +43,8 @@ def _select(tmp_path, pool, edges, budget, *extra):
     return [json.loads(line) for line in out.read_text().splitlines()]
 
 
-@pytest.mark.parametrize("options", [{}, {"gain": "exact", "phi": "exp", "phi_alpha": 0.1},
-                                     {"threshold": 0.95, "prop_weight": 0.5, "norm": True, "phi_b": 0.6}])
+@pytest.mark.parametrize("options", [{}, {"gain": "exact", "phi": "exp", "phi_alpha": 0.1, "threshold": 0.95,
+                                          "prop_weight": 0.5, "norm": True}])
 def test_cli_order_is_mig_select(tmp_path, tiny_pool, options):
     rows, pool, edges = tiny_pool
     params = [arg for name, value in options.items() for arg in ("--param", f"{name}={str(value).lower()}")]
