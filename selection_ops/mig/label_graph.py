@@ -127,6 +127,10 @@ def build_label_graph(labels_per_sample: Iterable[Sequence[str]],
     valid = None if valid_labels is None else frozenset(valid_labels)
     labels = label_vocabulary(labels_per_sample, valid)
     logger.info("building the label graph of %d labels at threshold %s", len(labels), threshold)
+    if not labels:
+        logger.warning("no sample has a (valid) label: the label graph is empty and every MIG gain is 0")
+        empty = np.zeros(0, dtype=np.int64)
+        return _graph_from_pairs(labels, empty, empty, np.zeros(0), threshold, valid)
     embeddings = _embedding_matrix(labels, encode)
     rows, cols, sims = [], [], []
     for start in range(0, len(labels), _SIMILARITY_BLOCK):

@@ -136,3 +136,11 @@ def test_cuda_without_a_gpu_is_an_error():
         pytest.skip("a GPU is present")
     with pytest.raises(RuntimeError, match="no CUDA device"):
         mig_select(LABELS_1, SCORES_1, ISOLATED, 2, MigParams(device="cuda"))
+
+
+def test_a_pool_without_any_label_is_returned_in_pool_order():
+    from selection_ops.mig.label_graph import build_label_graph
+
+    graph = build_label_graph([[], []], lambda labels: pytest.fail("nothing to encode"), threshold=0.9)
+    for backend in ("numba", "numpy"):
+        assert run([[], []], [3.0, 1.0], graph, 2, backend).indices.tolist() == [0, 1]
