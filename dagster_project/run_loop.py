@@ -61,21 +61,34 @@ def main(argv: list[str] | None = None) -> int:
             return instance.get_latest_materialization_event(key) is not None
         return partition in instance.get_materialized_partitions(key)
 
-    def step(selection: list[str], partition: str | None = None, *, always: bool = False) -> None:
+    def step(selection: list[str], partition: str | None = None, *, always: bool = False,
+             optional: bool = False) -> bool:
+        """Materialize; a failure stops the loop unless ``optional``, where it is logged and reported."""
         if not always and all(done(a, partition) for a in selection):
             log.info(f"skip {selection} {partition or ''}: already materialized")
-            return
+            return True
         t0 = time.monotonic()
         log.info(f"materialize {selection} {partition or ''}")
         result = materialize(assets, selection=selection, partition_key=partition, instance=instance,
-                             resources=resources, tags={"infosift/study": grid.study})
+                             resources=resources, tags={"infosift/study": grid.study}, raise_on_error=False)
         if not result.success:
-            raise SystemExit(f"materialization of {selection} {partition or ''} failed; see the Dagster UI")
+            failure = next((e.step_failure_data.error for e in result.all_events if e.is_step_failure), None)
+            reason = _innermost_message(failure) if failure else "see the Dagster UI"
+            if not optional:
+                raise SystemExit(f"materialization of {selection} {partition or ''} failed: {reason}")
+            skipped.append(f"{partition}: {reason}")
+            log.warning(f"{selection} {partition} failed and is left out: {reason}")
+            return False
         log.info(f"done {selection} {partition or ''} in {time.monotonic() - t0:.0f}s")
+        return True
 
+    skipped: list[str] = []
     step(["pool", "annotations", "label_graph"])
+    trained = {key.rsplit("__", 1)[0] for key in grid.training_keys()}
     for key in grid.selection_keys():
-        step(["selection"], key)
+        # A selection nobody trains on may fail for want of an annotation (e.g. IFD without the IFD scorer):
+        # the loop goes on and says so; one that feeds training must succeed.
+        step(["selection"], key, optional=key not in trained)
     for key in grid.base_models:
         step(["base_model"], key)
     for key in grid.training_keys():
@@ -84,12 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     step(["diversity_correlation"], always=True)  # aggregates every evaluated partition, so it is never stale
 
     minutes = (time.monotonic() - started) / 60
+    if skipped:
+        print("\nSelections left out (not trained; fix the annotation and materialize them from the UI):\n  "
+              + "\n  ".join(skipped))
     print(f"\nThe loop of study {grid.study!r} finished in {minutes:.1f} min.\n"
           f"Dagster UI (assets, metadata, backfills):\n"
           f"  DAGSTER_HOME={home} .venv/bin/dagster dev -w {REPO_ROOT / 'workspace.yaml'}\n"
           f"MLflow UI (one run per selection x base model):\n"
           f"  .venv/bin/mlflow ui --backend-store-uri {default_tracking_uri()}\n")
     return 0
+
+
+def _innermost_message(error) -> str:
+    """The message of the innermost cause of a Dagster SerializableErrorInfo (the user's error, not the wrapper)."""
+    while error.cause is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name or "unknown error"
 
 
 if __name__ == "__main__":
