@@ -62,3 +62,15 @@ def test_missing_fields_are_named(make_pool, circle):
         run_selector("deita", make_pool(None, score=[1.0, 2.0]), 1)
     with pytest.raises(MissingFieldError, match="quality score"):
         run_selector("deita", make_pool(circle([0, 90])), 1)
+
+
+@pytest.mark.parametrize("offset, kept", [(1e-9, 2), (-1e-9, 1)])
+def test_borderline_similarity_is_decided_in_float64(make_pool, offset, kept):
+    # tau a hair above (below) the float64 cosine of the two vectors: kept (rejected), whatever float32 rounding says
+    vectors = np.array([[1.0, 0.0, 0.0], [0.9, 0.43588989, 0.0]], dtype=np.float32)
+    unit32 = np.ascontiguousarray(vectors / np.linalg.norm(vectors, axis=1, keepdims=True), dtype=np.float32)
+    cosine = float(unit32[0].astype(np.float64) @ unit32[1].astype(np.float64))  # of the float32 rows, exactly
+    tau = cosine + offset
+    order = np.array([0, 1])
+    assert len(threshold_filter(unit32, order, 2, tau, reject_equal=False)) == kept
+    assert len(threshold_filter_reference(unit32, order, 2, tau, reject_equal=False)) == kept
