@@ -15,7 +15,8 @@ Lazy greedy (Minoux): F is submodular, so a sample's last computed gain bounds i
 bounds; the top few are re-evaluated exactly in one batch (one (N, d) x (d, B) product for the dense kernel) until
 the top of the heap is exact for the current selection. Same picks as the plain greedy, far fewer evaluations.
 
-Kernels: "dense" takes cos(i, a) for every pool row (computed on the fly in blocks, never N x N); "knn" keeps, for
+Kernels: "dense" takes cos(i, a) for every pool row (computed on the fly in blocks, never N x N; on torch when a CUDA
+GPU is present); "knn" keeps, for
 each row i, only its ``neighbors`` nearest samples (FAISS), so a row can only be covered by its neighbours: a sparse
 approximation for pools where the dense greedy is too slow. "auto" picks knn above ``knn_above`` rows and the choice
 is recorded in the run's params.
@@ -89,6 +90,33 @@ class DenseCoverage:
 
     def add(self, chosen: int) -> None:
         np.maximum(self.covered, self.unit @ self.unit[chosen], out=self.covered)
+
+
+class TorchDenseCoverage(DenseCoverage):
+    """``DenseCoverage`` with the pool and the coverage held on a torch device (used on a CUDA GPU)."""
+
+    def __init__(self, unit: np.ndarray, device: str = "cuda") -> None:
+        import torch
+
+        self.torch = torch
+        self.unit_t = torch.from_numpy(np.ascontiguousarray(unit, dtype=np.float32)).to(device)
+        self.covered_t = torch.zeros(len(unit), dtype=torch.float32, device=device)
+        self.unit = unit
+
+    def initial_gains(self) -> np.ndarray:
+        gains = np.empty(len(self.unit), dtype=np.float64)
+        for start in range(0, len(self.unit), _COLUMN_BLOCK):
+            sims = self.unit_t @ self.unit_t[start:start + _COLUMN_BLOCK].T
+            gains[start:start + _COLUMN_BLOCK] = sims.clamp_min(0).sum(dim=0, dtype=self.torch.float64).cpu().numpy()
+        return gains
+
+    def gains(self, candidates: np.ndarray) -> np.ndarray:
+        sims = self.unit_t @ self.unit_t[self.torch.from_numpy(candidates).to(self.unit_t.device)].T
+        margin = (sims - self.covered_t[:, None]).clamp_min(0)
+        return margin.sum(dim=0, dtype=self.torch.float64).cpu().numpy()
+
+    def add(self, chosen: int) -> None:
+        self.torch.maximum(self.covered_t, self.unit_t @ self.unit_t[chosen], out=self.covered_t)
 
 
 class KnnCoverage:
@@ -195,7 +223,9 @@ def select_qdit(pool: PoolView, budget: int, seed: int, params: QditParams) -> n
             raise ValueError(f"qdit: 'neighbors' must be in [1, {len(pool)}], got {params.neighbors}")
         coverage: DenseCoverage | KnnCoverage = KnnCoverage(unit, params.neighbors)
     else:
-        coverage = DenseCoverage(unit)
+        import torch
+
+        coverage = TorchDenseCoverage(unit) if torch.cuda.is_available() else DenseCoverage(unit)
     logger.info("qdit: kernel %s, alpha %.2f", params.kernel, params.alpha)
     return lazy_greedy(coverage.initial_gains(), coverage.gains, coverage.add, normalized_quality(pool.score),
                        params.alpha, budget, mean=params.diversity_scale == "mean")

@@ -5,7 +5,13 @@ import pytest
 
 from selection_ops.data_model import MissingFieldError, PoolView
 from selection_ops.registry import run_selector
-from selection_ops.selectors.qdit import normalized_quality, qdit_plain_greedy
+from selection_ops.selectors.qdit import (
+    DenseCoverage,
+    TorchDenseCoverage,
+    lazy_greedy,
+    normalized_quality,
+    qdit_plain_greedy,
+)
 
 
 def test_diversity_only_by_hand(make_pool, circle):
@@ -41,6 +47,16 @@ def test_literal_sum_scale(random_pool):
     quality = normalized_quality(pool.score)
     summed = run_selector("qdit", pool, 30, params={"alpha": 0.7, "diversity_scale": "sum"}).indices
     np.testing.assert_array_equal(summed, qdit_plain_greedy(unit, quality, 0.7, 30, mean=False))
+
+
+def test_torch_dense_kernel_equals_numpy(random_pool):
+    pool = random_pool(900, 16, seed=9)
+    unit = np.ascontiguousarray(pool.embeddings / np.linalg.norm(pool.embeddings, axis=1, keepdims=True))
+    quality = normalized_quality(pool.score)
+    picks = []
+    for coverage in (DenseCoverage(unit), TorchDenseCoverage(unit, device="cpu")):
+        picks.append(lazy_greedy(coverage.initial_gains(), coverage.gains, coverage.add, quality, 0.5, 60))
+    np.testing.assert_array_equal(picks[1], picks[0])
 
 
 def test_knn_kernel_with_all_neighbours_is_the_dense_kernel(random_pool):
