@@ -38,3 +38,10 @@ def test_torch_path_equals_numpy(random_pool):
 def test_missing_embeddings_named(make_pool):
     with pytest.raises(MissingFieldError, match="kcenter needs embeddings"):
         run_selector("kcenter", make_pool(None, score=[1.0, 2.0]), 1)
+
+
+@pytest.mark.gpu
+def test_cuda_path_equals_numpy(random_pool):
+    pool = random_pool(5000, 64, seed=5)
+    unit = pool.embeddings / np.linalg.norm(pool.embeddings, axis=1, keepdims=True)
+    np.testing.assert_array_equal(kcenter_greedy_torch(unit, 300, 3, device="cuda"), kcenter_greedy(unit, 300, 3))

@@ -83,3 +83,14 @@ def test_missing_fields_named(make_pool):
         run_selector("qdit", PoolView(ids=["a", "b"]), 1)
     with pytest.raises(MissingFieldError, match="qdit needs a quality score"):
         run_selector("qdit", make_pool(np.eye(3)), 1)
+
+
+@pytest.mark.gpu
+def test_cuda_dense_kernel_equals_numpy(random_pool):
+    pool = random_pool(4000, 64, seed=10)
+    unit = np.ascontiguousarray(pool.embeddings / np.linalg.norm(pool.embeddings, axis=1, keepdims=True))
+    quality = normalized_quality(pool.score)
+    picks = []
+    for coverage in (DenseCoverage(unit), TorchDenseCoverage(unit, device="cuda")):
+        picks.append(lazy_greedy(coverage.initial_gains(), coverage.gains, coverage.add, quality, 0.7, 200))
+    np.testing.assert_array_equal(picks[1], picks[0])
