@@ -43,6 +43,9 @@ DEFAULT_BASE_CONFIG = "objective_small"
 # subject: 57 x N prompts), too slow for the 15-minute loop on 2 CPU cores; IFEval's evaluator needs NLTK punkt data,
 # which is not installable offline (only PyPI is reachable, and NLTK data is not on PyPI).
 DEFAULT_BENCHMARKS = ("arc_c", "gsm8k")
+# ARC answers are one letter (objective_small caps them at 8 tokens), so 60 questions cost about what 10 GSM8K
+# answers do, and the score moves in steps of 1.7 points instead of 10: enough to tell fine-tunes apart.
+DEFAULT_SAMPLE_LIMITS = {"arc_c": 60}
 LOG_TAIL_CHARS = 4000
 ENV_DATA_DIR = "INFOSIFT_DATA_DIR"
 ENV_SAMPLE_LIMIT = "INFOSIFT_EVAL_SAMPLE_LIMIT"
@@ -224,17 +227,22 @@ def resolve_model(model_path: str | Path) -> tuple[str, str | None]:
 
 def write_eval_config(config_dir: Path, *, model_path: str | Path, model_name: str, benchmarks: Sequence[str],
                       sample_limit: int | None, max_out_len: int | None, batch_size: int,
-                      base_config: str | Path = DEFAULT_BASE_CONFIG, use_gpu: bool = False) -> Path:
+                      base_config: str | Path = DEFAULT_BASE_CONFIG, use_gpu: bool = False,
+                      sample_limits: dict[str, int] | None = None) -> Path:
     """Write ``<config_dir>/eval_config.py`` (and a copy of the base config beside it, which it reads via read_base).
 
     The generated config keeps the base config's datasets for ``benchmarks`` only, sets ``reader_cfg.test_range`` to
-    the first ``sample_limit`` test items of every OpenCompass dataset (MMLU/BBH: of every subject), caps every
+    the first ``sample_limit`` test items of every OpenCompass dataset (MMLU/BBH: of every subject; a benchmark named
+    in ``sample_limits`` gets its own limit), caps every
     inferencer's ``max_out_len`` at ``max_out_len``, and adds one ``HuggingFacewithChatTemplate`` model (greedy;
     float32 on CPU, bfloat16 on GPU; base + ``peft_path`` for a LoRA folder). Returns the config's path.
     """
     benchmarks = check_benchmarks(benchmarks)
-    if sample_limit is not None and sample_limit < 1:
-        raise ValueError(f"sample_limit must be >= 1 or None, got {sample_limit}")
+    sample_limits = dict(sample_limits or {})
+    for name, limit in [("sample_limit", sample_limit), *sample_limits.items()]:
+        if limit is not None and limit < 1:
+            raise ValueError(f"sample limit of {name} must be >= 1 or None, got {limit}")
+    check_benchmarks(list(sample_limits))
     config_dir = Path(config_dir)
     config_dir.mkdir(parents=True, exist_ok=True)
     source = base_config_path(base_config)
@@ -256,17 +264,19 @@ with read_base():
 
 _benchmarks = {benchmarks!r}
 _sample_limit = {sample_limit!r}
+_sample_limits = {sample_limits!r}
 _max_out_len = {max_out_len!r}
 datasets = []
 for _name in _benchmarks:
+    _limit = _sample_limits.get(_name, _sample_limit)
     for _dataset in benchmark_datasets[_name]:
-        if _sample_limit is not None:
-            _dataset['reader_cfg']['test_range'] = f'[0:{{_sample_limit}}]'
+        if _limit is not None:
+            _dataset['reader_cfg']['test_range'] = f'[0:{{_limit}}]'
         _inferencer = _dataset['infer_cfg']['inferencer']
         if _max_out_len is not None:
             _inferencer['max_out_len'] = min(_inferencer.get('max_out_len') or _max_out_len, _max_out_len)
         datasets.append(_dataset)
-del _name, _dataset, _inferencer, benchmark_datasets
+del _name, _dataset, _inferencer, _limit, benchmark_datasets
 
 models = [dict(type=HuggingFacewithChatTemplate, **{model!r})]
 '''
@@ -348,7 +358,7 @@ def opencompass_cli() -> Path:
 def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, datasets: Sequence[str],
                     sample_limit: int | None, data_dir: Path | None = None, max_out_len: int | None = 64,
                     batch_size: int = 8, base_config: str | Path = DEFAULT_BASE_CONFIG,
-                    timeout_s: float | None = None) -> EvaluationResult:
+                    timeout_s: float | None = None, sample_limits: dict[str, int] | None = None) -> EvaluationResult:
     """Evaluate ``model_path`` on ``datasets`` (benchmark keys of ``BENCHMARKS``) with the real ``opencompass`` CLI.
 
     Tasks run in OpenCompass's ``--debug`` mode: in one process, one after another, the model loaded once (on 2 CPU
@@ -364,7 +374,8 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     use_gpu = torch.cuda.is_available()
     config_path = write_eval_config(work_dir / "config", model_path=model_path, model_name=model_name,
                                     benchmarks=datasets, sample_limit=sample_limit, max_out_len=max_out_len,
-                                    batch_size=batch_size, base_config=base_config, use_gpu=use_gpu)
+                                    batch_size=batch_size, base_config=base_config, use_gpu=use_gpu,
+                                    sample_limits=sample_limits)
     outputs_dir = work_dir / "outputs"
     if outputs_dir.exists():
         shutil.rmtree(outputs_dir)
@@ -406,13 +417,16 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
 class OpenCompassRunner(ConfigurableResource):
     """Scores a model on knowledge-based benchmarks with OpenCompass (``run_opencompass``).
 
-    ``$INFOSIFT_EVAL_SAMPLE_LIMIT``, when set, replaces ``sample_limit`` (the smallest end-to-end settings use it).
+    ``$INFOSIFT_EVAL_SAMPLE_LIMIT``, when set, replaces ``sample_limit`` and every ``sample_limits`` entry (the
+    smallest end-to-end settings use it).
     """
 
     datasets: list[str] = Field(default=list(DEFAULT_BENCHMARKS),
                                 description=f"benchmark keys, any of {sorted(BENCHMARKS)}")
     sample_limit: int | None = Field(default=10, description="first N test items of every OpenCompass dataset "
                                      "(MMLU/BBH: of every subject); None = all")
+    sample_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SAMPLE_LIMITS),
+                                          description="per-benchmark sample limits that replace sample_limit")
     data_dir: str | None = Field(default=None, description=f"shared data folder (default ${ENV_DATA_DIR} or "
                                  "<repo>/../shared/data)")
     max_out_len: int | None = Field(default=64, description="cap on generated tokens per answer; None = configs'")
@@ -424,9 +438,13 @@ class OpenCompassRunner(ConfigurableResource):
         env_limit = os.environ.get(ENV_SAMPLE_LIMIT)
         return int(env_limit) if env_limit else self.sample_limit
 
+    def resolved_sample_limits(self) -> dict[str, int]:
+        return {} if os.environ.get(ENV_SAMPLE_LIMIT) else dict(self.sample_limits)
+
     def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path) -> EvaluationResult:
         return run_opencompass(model_path=model_path, model_name=model_name, work_dir=work_dir,
                                datasets=self.datasets, sample_limit=self.resolved_sample_limit(),
                                data_dir=Path(self.data_dir) if self.data_dir else None,
                                max_out_len=self.max_out_len, batch_size=self.batch_size,
-                               base_config=self.base_config, timeout_s=self.timeout_s)
+                               base_config=self.base_config, timeout_s=self.timeout_s,
+                               sample_limits=self.resolved_sample_limits())
