@@ -35,6 +35,7 @@ class CorrelationReport:
     points: int
     message: str
     correlations: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> pearson/spearman/mean
+    reasons: dict[str, str] = field(default_factory=dict)  # metric -> why its correlation is undefined (NaN)
     plots: dict[str, Path] = field(default_factory=dict)
 
     def flat_metrics(self) -> dict[str, float]:
@@ -46,7 +47,10 @@ class CorrelationReport:
             return self.message
         lines = ["| metric | Pearson | Spearman | mean |", "|---|---|---|---|"]
         for metric, v in sorted(self.correlations.items(), key=lambda kv: -_nan_last(kv[1]["mean"])):
-            lines.append(f"| {metric} | {v['pearson']:.3f} | {v['spearman']:.3f} | {v['mean']:.3f} |")
+            if metric in self.reasons:
+                lines.append(f"| {metric} | - | - | - ({self.reasons[metric]}) |")
+            else:
+                lines.append(f"| {metric} | {v['pearson']:.3f} | {v['spearman']:.3f} | {v['mean']:.3f} |")
         return self.message + "\n\n" + "\n".join(lines)
 
 
@@ -76,6 +80,8 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
             result = correlate(values[column].to_numpy(), values[performance].to_numpy())
             name = column.removeprefix("diversity.")
             report.correlations[name] = {"pearson": result.pearson, "spearman": result.spearman, "mean": result.mean}
+            if result.reason:
+                report.reasons[name] = result.reason
             report.plots[name] = _scatter(values[column], values[performance],
                                           evaluated.loc[values.index, "partition"], name, performance,
                                           result.mean, out_dir / f"scatter_{name}.png")
@@ -84,10 +90,14 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
             zsum = aggregate_performance({b: evaluated[b].to_numpy() for b in benchmarks})
             for column in metrics:
                 result = correlate(evaluated[column].to_numpy(), zsum)
-                report.correlations[column.removeprefix("diversity.") + "@zsum"] = {
-                    "pearson": result.pearson, "spearman": result.spearman, "mean": result.mean}
+                name = column.removeprefix("diversity.") + "@zsum"
+                report.correlations[name] = {"pearson": result.pearson, "spearman": result.spearman,
+                                             "mean": result.mean}
+                if result.reason:
+                    report.reasons[name] = result.reason
     (out_dir / "report.json").write_text(json.dumps(
-        {"points": report.points, "message": report.message, "correlations": report.correlations}, indent=2))
+        {"points": report.points, "message": report.message, "correlations": report.correlations,
+         "undefined": report.reasons}, indent=2))
     return report
 
 

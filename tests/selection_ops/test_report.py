@@ -51,3 +51,12 @@ def test_fewer_than_three_points_is_explained_not_failed(tmp_path: Path) -> None
     assert report.points == 2 and report.correlations == {}
     assert "at least 3" in report.message
     assert report.flat_metrics() == {}
+
+
+def test_a_constant_performance_leaves_every_correlation_undefined_with_the_reason(tmp_path: Path) -> None:
+    data = table(4)
+    data["avg_obj"] = 10.0
+    report = correlation_report(data, tmp_path)
+    assert report.reasons["novelsum"] == "the performance is the same on every subset"
+    assert "the performance is the same" in report.markdown()
+    assert json.loads((tmp_path / "report.json").read_text())["undefined"]["vendi"]
