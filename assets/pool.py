@@ -36,7 +36,8 @@ def build_pool_assets(grid: GridSpec) -> list:
     @asset_check(asset=pool, description="ids are unique and every conversation has a user and an assistant turn")
     def pool_is_well_formed(pool: pd.DataFrame) -> AssetCheckResult:
         duplicate_ids = int(pool["id"].duplicated().sum())
-        incomplete = int(sum(not ({"user", "assistant"} <= {t["role"] for t in conv}) for conv in pool["conversation"]))
+        roles = [{turn["role"] for turn in conv} for conv in pool["conversation"]]
+        incomplete = sum(not {"user", "assistant"} <= present for present in roles)
         return AssetCheckResult(passed=duplicate_ids == 0 and incomplete == 0,
                                 metadata={"duplicate_ids": duplicate_ids, "incomplete_conversations": incomplete})
 

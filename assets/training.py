@@ -9,8 +9,12 @@ from dagster import AssetExecutionContext, AssetIn, Output, asset
 
 from dagster_project.constants import GROUP_TRAINING
 from dagster_project.grid import EMBEDDED_MODEL, GridSpec, parse_training_key
-from dagster_project.partitions import (base_model_partitions, base_model_to_training, selection_to_training,
-                                        training_partitions)
+from dagster_project.partitions import (
+    base_model_partitions,
+    base_model_to_training,
+    selection_to_training,
+    training_partitions,
+)
 from dagster_project.paths import state_dir
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import DAGSTER_RUN_TAG, MlflowTracker

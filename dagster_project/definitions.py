@@ -18,7 +18,7 @@ from dagster_project.paths import state_dir
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
-from resources.opencompass import OpenCompassRunner
+from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner
 from resources.parquet_io import ParquetIOManager
 
 
@@ -38,7 +38,7 @@ def default_resources() -> dict:
         "scorer": ScorerResource(),
         "mlflow_tracker": MlflowTracker(),
         "trainer": LlamaFactoryTrainer(),
-        "evaluator": OpenCompassRunner(),
+        "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
     }
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from dagster_project.constants import (GROUP_ANNOTATION, GROUP_EVALUATION, GROUP_LABEL_GRAPH, GROUP_POOL,
-                                       GROUP_REPORT)
+from dagster_project.constants import GROUP_ANNOTATION, GROUP_EVALUATION, GROUP_LABEL_GRAPH, GROUP_POOL, GROUP_REPORT
 from dagster_project.grid import GridSpec
 
 

@@ -74,7 +74,7 @@ def _fix_special_tokens(tokenizer, config) -> None:
 
 
 def convert_gguf_to_hf(gguf_path: Path, out_dir: Path) -> Path:
-    """Dequantize a GGUF checkpoint into a ``save_pretrained`` folder (float32 safetensors + tokenizer + chat template).
+    """Dequantize a GGUF checkpoint into a ``save_pretrained`` folder (float32 safetensors, tokenizer, chat template).
 
     The model loaded with ``gguf_file=`` is rebuilt from its config and given its state dict, so the saved folder
     carries no GGUF provenance that would make later loaders look for the ``.gguf`` again. The folder is written

@@ -18,9 +18,7 @@ import json
 import logging
 import math
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +27,8 @@ from typing import Any, Literal
 import yaml
 from dagster import ConfigurableResource
 from pydantic import Field
+
+from resources.cli_process import log_tail, run_logged
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,6 @@ FINETUNING_TYPES = ("full", "lora")
 ROLES = ("system", "user", "assistant")
 # Keys build_recipe always sets from its arguments; overrides may still replace them explicitly.
 PATH_KEYS = ("model_name_or_path", "dataset_dir", "dataset", "output_dir", "finetuning_type")
-LOG_TAIL_CHARS = 4000
 ENV_MAX_STEPS = "INFOSIFT_TRAIN_MAX_STEPS"
 
 
@@ -159,14 +158,6 @@ def build_recipe(recipe_path: Path, *, model_path: str | Path, dataset_dir: Path
     return recipe
 
 
-def _log_tail(log_path: Path, chars: int = LOG_TAIL_CHARS) -> str:
-    try:
-        text = log_path.read_text(errors="replace")
-    except OSError:
-        return "<no log>"
-    return text[-chars:]
-
-
 def read_loss_history(output_dir: Path) -> list[tuple[int, float]]:
     """``[(step, loss), ...]`` from ``trainer_state.json``'s ``log_history``, else from ``trainer_log.jsonl``.
 
@@ -242,24 +233,12 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     cmd = [str(llamafactory_cli()), "train", str(recipe_path)]
     logger.info("training %s on %d conversations (%s, recipe %s) -> %s; log %s", model_path, len(records),
                 finetuning_type, source_recipe.name, output_dir, log_path)
-    start = time.monotonic()
-    with open(log_path, "w") as log_file:
-        proc = subprocess.Popen(cmd, cwd=run_dir, env=training_env(), stdout=log_file, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        try:
-            returncode = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise TrainingError(f"llamafactory-cli train timed out after {timeout_s} s; log {log_path}; tail:\n"
-                                f"{_log_tail(log_path)}") from None
-    wall_s = time.monotonic() - start
-    if returncode != 0:
-        raise TrainingError(f"llamafactory-cli train exited {returncode}; log {log_path}; tail:\n{_log_tail(log_path)}")
+    wall_s = run_logged(cmd, cwd=run_dir, env=training_env(), log_path=log_path, timeout_s=timeout_s,
+                        error=TrainingError)
     history = read_loss_history(output_dir)
     if not history:
         raise TrainingError(f"llamafactory-cli train exited 0 but logged no loss in {output_dir} "
-                            f"(trainer_state.json / trainer_log.jsonl); tail:\n{_log_tail(log_path)}")
+                            f"(trainer_state.json / trainer_log.jsonl); tail:\n{log_tail(log_path)}")
     final_loss = history[-1][1]
     if not math.isfinite(final_loss):
         logger.warning("training of %s ended with a non-finite loss %s", output_dir, final_loss)

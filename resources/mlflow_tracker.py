@@ -61,7 +61,8 @@ class MlflowTracker(ConfigurableResource):
         return run_id
 
     def log(self, run_id: str, *, params: Mapping[str, Any] | None = None,
-            metrics: Mapping[str, float] | None = None, step_metrics: Mapping[str, list[tuple[int, float]]] | None = None,
+            metrics: Mapping[str, float] | None = None,
+            step_metrics: Mapping[str, list[tuple[int, float]]] | None = None,
             artifacts: Mapping[str, Path] | None = None, texts: Mapping[str, str] | None = None) -> None:
         """Params (stringified; an existing param is never overwritten with a different value), finite metrics,
         per-step metric histories, files (artifact dir -> path) and small text artifacts (file name -> content)."""

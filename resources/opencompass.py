@@ -24,15 +24,15 @@ import json
 import logging
 import os
 import shutil
-import subprocess
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
+
+from resources.cli_process import log_tail, run_logged
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,6 @@ DEFAULT_BENCHMARKS = ("arc_c", "gsm8k")
 # ARC answers are one letter (objective_small caps them at 8 tokens), so 60 questions cost about what 10 GSM8K
 # answers do, and the score moves in steps of 1.7 points instead of 10: enough to tell fine-tunes apart.
 DEFAULT_SAMPLE_LIMITS = {"arc_c": 60}
-LOG_TAIL_CHARS = 4000
 ENV_DATA_DIR = "INFOSIFT_DATA_DIR"
 ENV_SAMPLE_LIMIT = "INFOSIFT_EVAL_SAMPLE_LIMIT"
 
@@ -164,8 +163,9 @@ def _mmlu_to_hendrycks_csv(source: Path) -> str:
 def prepare_compass_data(data_dir: Path, cache_dir: Path, benchmarks: Sequence[str]) -> Path:
     """Lay out ``<cache_dir>/data/...`` as OpenCompass's loaders expect, for the given benchmarks; returns cache_dir.
 
-    Paths follow ``opencompass/utils/datasets_info.py`` (``local`` entries): ``data/ARC/ARC-c/ARC-Challenge-Test.jsonl``,
-    ``data/mmlu/{dev,test}/<subject>_<split>.csv``, ``data/gsm8k/{train,test}.jsonl``, ``data/ifeval/input_data.jsonl``,
+    Paths follow ``opencompass/utils/datasets_info.py`` (``local`` entries):
+    ``data/ARC/ARC-c/ARC-Challenge-Test.jsonl``, ``data/mmlu/{dev,test}/<subject>_<split>.csv``,
+    ``data/gsm8k/{train,test}.jsonl``, ``data/ifeval/input_data.jsonl``,
     ``data/BBH/data/<task>.json``, ``data/humaneval/human-eval-v2-20210705.jsonl``. Files already in OpenCompass's
     format are symlinked; ARC and MMLU are converted (see the helpers); HumanEval is decompressed.
     """
@@ -242,7 +242,8 @@ def write_eval_config(config_dir: Path, *, model_path: str | Path, model_name: s
     for name, limit in [("sample_limit", sample_limit), *sample_limits.items()]:
         if limit is not None and limit < 1:
             raise ValueError(f"sample limit of {name} must be >= 1 or None, got {limit}")
-    check_benchmarks(list(sample_limits))
+    if sample_limits:
+        check_benchmarks(list(sample_limits))
     config_dir = Path(config_dir)
     config_dir.mkdir(parents=True, exist_ok=True)
     source = base_config_path(base_config)
@@ -317,7 +318,8 @@ def parse_summary(summary_path: Path, model_name: str, benchmarks: Sequence[str]
             row = next((r for r in rows if r["dataset"] == bench.summary_dataset), None)
         value = None if row is None else row[model_name].strip()
         if row is None or value in ("", "-"):
-            failed = [r["dataset"] for r in rows if bench.member_prefix and r["dataset"].startswith(bench.member_prefix)
+            prefix = bench.member_prefix
+            failed = [r["dataset"] for r in rows if prefix and r["dataset"].startswith(prefix)
                       and r[model_name].strip() in ("", "-")]
             detail = f"; failed member datasets: {failed[:10]}" if failed else ""
             state = "missing" if row is None else f"'{value or '-'}' (task failed)"
@@ -340,13 +342,6 @@ def avg_obj(scores: dict[str, float]) -> float:
 # ---------------------------------------------------------------------------------------------------------------
 # the run
 # ---------------------------------------------------------------------------------------------------------------
-
-def _log_tail(log_path: Path, chars: int = LOG_TAIL_CHARS) -> str:
-    try:
-        return log_path.read_text(errors="replace")[-chars:]
-    except OSError:
-        return "<no log>"
-
 
 def opencompass_cli() -> Path:
     cli = Path(sys.executable).parent / "opencompass"
@@ -389,25 +384,12 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     cmd = [str(opencompass_cli()), str(config_path), "--work-dir", str(outputs_dir), "--debug"]
     logger.info("evaluating %s (%s) on %s, %s samples per dataset; log %s", model_name, model_path,
                 list(datasets), sample_limit, log_path)
-    start = time.monotonic()
-    with open(log_path, "w") as log_file:
-        proc = subprocess.Popen(cmd, cwd=work_dir, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
-        try:
-            returncode = proc.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise EvaluationError(f"opencompass timed out after {timeout_s} s; log {log_path}; tail:\n"
-                                  f"{_log_tail(log_path)}") from None
-    wall_s = time.monotonic() - start
-    if returncode != 0:
-        raise EvaluationError(f"opencompass exited {returncode}; log {log_path}; tail:\n{_log_tail(log_path)}")
+    wall_s = run_logged(cmd, cwd=work_dir, env=env, log_path=log_path, timeout_s=timeout_s, error=EvaluationError)
     try:
         summary_path = find_summary(outputs_dir)
         scores = parse_summary(summary_path, model_name, datasets)
     except EvaluationError as err:
-        raise EvaluationError(f"{err}\nlog {log_path}; tail:\n{_log_tail(log_path)}") from None
+        raise EvaluationError(f"{err}\nlog {log_path}; tail:\n{log_tail(log_path)}") from None
     result = EvaluationResult(scores=scores, avg_obj=avg_obj(scores), summary_path=summary_path, wall_s=wall_s,
                               log_path=log_path)
     logger.info("evaluation of %s done in %.1f s: %s, Avg_obj %.2f", model_name, wall_s, scores, result.avg_obj)
@@ -425,8 +407,8 @@ class OpenCompassRunner(ConfigurableResource):
                                 description=f"benchmark keys, any of {sorted(BENCHMARKS)}")
     sample_limit: int | None = Field(default=10, description="first N test items of every OpenCompass dataset "
                                      "(MMLU/BBH: of every subject); None = all")
-    sample_limits: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_SAMPLE_LIMITS),
-                                          description="per-benchmark sample limits that replace sample_limit")
+    sample_limits: dict[str, int] = Field(default_factory=dict, description="per-benchmark sample limits that "
+                                          f"replace sample_limit (the embedded default: {DEFAULT_SAMPLE_LIMITS})")
     data_dir: str | None = Field(default=None, description=f"shared data folder (default ${ENV_DATA_DIR} or "
                                  "<repo>/../shared/data)")
     max_out_len: int | None = Field(default=64, description="cap on generated tokens per answer; None = configs'")

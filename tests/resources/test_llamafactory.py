@@ -9,8 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from resources.llamafactory import (RECIPES_DIR, LlamaFactoryTrainer, TrainingError, build_recipe, read_loss_history,
-                                    recipe_path_for, run_training, write_dataset)
+from resources.llamafactory import (
+    RECIPES_DIR,
+    LlamaFactoryTrainer,
+    TrainingError,
+    build_recipe,
+    read_loss_history,
+    recipe_path_for,
+    run_training,
+    write_dataset,
+)
 
 CONVERSATION = [{"role": "user", "content": "Name a prime."}, {"role": "assistant", "content": "Seven."}]
 

@@ -9,8 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from resources.opencompass import (EvaluationError, OpenCompassRunner, avg_obj, parse_summary, prepare_compass_data,
-                                   resolve_model, write_eval_config)
+from resources.opencompass import (
+    EvaluationError,
+    OpenCompassRunner,
+    avg_obj,
+    parse_summary,
+    prepare_compass_data,
+    resolve_model,
+    write_eval_config,
+)
 
 HEADER = ["dataset", "version", "metric", "mode", "smol"]
 
@@ -143,10 +150,24 @@ def test_generated_config_limits_samples_and_output_length(tmp_path: Path) -> No
     assert abbrs[0] == "ARC-c" and len(abbrs) == 1 + 57 and all(a.startswith("lukaemon_mmlu_") for a in abbrs[1:])
     assert {d["reader_cfg"]["test_range"] for d in config.datasets} == {"[0:3]"}
     assert config.datasets[0]["path"] == "opencompass/ai2_arc-test"  # the split MIG reports
-    assert {d["infer_cfg"]["inferencer"]["max_out_len"] for d in config.datasets} == {32}
+    # the runner caps every answer at 32 tokens; objective_small's own ARC cap (one letter, 8 tokens) is lower
+    assert config.datasets[0]["infer_cfg"]["inferencer"]["max_out_len"] == 8
+    assert {d["infer_cfg"]["inferencer"]["max_out_len"] for d in config.datasets[1:]} == {32}
     (model,) = config.models
     assert model["path"] == "/models/m" and model["peft_path"] is None and model["batch_size"] == 4
     assert model["generation_kwargs"] == {"do_sample": False}  # greedy, as MIG Appx. A.4
+
+
+def test_a_per_benchmark_limit_replaces_the_common_one_for_that_benchmark_only(tmp_path: Path) -> None:
+    from mmengine.config import Config
+
+    path = write_eval_config(tmp_path, model_path="/models/m", model_name="m", benchmarks=["arc_c", "gsm8k"],
+                             sample_limit=3, max_out_len=32, batch_size=4, sample_limits={"arc_c": 60})
+    ranges = {d["abbr"]: d["reader_cfg"]["test_range"] for d in Config.fromfile(str(path)).datasets}
+    assert ranges == {"ARC-c": "[0:60]", "gsm8k": "[0:3]"}
+    with pytest.raises(ValueError, match="unknown"):
+        write_eval_config(tmp_path, model_path="/m", model_name="m", benchmarks=["arc_c"], sample_limit=3,
+                          max_out_len=32, batch_size=4, sample_limits={"arcc": 5})
 
 
 def test_a_lora_folder_is_evaluated_as_base_plus_adapter(tmp_path: Path) -> None:
