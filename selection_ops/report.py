@@ -61,7 +61,7 @@ def _nan_last(value: float) -> float:
 def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "avg_obj") -> CorrelationReport:
     """Correlate every ``diversity.*`` column of ``table`` with ``performance``; writes report.json, table.csv and
     one scatter PNG per metric into ``out_dir``. With several ``bench.*`` columns, each metric is also correlated
-    with their z-score aggregate (NovelSum Eq. 5), reported as ``<metric>@zsum``."""
+    with their z-score aggregate (NovelSum Eq. 5), reported as ``<metric>.vs_zsum``."""
     from selection_ops.correlation import aggregate_performance, correlate
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,7 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
             zsum = aggregate_performance({b: evaluated[b].to_numpy() for b in benchmarks})
             for column in metrics:
                 result = correlate(evaluated[column].to_numpy(), zsum)
-                name = column.removeprefix("diversity.") + "@zsum"
+                name = column.removeprefix("diversity.") + ".vs_zsum"
                 report.correlations[name] = {"pearson": result.pearson, "spearman": result.spearman,
                                              "mean": result.mean}
                 if result.reason:

@@ -39,11 +39,15 @@ def test_correlations_match_scipy_and_plots_exist(tmp_path: Path) -> None:
     # avg_obj is an increasing linear function of novelsum: both coefficients are exactly 1.
     assert report.correlations["novelsum"]["pearson"] == pytest.approx(1.0)
     assert report.correlations["novelsum"]["spearman"] == pytest.approx(1.0)
-    assert "novelsum@zsum" in report.correlations
+    assert "novelsum.vs_zsum" in report.correlations
     assert (tmp_path / "scatter_novelsum.png").stat().st_size > 1000
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["points"] == 5 and set(saved["correlations"]) == set(report.correlations)
     assert "| novelsum |" in report.markdown()
+    # every flattened name is a legal MLflow metric name (alphanumerics, _ - . space : /)
+    import re
+
+    assert report.flat_metrics() and all(re.fullmatch(r"[\w\-. :/]+", k) for k in report.flat_metrics())
 
 
 def test_fewer_than_three_points_is_explained_not_failed(tmp_path: Path) -> None:
@@ -60,3 +64,15 @@ def test_a_constant_performance_leaves_every_correlation_undefined_with_the_reas
     assert report.reasons["novelsum"] == "the performance is the same on every subset"
     assert "the performance is the same" in report.markdown()
     assert json.loads((tmp_path / "report.json").read_text())["undefined"]["vendi"]
+
+
+def test_the_flat_metrics_are_accepted_by_a_real_mlflow_store(tmp_path: Path) -> None:
+    from resources.mlflow_tracker import MlflowTracker
+
+    report = correlation_report(table(5), tmp_path / "report")
+    tracker = MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", artifact_root=str(tmp_path / "art"))
+    run_id = tracker.run_for(study="s", partition="report__s", kind="correlation-report", tags={})
+    tracker.log(run_id, metrics=report.flat_metrics(), artifacts={"report": tmp_path / "report"})
+    logged = tracker.client().get_run(run_id).data.metrics
+    assert logged["novelsum.vs_zsum.mean"] == pytest.approx(report.correlations["novelsum.vs_zsum"]["mean"])
+    assert logged.keys() == report.flat_metrics().keys()
