@@ -74,7 +74,10 @@ class PoolView:
         return self._columns().get(name) is not None
 
     def require(self, method: str, *names: str) -> None:
-        """Raise ``MissingFieldError`` naming every missing column, e.g. "qdit needs embeddings and a quality score"."""
+        """Raise ``MissingFieldError`` naming every missing column.
+
+        E.g. "qdit needs embeddings and a quality score; the pool has none".
+        """
         missing = [FIELD_DESCRIPTIONS.get(name, f"a {name!r} column") for name in names if not self.has(name)]
         if missing:
             listed = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]

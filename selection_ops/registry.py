@@ -88,7 +88,8 @@ def register_selector(name: str, params_type: type = NoParams, needs: tuple[str,
 
 def register_metric(name: str, params_type: type = NoParams, needs: tuple[str, ...] = (),
                     needs_reference_pool: bool = False) -> Callable:
-    """Decorator: ``@register_metric("novelsum", NovelSumParams, needs=("embeddings",), needs_reference_pool=True)``."""
+    """Decorator: ``@register_metric("novelsum", NovelSumParams, needs=("embeddings",),
+    needs_reference_pool=True)``."""
 
     def wrap(fn: Callable) -> Callable:
         if name in METRICS:
