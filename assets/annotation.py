@@ -6,7 +6,6 @@ The run config holds the remaining ``AnnotationConfig`` fields (shards, tag norm
 same names, defaults and help.
 """
 
-
 import dataclasses
 import typing
 

@@ -4,7 +4,6 @@ Subjective benchmarks (CompassJudger on MT-Bench / AlpacaEval) come in a later i
 ``preference_scores`` reading ``fine_tuned_model`` the same way.
 """
 
-
 from dagster import AssetExecutionContext, Output, asset
 
 from dagster_project.constants import GROUP_EVALUATION

@@ -1,6 +1,5 @@
 """The label graph stage (MIG Eq. 3): labels as nodes, thresholded label-embedding cosine similarity as edges."""
 
-
 import pandas as pd
 from dagster import AssetExecutionContext, Config, Output, asset
 from pydantic import Field

@@ -1,6 +1,5 @@
 """The pool stage: the embedded default (or a configured list of sources) as one canonical Parquet table."""
 
-
 import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Config, Output, asset, asset_check
 from pydantic import Field

@@ -4,7 +4,6 @@ It reads the study's MLflow runs (one per trained partition), so it always sees 
 including ones from earlier Dagster runs, and needs no path from another stage.
 """
 
-
 from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
 
 from dagster_project.constants import GROUP_REPORT

@@ -1,6 +1,5 @@
 """The selection stage: one partition per (selector, budget); ordered ids plus the subset's diversity metrics."""
 
-
 import json
 
 import pandas as pd

@@ -1,6 +1,5 @@
 """The training stage: the base model(s), then one LLaMA-Factory fine-tune per (selection, base model)."""
 
-
 import json
 from pathlib import Path
 
