@@ -29,6 +29,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
+from resources.named_configs import named_config
 
 logger = logging.getLogger(__name__)
 
@@ -67,14 +68,7 @@ class TrainingResult:
 
 def recipe_path_for(recipe: str | Path) -> Path:
     """``training_configs/<recipe>.yaml`` for a bare name, else the given path; FileNotFoundError lists the names."""
-    candidate = Path(recipe)
-    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
-        return candidate.resolve()
-    named = RECIPES_DIR / f"{recipe}.yaml"
-    if named.is_file():
-        return named
-    known = sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))
-    raise FileNotFoundError(f"training recipe {recipe!r} not found (not a file, not one of {known})")
+    return named_config(recipe, RECIPES_DIR, (".yaml", ".yml"), "training recipe")
 
 
 def validate_conversation(conversation: Sequence[Mapping[str, Any]], index: int) -> None:

@@ -33,6 +33,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
+from resources.named_configs import named_config
 
 logger = logging.getLogger(__name__)
 
@@ -203,14 +204,7 @@ def prepare_compass_data(data_dir: Path, cache_dir: Path, benchmarks: Sequence[s
 
 def base_config_path(base_config: str | Path) -> Path:
     """``eval_configs/<name>.py`` for a bare name, else the given file."""
-    candidate = Path(base_config)
-    if candidate.suffix == ".py" and candidate.is_file():
-        return candidate.resolve()
-    named = EVAL_CONFIGS_DIR / f"{base_config}.py"
-    if named.is_file():
-        return named
-    known = sorted(p.stem for p in EVAL_CONFIGS_DIR.glob("*.py"))
-    raise FileNotFoundError(f"eval config {base_config!r} not found (not a file, not one of {known})")
+    return named_config(base_config, EVAL_CONFIGS_DIR, (".py",), "eval config")
 
 
 def resolve_model(model_path: str | Path) -> tuple[str, str | None]:
