@@ -17,7 +17,7 @@ from dagster import ConfigurableResource
 from mlflow.tracking import MlflowClient
 from pydantic import Field
 
-from dagster_project.paths import default_tracking_uri, state_dir
+from selection_ops.foundation.paths import default_tracking_uri, state_dir
 
 PARTITION_TAG = "infosift.partition"
 DAGSTER_RUN_TAG = "dagster.run_id"
