@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +59,12 @@ def deita_combination(quality_turns: list, complexity_turns: list) -> float:
     return float(np.dot(np.asarray(quality_turns, dtype=np.float64), np.asarray(complexity_turns, dtype=np.float64)))
 
 
-def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> pd.DataFrame:
+def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path,
+             runner: Callable[..., pd.DataFrame] = run_annotator) -> pd.DataFrame:
     """Annotate every sample of ``pool`` (columns ``id``, ``conversation``, ``source``).
+
+    ``runner`` computes one annotator's outputs through the shard store: ``store.run_annotator`` in-process, or
+    ``annotation.ray_runner.ray_runner(...)`` on a Ray cluster (same store, same shards, same result).
 
     Returns one row per pool row, in pool order, with columns: ``id``; ``labels`` (list[str], normalised tags);
     ``score`` (float, the column named by ``config.scorer``); ``raw_tags`` (list[str], tagger output); the
@@ -75,9 +80,9 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
     run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
-    embedded = run_annotator(EmbeddingAnnotator(build_embedder(config)), samples, **run)
-    tagged = run_annotator(build_tagger(config), samples, **run)
-    scored = [run_annotator(scorer, samples, **run) for scorer in build_scorers(config)]
+    embedded = runner(EmbeddingAnnotator(build_embedder(config)), samples, **run)
+    tagged = runner(build_tagger(config), samples, **run)
+    scored = [runner(scorer, samples, **run) for scorer in build_scorers(config)]
 
     if "tag_parse_error" in tagged.columns:
         failed = tagged[tagged["tag_parse_error"].astype(str) != ""]
