@@ -16,6 +16,7 @@ from pydantic import Field, create_model
 from dagster_project.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
 from dagster_project.paths import state_dir
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource, annotation_config
+from resources.ray_cluster import RayCluster
 from selection_ops.annotation.config import AnnotationConfig
 
 
@@ -45,20 +46,21 @@ AnnotationRunConfig = _config_class()
 def build_annotation_assets() -> list:
     @asset(group_name=GROUP_ANNOTATION, io_manager_key=PARQUET_IO_MANAGER)
     def annotations(context: AssetExecutionContext, config: AnnotationRunConfig, embedder: EmbedderResource,
-                    tagger: TaggerResource, scorer: ScorerResource, pool: pd.DataFrame) -> Output:
+                    tagger: TaggerResource, scorer: ScorerResource, ray_cluster: RayCluster,
+                    pool: pd.DataFrame) -> Output:
         """One row per pool sample: ``id``, ``labels``, ``score``, ``quality_*`` indicators, model scores,
-        ``embedding``. Finished shards under ``<state>/annotation_shards`` are reused, never recomputed."""
-        from selection_ops.annotation.pipeline import annotate
-
+        ``embedding``. Finished shards under ``<state>/annotation_shards`` are reused, never recomputed; with
+        ``ray_cluster.ray_address`` set, each annotator runs as a pool of Ray actors over the same shards."""
         other = {k: tuple(v) if isinstance(v, list) else v for k, v in config.model_dump().items()}
         settings = annotation_config(embedder=embedder, tagger=tagger, scorer=scorer, **other)
-        frame = annotate(pool, settings, state_dir() / "annotation_shards")
+        frame = ray_cluster.annotate(pool, settings, state_dir() / "annotation_shards")
         n_labels = frame["labels"].map(len)
         distinct = len({label for labels in frame["labels"] for label in labels})
         return Output(frame, metadata={
             "samples": len(frame), "distinct_labels": distinct, "mean_labels_per_sample": float(n_labels.mean()),
             "unlabelled_samples": int((n_labels == 0).sum()), "score_column": settings.score_column,
             "score_mean": float(frame["score"].mean()), "embedding_dim": len(frame["embedding"].iloc[0]),
+            "ray_address": ray_cluster.ray_address or "in-process",
         })
 
     return [annotations]

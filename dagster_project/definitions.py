@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, FilesystemIOManager
+from dagster import Definitions, ExecutorDefinition, FilesystemIOManager
 
 from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
@@ -15,11 +15,13 @@ from dagster_project.constants import PARQUET_IO_MANAGER
 from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs
 from dagster_project.paths import state_dir
+from dagster_project.ray_execution import grid_executor
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner
 from resources.parquet_io import ParquetIOManager
+from resources.ray_cluster import RayCluster
 
 
 def all_assets(grid: GridSpec) -> list:
@@ -39,13 +41,16 @@ def default_resources() -> dict:
         "mlflow_tracker": MlflowTracker(),
         "trainer": LlamaFactoryTrainer(),
         "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
+        "ray_cluster": RayCluster(),
     }
 
 
-def build_definitions(grid: GridSpec | None = None, resources: dict | None = None) -> Definitions:
+def build_definitions(grid: GridSpec | None = None, resources: dict | None = None,
+                      executor: ExecutorDefinition | None = None) -> Definitions:
+    """``executor`` defaults to dagster-ray's when ``$INFOSIFT_RAY_ADDRESS`` names a cluster, else Dagster's own."""
     grid = grid or load_grid()
     return Definitions(assets=all_assets(grid), jobs=build_jobs(grid),
-                       resources={**default_resources(), **(resources or {})})
+                       resources={**default_resources(), **(resources or {})}, executor=executor or grid_executor())
 
 
 defs = build_definitions()

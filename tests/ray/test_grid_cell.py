@@ -1,0 +1,76 @@
+"""A grid cell through the chosen Dagster-Ray path: dagster-ray's executor submits the selection step as a Ray job
+to the local runtime's Jobs API, where it runs with the resources its op tag asks for."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dagster_project.paths import REPO_ROOT
+
+pytestmark = pytest.mark.ray
+
+GRID = """
+study: ray-cell
+seed: 0
+pool:
+  limit_per_source: 8
+selectors: [kcenter]
+train_selectors: [kcenter]
+budgets: [6]
+base_models:
+  smollm2-135m: embedded
+"""
+
+
+def test_selection_cell_runs_as_a_ray_job(ray_runtime: dict, data_dir: Path, tmp_path: Path, monkeypatch) -> None:
+    from dagster import AssetKey, DagsterInstance, execute_job, materialize
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from ray.job_submission import JobStatus, JobSubmissionClient
+
+    from dagster_project.definitions import all_assets, default_resources
+    from dagster_project.grid import load_grid
+    from resources.ray_cluster import RayCluster
+
+    home = tmp_path / "home"
+    (home / "dagster").mkdir(parents=True)
+    (home / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    (home / "grid.yaml").write_text(GRID)
+    for name, value in {"INFOSIFT_HOME": str(home), "INFOSIFT_GRID": str(home / "grid.yaml"),
+                        "INFOSIFT_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home / "dagster")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("INFOSIFT_RAY_ADDRESS", raising=False)
+    grid = load_grid()
+    with DagsterInstance.get() as instance:
+        upstream = materialize(all_assets(grid), selection=["pool", "annotations", "label_graph"], instance=instance,
+                               resources={**default_resources(), "ray_cluster": RayCluster(ray_address="")})
+        assert upstream.success
+
+        monkeypatch.setenv("INFOSIFT_RAY_ADDRESS", ray_runtime["gcs_address"])
+        monkeypatch.setenv("INFOSIFT_RAY_JOBS_ADDRESS", ray_runtime["dashboard_url"])
+        # the step's `dagster` command: the venv's, as a cluster node with the project installed would have on PATH
+        monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+        monkeypatch.setenv("INFOSIFT_RAY_FORWARD_ENV", "PATH,PYTHONPATH,DAGSTER_HOME")
+        job = ReconstructableRepository.for_module(
+            "dagster_project.ray_execution", "ray_definitions", working_directory=str(REPO_ROOT),
+        ).get_reconstructable_job("select_grid")
+        with execute_job(job, instance=instance, tags={"dagster/partition": "kcenter__b6"}) as result:
+            assert result.success
+            messages = [e.message or "" for e in result.all_events]
+        assert any("in Ray job dagster-step-" in m for m in messages), messages[:20]
+        assert instance.get_materialized_partitions(AssetKey("selection")) == {"kcenter__b6"}
+
+    client = JobSubmissionClient(ray_runtime["dashboard_url"])
+    steps = [j for j in client.list_jobs() if (j.metadata or {}).get("dagster/op") == "selection"]
+    assert len(steps) == 1
+    deadline = time.monotonic() + 60
+    while not client.get_job_status(steps[0].submission_id).is_terminal() and time.monotonic() < deadline:
+        time.sleep(0.5)  # the step has reported success; its process is still exiting
+    assert client.get_job_status(steps[0].submission_id) == JobStatus.SUCCEEDED
+    picked = [json.loads(line)["id"] for line in (home / "selections" / "kcenter__b6.jsonl").read_text().splitlines()]
+    assert len(picked) == len(set(picked)) == 6
