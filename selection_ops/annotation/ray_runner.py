@@ -107,8 +107,9 @@ def run_annotator_on_ray(annotator: Annotator, samples: Sequence[Sample], store_
     actor_class = ray.remote(AnnotatorActor).options(
         num_cpus=resources.num_cpus, num_gpus=resources.num_gpus, max_restarts=settings.max_restarts,
         max_task_retries=settings.max_task_retries)
-    annotator_ref = ray.put(annotator)
-    actors = [actor_class.remote(annotator_ref) for _ in range(min(resources.actors, len(shards)))]
+    # The annotator travels inline with each actor's creation task (it is small before its model loads), so a
+    # restarted actor is rebuilt from its own spec, not from an object-store entry that may be gone.
+    actors = [actor_class.remote(annotator) for _ in range(min(resources.actors, len(shards)))]
     queue = deque(enumerate(shards))
     in_flight: dict[Any, int] = {}  # object ref -> actor index
     load = [0] * len(actors)
