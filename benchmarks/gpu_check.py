@@ -320,7 +320,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.one:  # the subprocess of one check
         row = run_one(args.one, args.smoke, args.cache)
-        args.result.write_text(json.dumps(row, default=float))
+        from selection_ops.foundation.atomic import write_text_atomic
+
+        write_text_atomic(args.result, json.dumps(row, default=float))  # the driver reads it only when whole
         return 0
 
     sizes = SMOKE if args.smoke else FULL

@@ -72,7 +72,7 @@ class RayCluster(ConfigurableResource):
         "GPUs each annotation actor reserves (1 for model-based annotators on a GPU cluster; 0.5 packs two)"))
     per_annotator: dict[str, dict[str, float]] = Field(default_factory=dict, description=(
         "overrides by annotator name, e.g. {'deita_quality': {'actors': 8, 'num_gpus': 1}, "
-        "'quality_indicators': {'actors': 1, 'num_gpus': 0}}"))
+        "'handcrafted': {'actors': 1, 'num_gpus': 0}}; names: embedding, tags, handcrafted, deita_*, ifd, reward"))
     max_restarts: int = Field(default=3, description="times Ray restarts a dead annotation actor")
     max_task_retries: int = Field(default=3, description="times Ray retries a shard whose actor died")
 

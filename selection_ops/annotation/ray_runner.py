@@ -55,7 +55,7 @@ class ActorResources:
 @dataclass(frozen=True)
 class RayAnnotationSettings:
     """Actor pools per annotator and Ray's retry budget; ``per_annotator`` overrides ``default`` by annotator name
-    (``embedding``, ``keyphrase_tagger``, ``deita_quality``, ...)."""
+    (``embedding``, ``tags``, ``handcrafted``, ``deita_quality``, ``deita_complexity``, ``ifd``, ``reward``)."""
 
     default: ActorResources = field(default_factory=ActorResources)
     per_annotator: Mapping[str, ActorResources] = field(default_factory=dict)

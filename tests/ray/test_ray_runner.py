@@ -38,7 +38,9 @@ def assert_frames_identical(expected: pd.DataFrame, actual: pd.DataFrame) -> Non
 def test_ray_annotation_equals_in_process_with_the_same_shards(ray_runtime: dict, real_pool_40: pd.DataFrame,
                                                                  tmp_path: Path) -> None:
     local = annotate(real_pool_40, CONFIG, tmp_path / "local")
-    on_ray = annotate(real_pool_40, CONFIG, tmp_path / "ray", runner=ray_runner(TWO_ACTORS))
+    one_for_indicators = RayAnnotationSettings(default=ActorResources(actors=2, num_cpus=1),
+                                               per_annotator={"handcrafted": ActorResources(actors=1)})
+    on_ray = annotate(real_pool_40, CONFIG, tmp_path / "ray", runner=ray_runner(one_for_indicators))
     assert_frames_identical(local, on_ray)
     assert shard_names(tmp_path / "local") == shard_names(tmp_path / "ray")
     assert len(shard_names(tmp_path / "ray")) == 5 * 3  # 40 samples / 8 per shard, for embedder, tagger, indicators
