@@ -1,5 +1,6 @@
-"""A grid cell through the chosen Dagster-Ray path: dagster-ray's executor submits the selection step as a Ray job
-to the local runtime's Jobs API, where it runs with the resources its op tag asks for."""
+"""Grid cells through the chosen Dagster-Ray path: dagster-ray's executor submits the selection step, then a
+fine-tune step of the embedded default's model, as Ray jobs to the local runtime's Jobs API, where they run with the
+resources their op tags ask for."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ base_models:
 """
 
 
-def test_selection_cell_runs_as_a_ray_job(ray_runtime: dict, data_dir: Path, tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.slow
+def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_dir: Path, tmp_path: Path,
+                                                       monkeypatch) -> None:
     from dagster import AssetKey, DagsterInstance, execute_job, materialize
     from dagster._core.definitions.reconstruct import ReconstructableRepository
     from ray.job_submission import JobStatus, JobSubmissionClient
@@ -74,3 +77,25 @@ def test_selection_cell_runs_as_a_ray_job(ray_runtime: dict, data_dir: Path, tmp
     assert client.get_job_status(steps[0].submission_id) == JobStatus.SUCCEEDED
     picked = [json.loads(line)["id"] for line in (home / "selections" / "kcenter__b6.jsonl").read_text().splitlines()]
     assert len(picked) == len(set(picked)) == 6
+
+    # A fine-tune cell of the embedded default's model through the same executor (2 steps; no GPU on this cluster,
+    # so the cell asks for 1 CPU instead of its default GPU).
+    monkeypatch.setenv("INFOSIFT_CELL_RESOURCES", '{"fine_tune": {"num_gpus": 0, "num_cpus": 1}}')
+    monkeypatch.setenv("INFOSIFT_TRAIN_MAX_STEPS", "2")
+    with DagsterInstance.get() as instance:
+        monkeypatch.delenv("INFOSIFT_RAY_ADDRESS")
+        assert materialize(all_assets(grid), selection=["base_model"], partition_key="smollm2-135m",
+                           instance=instance, resources=default_resources()).success
+        monkeypatch.setenv("INFOSIFT_RAY_ADDRESS", ray_runtime["gcs_address"])
+        job = ReconstructableRepository.for_module(
+            "dagster_project.ray_execution", "ray_definitions", working_directory=str(REPO_ROOT),
+        ).get_reconstructable_job("train_and_evaluate")
+        with execute_job(job, instance=instance, tags={"dagster/partition": "kcenter__b6__smollm2-135m"},
+                         asset_selection=[AssetKey("fine_tuned_model")]) as result:
+            assert result.success
+            messages = [e.message or "" for e in result.all_events]
+        assert any("in Ray job dagster-step-" in m for m in messages), messages[:20]
+        event = instance.get_latest_materialization_event(AssetKey("fine_tuned_model"))
+        assert event.dagster_event.partition == "kcenter__b6__smollm2-135m"
+    trained = home / "models" / "fine_tuned" / "kcenter__b6__smollm2-135m"
+    assert (trained / "config.json").is_file() and (trained / "infosift" / "recipe.yaml").is_file()
