@@ -33,11 +33,11 @@ def samples_from_pool(pool: pd.DataFrame) -> list[Sample]:
     """``Sample`` per row; RecordError names the row's id and the missing or malformed field."""
     missing = [c for c in ("id", "conversation") if c not in pool.columns]
     if missing:
-        raise RecordError(f"pool DataFrame lacks column(s) {missing}; expected {POOL_COLUMNS}")
+        raise RecordError("pool DataFrame", f"lacks column(s) {missing}; expected {POOL_COLUMNS}")
     ids = pool["id"].astype(str).tolist()
     if len(set(ids)) != len(ids):
         duplicate = pool["id"][pool["id"].astype(str).duplicated()].iloc[0]
-        raise RecordError(f"pool ids must be unique; id {duplicate!r} appears more than once")
+        raise RecordError("pool DataFrame", f"ids must be unique; id {duplicate!r} appears more than once")
     sources = pool["source"].astype(str).tolist() if "source" in pool.columns else [""] * len(ids)
     conversations = pool["conversation"].tolist()
     return [sample_from_record(i, list(c) if c is not None else [], s) for i, c, s in zip(ids, conversations, sources)]
@@ -71,7 +71,7 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     store_dir.mkdir(parents=True, exist_ok=True)
     samples = samples_from_pool(pool)
     if not samples:
-        raise RecordError("the pool is empty: nothing to annotate")
+        raise RecordError("pool DataFrame", "is empty: nothing to annotate")
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
     run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
