@@ -67,7 +67,9 @@ def test_missing_field_is_one_line_and_exit_2(tmp_path):
     done = _run("select", "--method", "kcenter", "--pool", str(pool), "--budget", "3", "--out",
                 str(tmp_path / "o.jsonl"))
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == "infosift: error: kcenter needs embeddings; the pool has none"
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("infosift: error: kcenter needs embeddings; the pool has none")
+    assert "pass --embeddings FILE" in last and "infosift embed --pool POOL --out EMB.npz" in last
     assert "Traceback" not in done.stderr and not (tmp_path / "o.jsonl").exists()
 
 
