@@ -73,7 +73,7 @@ def split_gguf(path: str) -> tuple[str, dict[str, str]]:
 
 
 @functools.lru_cache(maxsize=4)
-def load_tokenizer(path: str) -> Any:
+def load_tokenizer(path: str, trust_remote_code: bool = False) -> Any:
     """A tokenizer with a pad token (the EOS token when the model has none).
 
     transformers 4.57's GGUF tokenizer conversion gets SmolLM2's special tokens wrong (eos becomes
@@ -83,9 +83,10 @@ def load_tokenizer(path: str) -> Any:
     from transformers import AutoConfig, AutoTokenizer
 
     folder, extra = split_gguf(path)
-    tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
+    # trust_remote_code: a model repository's own Python code runs only when a caller asks for it explicitly
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, **extra)
     if extra:
-        config = AutoConfig.from_pretrained(folder, **extra)
+        config = AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code, **extra)
         for attr in ("bos", "eos", "pad"):
             token_id = getattr(config, f"{attr}_token_id", None)
             if token_id is not None:
@@ -98,20 +99,21 @@ def load_tokenizer(path: str) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def load_causal_lm(path: str, device: str = "cpu", dtype: str = "auto") -> Any:
+def load_causal_lm(path: str, device: str = "cpu", dtype: str = "auto", trust_remote_code: bool = False) -> Any:
     """``AutoModelForCausalLM`` in eval mode on ``device``; GGUF files are de-quantised by transformers."""
     from transformers import AutoModelForCausalLM
 
     folder, extra = split_gguf(path)
     torch_dtype = resolve_dtype(dtype, device)
     logger.info("loading causal LM %s on %s (%s)", path, device, torch_dtype)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, **extra)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, trust_remote_code=trust_remote_code,
+                                                 **extra)
     return model.to(device).eval()
 
 
 @functools.lru_cache(maxsize=2)
-def load_sentence_transformer(path: str, device: str = "cpu") -> Any:
+def load_sentence_transformer(path: str, device: str = "cpu", trust_remote_code: bool = False) -> Any:
     from sentence_transformers import SentenceTransformer
 
     logger.info("loading sentence-transformers model %s on %s", path, device)
-    return SentenceTransformer(path, device=device)
+    return SentenceTransformer(path, device=device, trust_remote_code=trust_remote_code)

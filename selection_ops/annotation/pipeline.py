@@ -21,6 +21,7 @@ from selection_ops.annotation.factory import build_embedder, build_scorers, buil
 from selection_ops.annotation.store import run_annotator
 from selection_ops.annotation.tag_normalization import load_vocabulary, normalize_tags
 from selection_ops.annotation.text import RecordError, Sample, sample_from_record
+from selection_ops.foundation.atomic import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     if "tag_parse_error" in tagged.columns:
         failed = tagged[tagged["tag_parse_error"].astype(str) != ""]
         lines = [json.dumps({"id": i, "error": e}, ensure_ascii=False) for i, e in failed["tag_parse_error"].items()]
-        (store_dir / UNPARSEABLE_FILE).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        write_text_atomic(store_dir / UNPARSEABLE_FILE, "".join(line + "\n" for line in lines))
         if lines:
             logger.warning("%d samples have no tags: the tagger's replies did not parse (see %s)", len(lines),
                            store_dir / UNPARSEABLE_FILE)
