@@ -2,7 +2,9 @@
 
 Generic records: one object per sample with
 
-- ``id`` (str or int; required, unique),
+- ``id`` (str or int, unique; a record without ``id`` / ``_id`` gets the content id of its conversation,
+  ``selection_ops.pool.conversation.content_id``, as ``load_pool`` gives it, and a later record with the same
+  conversation is dropped and counted; with an explicit ``id_field`` the field is required),
 - ``labels``: list of strings (tags), ``score``: number, ``embedding``: list of numbers, all optional;
 - any other fields. Field names are overridable and may be dotted paths into nested objects
   (``--labels-field annotation.tags``).
@@ -10,9 +12,12 @@ Generic records: one object per sample with
 A column exists when any record has the field; then every record must have it, with the right type (an error
 names file, line and field). Texts: ``text_field`` when given, else the record's conversation (any format that
 ``selection_ops.pool.formats`` detects: ``messages``, ``dialogs``, ``conversations``, ``instruction``/``output``,
-``conversation``) rendered with ``conversation_text``, else a top-level ``text`` string, else none. Extra numeric
+``conversation``) rendered with ``text_for_metrics``, else a top-level ``text`` string, else none. Extra numeric
 columns: every ``extra_fields`` name (required in every record), plus every other top-level field whose value is
 a number in every record (so ``ifd``, ``deita_score``, ``superfilter_ratio`` reach the selectors unasked).
+Numbers are checked where they enter: scores and extras finite (and the score within ``score_range`` when declared),
+embedding rows finite, of one dimension and not all zero (a zero row has no direction: every cosine with it is
+undefined).
 
 MIG's annotated format (auto-detected: records with ``dialogs`` and ``annotation``) maps as:
 
@@ -20,15 +25,17 @@ MIG's annotated format (auto-detected: records with ``dialogs`` and ``annotation
 - score = mean over turns t of ``annotation.deita.quality_scores[t] * complexity_scores[t]`` (MIG's convention),
   extra ``deita_score`` = the sum over turns of the same product (DEITA's convention);
 - extra ``ifd`` = ``ifd_score.content`` (mean when a list) and ``car_score`` = mean of ``annotation.CaR``, when
-  present; texts = the dialogs rendered with ``conversation_text``.
+  present; texts = the dialogs rendered with ``text_for_metrics``.
   Explicitly overridden ``labels_field`` / ``score_field`` win over these defaults.
 
 Embeddings: from ``embedding_field`` (list of floats per record), or from ``embeddings_path`` aligned by id:
 a ``.npz`` holding ``ids`` (n,) and ``embeddings`` (n, d), or a JSONL / Parquet file of records with ``id`` and
 ``embedding``. Every pool id must have a row there; extra rows are ignored. The file wins over the field.
 
-``on_error="skip"`` leaves out malformed records (invalid JSON, wrong or missing field, repeated id) with a
-warning naming file, line and field; the default ``"raise"`` stops at the first one.
+``on_error="skip"`` leaves out malformed records (undecodable or invalid JSON lines, wrong or missing field, repeated
+id, invalid numbers, an embeddings-file row that is non-finite or all zero) with a warning naming file, line (or
+row and id) and field, then a count; the default ``"raise"`` stops at the first one. ``encoding`` (default UTF-8)
+is the text encoding of JSON / JSONL files.
 """
 
 from __future__ import annotations
