@@ -188,6 +188,7 @@ class _RecordParser:
         self.id_fields = ("id", "_id") if id_field == "id" else (id_field,)
         self.derive_ids = id_field == "id"
         self.id_derived = False  # whether the last record's id is its content id
+        self.nonfinite_extras: dict[str, tuple[int, str]] = {}  # field -> (records, first record) of nan / inf
         self.score_range = score_range
         self.labels_field = labels_field
         self.score_field = score_field
@@ -239,6 +240,9 @@ class _RecordParser:
         for name, value in record.items():
             if name not in self.reserved and name not in values and _is_number(value):
                 values[name] = float(value)
+            elif type(value) is float and name not in self.reserved:  # nan / inf: the column cannot be used
+                count, first = self.nonfinite_extras.get(name, (0, where))
+                self.nonfinite_extras[name] = (count + 1, first)
         return values
 
     def _id(self, record: Mapping[str, Any], where: str) -> tuple[str, list | None]:
@@ -416,6 +420,9 @@ def _load_pool_view(path: Path, *, id_field: str, labels_field: str, score_field
     if duplicates:
         logger.warning("%s: dropped %d exact duplicate conversation(s) without an id (same content id)", path.name,
                        duplicates)
+    for name, (count, first) in (parser.nonfinite_extras.items() if parser else ()):
+        logger.warning("field '%s' is not a finite number in %d record(s) (first: %s): it is not loaded as an extra "
+                       "column (name it with --extra-field to make such records errors)", name, count, first)
     if not kept:
         raise ValueError(f"{path.name}: no usable records")
     kept = _complete_columns(kept, skip, parser)
