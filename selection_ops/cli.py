@@ -190,16 +190,26 @@ def _load_pool(args: argparse.Namespace) -> tuple[PoolView, list[dict]]:
     return pool, records
 
 
-def _inputs(args: argparse.Namespace, *names: str) -> list[str | None]:
-    """The input files named by ``args`` (pool, embeddings, ...), for ``check_output_path``; each file that must
-    exist is checked here, before any work."""
-    required = {"pool": "pool file", "embeddings": "embeddings file", "valid_labels": "valid-labels file",
-                "subset": "subset file"}
-    for name, what in required.items():
+def _inputs(args: argparse.Namespace, *extra: str) -> list[str | None]:
+    """The input files named by ``args`` (pool, embeddings, valid labels, label graph, ``extra``), for
+    ``check_output_path``. Checked here, before any work: each file exists, and the label graph is a well-formed
+    edge list or a model that can be loaded (``check_model_available``: fails in seconds offline)."""
+    names = ("pool", "embeddings", "valid_labels", *extra)
+    for name in names:
         value = getattr(args, name, None)
-        if value is not None and name in ("pool", "embeddings", "valid_labels", *names) and not Path(value).is_file():
-            raise CliError(f"{what} not found: {value}")
-    return [getattr(args, name, None) for name in ("pool", "embeddings", "label_graph", "valid_labels", *names)]
+        if value is not None and not Path(value).is_file():
+            raise CliError(f"{name.replace('_', '-')} file not found: {value}")
+    graph = getattr(args, "label_graph", None)
+    if graph is not None:
+        from selection_ops.mig.label_graph import EDGE_LIST_SUFFIXES, check_model_available, read_edge_list
+
+        if Path(graph).is_file():
+            read_edge_list(graph)
+        elif graph.lower().endswith(EDGE_LIST_SUFFIXES) and not Path(graph).is_dir():
+            raise CliError(f"label graph edge list {graph} does not exist")
+        else:
+            check_model_available(graph)
+    return [getattr(args, name, None) for name in (*names, "label_graph")]
 
 
 def _require_embeddings(pool: PoolView, needs: Sequence[str], who: str) -> None:

@@ -263,3 +263,18 @@ def test_measure_takes_the_label_graph_select_used(tmp_path):
     assert reports["isolated"]["label_graph"]["n_edges"] == 0
     # propagation over the edges adds information: the same subset measures higher on the richer graph
     assert reports["with"]["metrics"]["mig_information"] > reports["isolated"]["metrics"]["mig_information"]
+
+
+def test_a_bad_label_graph_fails_before_the_pool_is_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    pool = _pool(tmp_path / "pool.jsonl")
+    bad = tmp_path / "edges.csv"
+    bad.write_text("source,target,similarity\nt0,t1,3\n", encoding="utf-8")
+    for graph, message in ((str(bad), "edges.csv: line 2: field 'similarity' is 3, outside [-1, 1]"),
+                           ("nobody/encoder-typo", "'nobody/encoder-typo' is not a local folder and not in the "
+                                                   "Hugging Face cache")):
+        started = time.perf_counter()
+        assert main(["select", "--method", "mig", "--pool", str(pool), "--budget", "3", "--out",
+                     str(tmp_path / "o.jsonl"), "--label-graph", graph]) == 2
+        captured = capsys.readouterr().err
+        assert message in captured and "loaded" not in captured and time.perf_counter() - started < 15
