@@ -55,3 +55,15 @@ def test_unknown_encoding_is_refused(tmp_path):
     path.write_text(_text(), encoding="utf-8")
     with pytest.raises(ValueError, match="unknown encoding 'utf-9'"):
         iter_file_records(path, encoding="utf-9")
+
+
+def test_pool_source_reads_its_encoding(tmp_path):
+    from selection_ops.pool import PoolSource, PoolSpec, load_pool
+
+    path = tmp_path / "a.json"
+    records = [{"instruction": "Caf\u00e9?", "output": "Oui."}]
+    path.write_bytes(json.dumps(records, ensure_ascii=False).encode("cp1252"))
+    with pytest.raises(RecordError, match="a.json: line 1: is not valid utf-8"):
+        load_pool(PoolSpec((PoolSource(path=str(path)),)))
+    frame = load_pool(PoolSpec((PoolSource(path=str(path), encoding="cp1252"),)))
+    assert frame["conversation"][0][0]["content"] == "Caf\u00e9?"
