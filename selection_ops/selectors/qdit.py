@@ -36,6 +36,7 @@ from scipy import sparse
 from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
+from selection_ops.foundation.devices import cuda_available
 from selection_ops.neighbors import knn_search
 from selection_ops.registry import register_selector
 from selection_ops.similarity import unit_embeddings
@@ -223,9 +224,7 @@ def select_qdit(pool: PoolView, budget: int, seed: int, params: QditParams) -> n
             raise ValueError(f"qdit: 'neighbors' must be in [1, {len(pool)}], got {params.neighbors}")
         coverage: DenseCoverage | KnnCoverage = KnnCoverage(unit, params.neighbors)
     else:
-        import torch
-
-        coverage = TorchDenseCoverage(unit) if torch.cuda.is_available() else DenseCoverage(unit)
+        coverage = TorchDenseCoverage(unit) if cuda_available() else DenseCoverage(unit)
     logger.info("qdit: kernel %s, alpha %.2f", params.kernel, params.alpha)
     return lazy_greedy(coverage.initial_gains(), coverage.gains, coverage.add, normalized_quality(pool.score),
                        params.alpha, budget, mean=params.diversity_scale == "mean")
