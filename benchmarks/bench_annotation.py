@@ -49,8 +49,8 @@ def load_samples(n: int) -> list[Sample]:
     for i in range(n):
         record = pools[i % 3][i // 3]
         prompt = "\n".join(p for p in (record["instruction"], record.get("input") or "") if p)
-        samples.append(sample_from_record(f"{files[i % 3]}:{i // 3}", [{"role": "user", "content": prompt},
-                                                                       {"role": "assistant", "content": record["output"]}]))
+        turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": record["output"]}]
+        samples.append(sample_from_record(f"{files[i % 3]}:{i // 3}", turns))
     return samples
 
 

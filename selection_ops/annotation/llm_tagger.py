@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from selection_ops.annotation.base import Annotator
-from selection_ops.annotation.config import AnnotationConfig
-from selection_ops.annotation.models import default_causal_lm_path, load_causal_lm, load_tokenizer, resolve_device
+from selection_ops.annotation.config import TaggerConfig
+from selection_ops.annotation.models import ModelHolder, load_causal_lm, load_tokenizer
 from selection_ops.annotation.text import Sample
 
 logger = logging.getLogger(__name__)
@@ -103,19 +103,16 @@ class GenerationBackend(Protocol):
     def settings(self) -> dict[str, Any]: ...
 
 
-class TransformersBackend:
-    """Batched ``generate`` with any HF causal LM; the prompt goes through the chat template when there is one."""
+class TransformersBackend(ModelHolder):
+    """Batched ``generate`` with any HF causal LM; the prompt goes through the chat template when there is one.
 
-    def __init__(self, model_path: str = "", max_new_tokens: int = 256, batch_size: int = 8, device: str = "auto",
-                 dtype: str = "auto") -> None:
-        self.model_path = model_path or default_causal_lm_path()
-        self.max_new_tokens = max_new_tokens
-        self.batch_size = batch_size
-        self.device = resolve_device(device)
-        self.dtype = dtype
+    ``max_tokens`` is the generation budget (``max_new_tokens``)."""
+
+    default_max_tokens = 256
+    default_batch_size = 8
 
     def settings(self) -> dict[str, Any]:
-        return {"backend": "transformers", "model": self.model_path, "max_new_tokens": self.max_new_tokens}
+        return {"backend": "transformers", "model": self.model_path, "max_new_tokens": self.max_tokens}
 
     def _format(self, tokenizer: Any, prompt: str) -> str:
         if getattr(tokenizer, "chat_template", None):
@@ -138,7 +135,7 @@ class TransformersBackend:
                 torch.manual_seed(SEED)
                 options = {"do_sample": True, "temperature": temperature, "top_p": 1.0}
             with torch.inference_mode():
-                output = model.generate(**encoded, max_new_tokens=self.max_new_tokens,
+                output = model.generate(**encoded, max_new_tokens=self.max_tokens,
                                         pad_token_id=tokenizer.pad_token_id, **options)
             new_tokens = output[:, encoded["input_ids"].shape[1]:]
             replies += tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
@@ -150,7 +147,7 @@ class VLLMBackend:
 
     def __init__(self, model_path: str, max_new_tokens: int = 256) -> None:
         if not model_path:
-            raise ValueError("tagger='llm-vllm' needs tagger_model (e.g. OFA-Sys/InsTagger)")
+            raise ValueError("tagger kind 'llm-vllm' needs model (e.g. OFA-Sys/InsTagger)")
         self.model_path = model_path
         self.max_new_tokens = max_new_tokens
         self._engine = None
@@ -274,16 +271,15 @@ class LLMTagger(Annotator):
         return rows
 
 
-def build_llm_tagger(config: AnnotationConfig) -> LLMTagger:
-    """The LLM tagger named by ``config.tagger`` ('llm-transformers', 'llm-vllm', 'llm-openai')."""
-    if config.tagger == "llm-transformers":
-        backend: GenerationBackend = TransformersBackend(config.tagger_model, config.tagger_max_new_tokens,
-                                                         config.tagger_batch_size, config.device, config.dtype)
-    elif config.tagger == "llm-vllm":
-        backend = VLLMBackend(config.tagger_model, config.tagger_max_new_tokens)
-    elif config.tagger == "llm-openai":
-        backend = OpenAIChatBackend(config.tagger_endpoint, config.tagger_model, config.tagger_api_key_env,
-                                    config.tagger_max_new_tokens)
+def build_llm_tagger(config: TaggerConfig) -> LLMTagger:
+    """The LLM tagger named by ``config.kind`` ('llm-transformers', 'llm-vllm', 'llm-openai')."""
+    if config.kind == "llm-transformers":
+        backend: GenerationBackend = TransformersBackend(config.model, config.max_new_tokens, config.batch_size,
+                                                         config.device, config.dtype)
+    elif config.kind == "llm-vllm":
+        backend = VLLMBackend(config.model, config.max_new_tokens)
+    elif config.kind == "llm-openai":
+        backend = OpenAIChatBackend(config.endpoint, config.model, config.api_key_env, config.max_new_tokens)
     else:
-        raise ValueError(f"not an LLM tagger: {config.tagger!r}")
-    return LLMTagger(backend, max_tags=config.max_tags, max_retries=config.tagger_max_retries)
+        raise ValueError(f"not an LLM tagger: {config.kind!r}")
+    return LLMTagger(backend, max_tags=config.max_tags, max_retries=config.max_retries)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from selection_ops.foundation.devices import resolve_device, resolve_dtype
 from selection_ops.models.gguf import default_gguf_path, fix_gguf_special_tokens, split_gguf
@@ -27,6 +27,33 @@ def default_sentence_encoder_path() -> str:
 def default_causal_lm_path() -> str:
     """The bundled SmolLM2-135M-Instruct GGUF (``selection_ops.models.gguf``); ``load_causal_lm`` splits the path."""
     return default_gguf_path()
+
+
+class ModelHolder:
+    """What every model-holding annotator holds: model path, token budget, batch size, device and dtype.
+
+    Nothing loads here: models load on the first batch and are cached per (path, device, dtype), so building an
+    annotator is cheap and a fully cached run never loads a model. Subclasses set the class defaults.
+    """
+
+    default_max_tokens: ClassVar[int] = 1024
+    default_batch_size: ClassVar[int] = 4
+    #: What the model must be when there is no bundled default (empty: the bundled SmolLM2 GGUF is the default).
+    required_model: ClassVar[str] = ""
+
+    def __init__(self, model_path: str = "", max_tokens: int | None = None, batch_size: int | None = None,
+                 device: str = "auto", dtype: str = "auto") -> None:
+        if not model_path and self.required_model:
+            raise ValueError(f"{type(self).__name__} needs model_path ({self.required_model})")
+        self.model_path = model_path or default_causal_lm_path()
+        self.max_tokens = self.default_max_tokens if max_tokens is None else max_tokens
+        self.batch_size = self.default_batch_size if batch_size is None else batch_size
+        self.device = resolve_device(device)
+        self.dtype = dtype
+
+    def model_settings(self) -> dict[str, Any]:
+        """The settings that change a model's outputs (batch size and device do not, beyond float noise)."""
+        return {"model": self.model_path, "max_tokens": self.max_tokens, "dtype": self.dtype}
 
 
 @functools.lru_cache(maxsize=4)
@@ -64,5 +91,5 @@ def load_sentence_transformer(path: str, device: str = "cpu") -> Any:
     return SentenceTransformer(path, device=device)
 
 
-__all__ = ["default_causal_lm_path", "default_sentence_encoder_path", "load_causal_lm", "load_sentence_transformer",
-           "load_tokenizer", "resolve_device", "resolve_dtype", "split_gguf"]
+__all__ = ["ModelHolder", "default_causal_lm_path", "default_sentence_encoder_path", "load_causal_lm",
+           "load_sentence_transformer", "load_tokenizer", "resolve_device", "resolve_dtype", "split_gguf"]

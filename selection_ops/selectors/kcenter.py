@@ -2,8 +2,8 @@
 
 A seeded random first point, then repeatedly the point farthest from the selection: the one whose minimum cosine
 distance (1 - cos) to the selected points is largest. Each step updates the running (n,) minimum with the distances
-to the one new centre, so a step costs one (n, d) x (d,) product instead of a recompute against all centres (on torch when a CUDA GPU is
-present). Ties go to the lowest pool row.
+to the one new centre, so a step costs one (n, d) x (d,) product instead of a recompute against all centres (on
+torch when a CUDA GPU is present). Ties go to the lowest pool row.
 """
 
 from __future__ import annotations

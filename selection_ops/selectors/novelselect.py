@@ -17,9 +17,10 @@ each row moves per insertion), so its advantage grows with d and log |S|; see be
 ``novelselect_recompute`` is the full per-step recompute (the official algorithm in fp32), kept as the reference
 and as the fallback when the (n, budget) sorted state would not fit in ``max_state_gb``.
 
-Deviations from the official script, as the issue specifies: selected points are excluded from the argmax (the
-official loop can in principle re-pick one), density is computed on the normalised embeddings (the official code
-feeds the raw vectors to FAISS), and everything is fp32 (the official loop runs in fp16 autocast).
+Deliberate deviations from the official script (NovelSum/NovelSelect, Yang et al. 2025, Appx. B.2): selected points
+are excluded from the argmax (the official loop can in principle re-pick one), density is computed on the normalised
+embeddings (the official code feeds the raw vectors to FAISS), and everything is fp32 (the official loop runs in fp16
+autocast).
 """
 
 from __future__ import annotations

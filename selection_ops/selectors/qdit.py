@@ -6,9 +6,9 @@ Greedy maximisation of  F(A) = (1 - alpha) * d(A) + alpha * sum_{a in A} q(a)  w
 
 and q is the quality score min-max normalised to [0, 1] over the pool. d is divided by the pool size N so both terms
 live on [0, 1] per sample and alpha trades like for like (alpha = 0.7 for large pools, 0.9 for X_sota; MIG A.1).
-The issue (and the survey's Eq. 40) write d as a plain sum over the pool; with that, a pool of 10^5 samples swamps
-any quality in [0, 1] and alpha loses its meaning, so the mean is the default and ``diversity_scale="sum"`` gives
-the literal sum.
+The data-selection survey (Qin et al. 2024, Eq. 40) writes d as a plain sum over the pool; with that, a pool of 10^5
+samples swamps any quality in [0, 1] and alpha loses its meaning, so the mean is the default and
+``diversity_scale="sum"`` gives the literal sum.
 The first pick is the sample with the largest total similarity to the pool (NovelSum A.3) plus its quality term.
 
 Lazy greedy (Minoux): F is submodular, so a sample's last computed gain bounds its current one. A heap holds the
