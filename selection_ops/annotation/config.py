@@ -62,7 +62,14 @@ class Settings(BaseModel):
         return out
 
 
-class EmbedderConfig(Settings):
+class ModelFamily(Settings):
+    """Where a family's models run: shared by the embedder, the tagger and the scorers."""
+
+    device: str = Field(default="auto", description=DEVICE_HELP)
+    dtype: DtypeName = Field(default="auto", description=DTYPE_HELP)
+
+
+class EmbedderConfig(ModelFamily):
     """The sample embedder (one vector per sample, for the diversity metrics and the geometric selectors)."""
 
     kind: EmbedderKind = Field(default="sentence-transformers", description=(
@@ -74,16 +81,13 @@ class EmbedderConfig(Settings):
         "bundled SmolLM2-135M-Instruct GGUF (causal-lm-*)"))
     batch_size: int = Field(default=64, description="texts per embedding forward pass")
     max_tokens: int = Field(default=256, description="tokens kept per text by the causal-LM embedder")
-    device: str = Field(default="auto", description=DEVICE_HELP)
-    dtype: DtypeName = Field(default="auto", description=DTYPE_HELP)
-
     @model_validator(mode="after")
     def _check(self) -> EmbedderConfig:
         _at_least_one(self, "batch_size", "max_tokens")
         return self
 
 
-class TaggerConfig(Settings):
+class TaggerConfig(ModelFamily):
     """The tagger (raw tags per sample, normalised into the labels of MIG's label graph)."""
 
     kind: TaggerKind = Field(default="keyphrase", description=(
@@ -103,9 +107,6 @@ class TaggerConfig(Settings):
         "extra attempts (sampled, temperature 0.7) for an LLM tagger reply that does not parse; after that the "
         "sample is recorded as unparseable with empty tags"))
     max_tags: int = Field(default=5, description="at most this many tags per sample")
-    device: str = Field(default="auto", description=DEVICE_HELP)
-    dtype: DtypeName = Field(default="auto", description=DTYPE_HELP)
-
     @model_validator(mode="after")
     def _check(self) -> TaggerConfig:
         _at_least_one(self, "batch_size", "max_new_tokens", "max_tags")
@@ -114,7 +115,7 @@ class TaggerConfig(Settings):
         return self
 
 
-class ScorerConfig(Settings):
+class ScorerConfig(ModelFamily):
     """Quality scorers: ``kind`` names the one that becomes ``score``; hand-crafted indicators always run."""
 
     kind: ScorerName = Field(default="handcrafted", description=(
@@ -132,9 +133,6 @@ class ScorerConfig(Settings):
         "Hugging Face sequence-classification checkpoint for the 'reward' scorer (required for it)"))
     batch_size: int = Field(default=4, description="samples per forward pass of model-based scorers")
     max_tokens: int = Field(default=1024, description="token budget per sequence of model-based scorers")
-    device: str = Field(default="auto", description=DEVICE_HELP)
-    dtype: DtypeName = Field(default="auto", description=DTYPE_HELP)
-
     @model_validator(mode="after")
     def _check(self) -> ScorerConfig:
         _at_least_one(self, "batch_size", "max_tokens")

@@ -43,8 +43,8 @@ def require_rows(view: PoolView, metric: str, minimum: int, role: str = "subset"
 def torch_cuda_device():  # -> torch.device | None
     """The CUDA device when torch sees one, else None (numpy/BLAS on CPU is used then).
 
-    Where no NVIDIA driver is visible and torch is not loaded yet, answers None without importing torch (an import
-    costs seconds, more than most metrics on small subsets).
+    Asks ``foundation.devices.cuda_available``, which answers without importing torch where no NVIDIA driver is
+    visible (an import costs seconds, more than most metrics on small subsets).
     """
     if not cuda_available():
         return None
