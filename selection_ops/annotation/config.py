@@ -14,7 +14,7 @@ scorer checkpoints, ``scorer.kind="ifd"``, or ``scorer.kind="reward"`` with a re
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,9 +22,7 @@ EmbedderKind = Literal["sentence-transformers", "causal-lm-mean", "causal-lm-las
 TaggerKind = Literal["keyphrase", "llm-transformers", "llm-vllm", "llm-openai"]
 ScorerName = Literal["handcrafted", "deita", "deita_quality", "deita_complexity", "ifd", "superfilter", "reward"]
 DtypeName = Literal["auto", "float32", "float16", "bfloat16", "fp32", "fp16", "bf16"]
-EMBEDDERS: tuple[str, ...] = get_args(EmbedderKind)
-TAGGERS: tuple[str, ...] = get_args(TaggerKind)
-# scorer name -> the output column that becomes ``score``
+# scorer name (every ``ScorerName``) -> the output column that becomes ``score``
 SCORE_COLUMNS: dict[str, str] = {
     "handcrafted": "quality_handcrafted",
     "deita": "deita_score",
@@ -34,7 +32,6 @@ SCORE_COLUMNS: dict[str, str] = {
     "superfilter": "superfilter_ratio",
     "reward": "reward",
 }
-assert tuple(SCORE_COLUMNS) == get_args(ScorerName)
 
 DEVICE_HELP = "'auto' (cuda when available), 'cpu', 'cuda', 'cuda:1', ..."
 DTYPE_HELP = "model dtype: 'auto' (bf16/fp16 on GPU, fp32 on CPU), 'float32', 'float16', 'bfloat16'"
