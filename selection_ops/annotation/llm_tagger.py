@@ -106,13 +106,21 @@ class GenerationBackend(Protocol):
 class TransformersBackend(ModelHolder):
     """Batched ``generate`` with any HF causal LM; the prompt goes through the chat template when there is one.
 
-    ``max_tokens`` is the generation budget (``max_new_tokens``)."""
+    The model holder's token budget is the generation budget, ``max_new_tokens``."""
 
     default_max_tokens = 256
     default_batch_size = 8
 
+    def __init__(self, model_path: str = "", max_new_tokens: int | None = None, batch_size: int | None = None,
+                 device: str = "auto", dtype: str = "auto") -> None:
+        super().__init__(model_path, max_new_tokens, batch_size, device, dtype)
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.max_tokens
+
     def settings(self) -> dict[str, Any]:
-        return {"backend": "transformers", "model": self.model_path, "max_new_tokens": self.max_tokens}
+        return {"backend": "transformers", "model": self.model_path, "max_new_tokens": self.max_new_tokens}
 
     def _format(self, tokenizer: Any, prompt: str) -> str:
         if getattr(tokenizer, "chat_template", None):
@@ -135,7 +143,7 @@ class TransformersBackend(ModelHolder):
                 torch.manual_seed(SEED)
                 options = {"do_sample": True, "temperature": temperature, "top_p": 1.0}
             with torch.inference_mode():
-                output = model.generate(**encoded, max_new_tokens=self.max_tokens,
+                output = model.generate(**encoded, max_new_tokens=self.max_new_tokens,
                                         pad_token_id=tokenizer.pad_token_id, **options)
             new_tokens = output[:, encoded["input_ids"].shape[1]:]
             replies += tokenizer.batch_decode(new_tokens, skip_special_tokens=True)

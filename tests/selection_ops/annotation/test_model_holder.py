@@ -39,5 +39,5 @@ def test_fingerprints_are_those_of_the_former_constructors():
     assert set(DeitaScorer("complexity", "/m").settings()) == {"model", "template_sha1", "max_tokens", "dtype"}
     assert CausalLMEmbedder("/m", "last", 128).settings() == {"kind": "causal-lm", "model": "/m", "pooling": "last",
                                                              "max_tokens": 128, "dtype": "auto"}
-    assert TransformersBackend("/m", 64).settings() == {"backend": "transformers", "model": "/m",
-                                                        "max_new_tokens": 64}
+    assert TransformersBackend("/m", max_new_tokens=64).settings() == {"backend": "transformers", "model": "/m",
+                                                                       "max_new_tokens": 64}
