@@ -111,8 +111,8 @@ def test_malformed_records_raise_or_skip(tmp_path, records, message):
 def test_missing_mig_deita_field_is_named(tmp_path):
     record = {"_id": "m1", "dialogs": HI, "annotation": {"instag": {"content": ["x"]},
                                                          "deita": {"quality_scores": [1.0]}}}
-    with pytest.raises(RecordError,
-                       match=r"^mig.jsonl: line 1: field 'annotation.deita.complexity_scores' is missing$"):
+    message = r"^mig.jsonl: line 1: field 'annotation.deita.complexity_scores' is missing$"
+    with pytest.raises(RecordError, match=message):
         load_pool_view(_jsonl(tmp_path / "mig.jsonl", [record]))
 
 
