@@ -73,8 +73,8 @@ def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
                        help="numeric field to load as an extra column (repeatable; numeric top-level fields "
                             "present in every record are loaded anyway)")
     group.add_argument("--embeddings", default=None, metavar="FILE",
-                       help="embeddings aligned by id: .npz with 'ids' and 'embeddings', or JSONL/Parquet records "
-                            "with 'id' and 'embedding'")
+                       help="embeddings aligned by id: .npz with 'ids' and 'embeddings' (as `infosift embed` "
+                            "writes), or JSONL/Parquet records with 'id' and 'embedding'")
     group.add_argument("--score-range", default=None, metavar="LOW,HIGH",
                        help="declared range of the score field (inclusive); a score outside it is an error")
     group.add_argument("--encoding", default=DEFAULT_ENCODING,
