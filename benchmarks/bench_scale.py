@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_scale.py --samples 2000 --workers 2
     .venv/bin/python benchmarks/bench_scale.py --samples 200 --annotators handcrafted   # a quick look
 
-Annotation: the offline annotators (``--annotators``: embedding = MiniLM, keyphrase = the keyphrase tagger,
+Annotation: the offline annotators (``--annotators``: embedding = MiniLM, tags = the keyphrase tagger,
 handcrafted = the indicators) over ``--samples`` real samples of the shared pools, first in-process
 (``store.run_annotator``), then on a fresh local Ray runtime of ``--workers`` CPUs with one actor per CPU
 (``ray_runner.run_annotator_on_ray``), each into its own empty shard store; the outputs are checked identical.
@@ -31,8 +31,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from selection_ops.annotation.config import AnnotationConfig  # noqa: E402
-from selection_ops.annotation.embedders import EmbeddingAnnotator  # noqa: E402
-from selection_ops.annotation.factory import build_embedder, build_scorers, build_tagger  # noqa: E402
+from selection_ops.annotation.factory import build_annotator  # noqa: E402
 from selection_ops.annotation.pipeline import samples_from_pool  # noqa: E402
 from selection_ops.annotation.ray_runner import ActorResources, RayAnnotationSettings, run_annotator_on_ray  # noqa: E402
 from selection_ops.annotation.store import run_annotator  # noqa: E402
@@ -41,16 +40,6 @@ from selection_ops.pool.spec import default_pool_spec  # noqa: E402
 from selection_ops.ray_session import RaySessionSettings  # noqa: E402
 
 GRID_NEEDS = {"embeddings", "score", "texts"}
-
-
-def build_annotator(name: str, config: AnnotationConfig):
-    if name == "embedding":
-        return EmbeddingAnnotator(build_embedder(config))
-    if name == "keyphrase":
-        return build_tagger(config)
-    if name == "handcrafted":
-        return build_scorers(config)[0]
-    raise SystemExit(f"unknown annotator {name!r}; choose from embedding, keyphrase, handcrafted")
 
 
 def same_frames(left: pd.DataFrame, right: pd.DataFrame) -> bool:
@@ -70,13 +59,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2, help="CPUs of the local Ray runtime = actors per annotator")
-    parser.add_argument("--annotators", default="embedding,keyphrase,handcrafted")
+    parser.add_argument("--annotators", default="embedding,tags,handcrafted",
+                        help="offline annotators: embedding (MiniLM), tags (keyphrase), handcrafted")
     parser.add_argument("--budgets", default="32,100")
     parser.add_argument("--shard-size", type=int, default=256)
     parser.add_argument("--ray-first", action="store_true", help="annotate on Ray before the in-process run")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    config = AnnotationConfig(show_progress=False, device="cpu", shard_size=args.shard_size)
+    config = AnnotationConfig(show_progress=False, shard_size=args.shard_size)
     pool = load_pool(default_pool_spec(limit_per_source=-(-args.samples // 3))).head(args.samples)
     samples = samples_from_pool(pool)
     names = [n.strip() for n in args.annotators.split(",") if n.strip()]
@@ -99,7 +89,7 @@ def main() -> None:
         def annotate_in_process() -> None:
             for name in names:
                 start = time.perf_counter()
-                local_out[name] = run_annotator(build_annotator(name, config), samples, Path(scratch) / "local",
+                local_out[name] = run_annotator(build_annotator(config, name), samples, Path(scratch) / "local",
                                                 args.shard_size, show_progress=False)
                 local_s[name] = time.perf_counter() - start
 
@@ -121,7 +111,7 @@ def main() -> None:
         annotations, ray_s = {}, {}
         for name in names:
             start = time.perf_counter()
-            annotations[name] = run_annotator_on_ray(build_annotator(name, config), samples, Path(scratch) / "ray",
+            annotations[name] = run_annotator_on_ray(build_annotator(config, name), samples, Path(scratch) / "ray",
                                                      args.shard_size, show_progress=False, settings=settings)
             ray_s[name] = time.perf_counter() - start
         if args.ray_first:

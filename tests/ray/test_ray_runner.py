@@ -9,15 +9,14 @@ import pandas as pd
 import pytest
 
 from selection_ops.annotation.config import AnnotationConfig
-from selection_ops.annotation.embedders import EmbeddingAnnotator
-from selection_ops.annotation.factory import build_embedder, build_scorers
+from selection_ops.annotation.factory import build_annotator
 from selection_ops.annotation.pipeline import annotate, samples_from_pool
 from selection_ops.annotation.ray_runner import ActorResources, RayAnnotationSettings, ray_runner
 from selection_ops.annotation.store import ShardStore, run_annotator
 
 pytestmark = pytest.mark.ray
 
-CONFIG = AnnotationConfig(shard_size=8, show_progress=False, device="cpu")
+CONFIG = AnnotationConfig(shard_size=8, show_progress=False)
 TWO_ACTORS = RayAnnotationSettings(default=ActorResources(actors=2, num_cpus=1))
 
 
@@ -51,7 +50,7 @@ def test_killed_actor_finishes_identically_without_recomputing_a_shard(ray_runti
     import ray
 
     samples = samples_from_pool(real_pool_40)
-    embedder = EmbeddingAnnotator(build_embedder(CONFIG))
+    embedder = build_annotator(CONFIG, "embedding")
     expected = run_annotator(embedder, samples, tmp_path / "local", shard_size=4, show_progress=False)
 
     writes: list[str] = []
@@ -71,7 +70,7 @@ def test_killed_actor_finishes_identically_without_recomputing_a_shard(ray_runti
             killed.append(shards_done)
 
     runner = ray_runner(TWO_ACTORS, on_shard_written=kill_first_actor)
-    actual = runner(EmbeddingAnnotator(build_embedder(CONFIG)), samples, tmp_path / "ray", 4, False)
+    actual = runner(build_annotator(CONFIG, "embedding"), samples, tmp_path / "ray", 4, False)
     assert killed == [1]
     assert len(writes) == len(set(writes)) == 10
     assert_frames_identical(expected, actual)
@@ -81,7 +80,7 @@ def test_killed_actor_finishes_identically_without_recomputing_a_shard(ray_runti
 def test_in_process_resumes_a_ray_run_and_computes_nothing(ray_runtime: dict, real_pool_40: pd.DataFrame,
                                                            tmp_path: Path) -> None:
     samples = samples_from_pool(real_pool_40)
-    ray_runner(TWO_ACTORS)(build_scorers(CONFIG)[0], samples[:16], tmp_path, 8, False)
+    ray_runner(TWO_ACTORS)(build_annotator(CONFIG, "handcrafted"), samples[:16], tmp_path, 8, False)
 
     class Refuses:
         """Wraps an annotator; any call to annotate means a stored shard was not reused."""
@@ -96,7 +95,7 @@ def test_in_process_resumes_a_ray_run_and_computes_nothing(ray_runtime: dict, re
             self.calls.append([s.id for s in batch])
             return self.inner.annotate(batch)
 
-    indicators = Refuses(build_scorers(CONFIG)[0])
+    indicators = Refuses(build_annotator(CONFIG, "handcrafted"))
     run_annotator(indicators, samples, tmp_path, 8, show_progress=False)
     assert indicators.calls == [[s.id for s in samples[16:24]], [s.id for s in samples[24:32]],
                                 [s.id for s in samples[32:40]]]
