@@ -10,9 +10,9 @@ from dagster_project.constants import GROUP_EVALUATION
 from dagster_project.grid import GridSpec
 from dagster_project.partitions import training_partitions
 from dagster_project.paths import state_dir
-from dagster_project.ray_execution import cell_op_tags
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import OpenCompassRunner
+from resources.ray_cluster import cell_op_tags
 
 
 def build_evaluation_assets(grid: GridSpec) -> list:

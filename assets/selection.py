@@ -10,7 +10,7 @@ from dagster_project.constants import GROUP_SELECTION
 from dagster_project.grid import GridSpec, parse_selection_key
 from dagster_project.partitions import selection_partitions
 from dagster_project.paths import state_dir
-from dagster_project.ray_execution import cell_op_tags
+from resources.ray_cluster import cell_op_tags
 from selection_ops.foundation.atomic import write_text_atomic
 
 

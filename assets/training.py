@@ -15,9 +15,9 @@ from dagster_project.partitions import (
     training_partitions,
 )
 from dagster_project.paths import state_dir
-from dagster_project.ray_execution import cell_op_tags
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import DAGSTER_RUN_TAG, MlflowTracker
+from resources.ray_cluster import cell_op_tags
 
 TRAINING_RUN_KIND = "fine-tune"
 

@@ -9,12 +9,13 @@
 
 Annotation (``annotate``) runs each annotator as a pool of actors (``selection_ops.annotation.ray_runner``).
 Grid cells (fine-tune, evaluation) go to the cluster's Ray Jobs API through dagster-ray's executor
-(``dagster_project.ray_execution``), which needs ``jobs_address()``: ``dashboard_address`` when set, else derived
-from ``ray_address`` (``ray://head:10001`` -> ``http://head:8265``; ``auto`` -> Ray's own lookup).
+(``dagster_project.ray_execution``); each asks for its resources with the op tag of ``cell_op_tags``. The
+executor needs ``jobs_address()``: ``dashboard_address`` when set, else derived from ``ray_address`` (``ray://head:10001`` -> ``http://head:8265``; ``auto`` -> Ray's own lookup).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import urlparse
@@ -30,6 +31,53 @@ from selection_ops.ray_session import LOCAL, RaySessionSettings, ray_session, us
 ENV_RAY_ADDRESS = "INFOSIFT_RAY_ADDRESS"
 ENV_RAY_JOBS_ADDRESS = "INFOSIFT_RAY_JOBS_ADDRESS"
 DEFAULT_DASHBOARD_PORT = 8265
+
+
+RAY_CONFIG_TAG = "dagster-ray/config"  # dagster_ray.configs.USER_DEFINED_RAY_KEY, without importing dagster-ray
+ENV_CELL_RESOURCES = "INFOSIFT_CELL_RESOURCES"
+CELL_KINDS = ("selection", "fine_tune", "evaluation", "judge")
+# What one cell reserves on the cluster. Fine-tune: one GPU (a LoRA or a small full fine-tune; a 7-8B full
+# fine-tune as in MIG A.3 asks for 8 with LLaMA-Factory's DeepSpeed recipe). Evaluation: one GPU for the
+# candidate model. Judge: 0 = a served endpoint outside the step; > 0 adds its GPUs to the evaluation step.
+DEFAULT_CELL_RESOURCES: dict[str, dict[str, float]] = {
+    "selection": {"num_cpus": 1, "num_gpus": 0},
+    "fine_tune": {"num_cpus": 4, "num_gpus": 1},
+    "evaluation": {"num_cpus": 2, "num_gpus": 1},
+    "judge": {"num_cpus": 0, "num_gpus": 0},
+}
+
+def cell_resources(overrides: str | None = None) -> dict[str, dict[str, float]]:
+    """``DEFAULT_CELL_RESOURCES`` updated by the JSON object ``overrides`` (default ``$INFOSIFT_CELL_RESOURCES``),
+    e.g. ``{"fine_tune": {"num_gpus": 8}, "judge": {"num_gpus": 4}}``; ValueError names a bad kind or field."""
+    text = os.environ.get(ENV_CELL_RESOURCES, "") if overrides is None else overrides
+    merged = {kind: dict(values) for kind, values in DEFAULT_CELL_RESOURCES.items()}
+    if not text.strip():
+        return merged
+    loaded = json.loads(text)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"{ENV_CELL_RESOURCES} must be a JSON object, got {text!r}")
+    for kind, values in loaded.items():
+        if kind not in CELL_KINDS:
+            raise ValueError(f"{ENV_CELL_RESOURCES}: unknown cell kind {kind!r}; expected one of {CELL_KINDS}")
+        if not isinstance(values, dict) or set(values) - {"num_cpus", "num_gpus"}:
+            raise ValueError(f"{ENV_CELL_RESOURCES}[{kind!r}] must be an object of num_cpus / num_gpus, "
+                             f"got {values!r}")
+        merged[kind].update({k: float(v) for k, v in values.items()})
+    return merged
+
+
+def cell_op_tags(kind: str, overrides: str | None = None) -> dict[str, str]:
+    """The op tag with which a step asks dagster-ray's executor for its Ray resources (ignored by other executors).
+
+    An evaluation step reserves the judge's GPUs too when the judge runs inside it (``judge.num_gpus`` > 0).
+    """
+    if kind not in CELL_KINDS:
+        raise ValueError(f"unknown cell kind {kind!r}; expected one of {CELL_KINDS}")
+    table = cell_resources(overrides)
+    request = dict(table[kind])
+    if kind == "evaluation":
+        request = {k: request[k] + table["judge"][k] for k in request}
+    return {RAY_CONFIG_TAG: json.dumps({k: v for k, v in request.items()}, sort_keys=True)}
 
 
 def ray_address_from_env() -> str:

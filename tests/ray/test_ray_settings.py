@@ -10,8 +10,7 @@ import sys
 import pytest
 
 from dagster_project.paths import REPO_ROOT
-from dagster_project.ray_execution import RAY_CONFIG_TAG, cell_op_tags, cell_resources
-from resources.ray_cluster import RayCluster, jobs_address_for
+from resources.ray_cluster import RAY_CONFIG_TAG, RayCluster, cell_op_tags, cell_resources, jobs_address_for
 from selection_ops.ray_session import RaySessionSettings
 
 
