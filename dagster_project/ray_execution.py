@@ -1,12 +1,12 @@
 """Grid cells on a Ray cluster through dagster-ray's executor: each step is a Ray job that asks for its resources.
 
 With ``$INFOSIFT_RAY_ADDRESS`` set (``auto`` or ``ray://head:10001``; see ``resources/ray_cluster.py``), the code
-location's executor is ``dagster_ray.ray_executor``: Dagster's step-delegating executor, which submits every step
-as a Ray job (``dagster api execute_step``) to the cluster's Jobs API. A step's Ray resources come from its op tag
-``dagster-ray/config`` (``resources.ray_cluster.cell_op_tags``): GPUs per fine-tune, per evaluation (plus the
-judge when it runs inside the evaluation step). Ray places each job on a node with the GPUs free and queues the rest; Dagster's concurrency pools
-(declared on the assets) and the run queue bound how many cells are in flight, so a backfill of the grid from the UI
-spreads over the cluster's GPUs without oversubscribing them.
+location's executor is ``dagster_ray.ray_executor``: Dagster's step-delegating executor, which submits every step as
+a Ray job (``dagster api execute_step``) to the cluster's Jobs API. A step's Ray resources come from its op tag
+``dagster-ray/config`` (``resources.ray_cluster.cell_op_tags``): GPUs per fine-tune, per evaluation (plus the judge
+when it runs inside the evaluation step). Ray places each job on a node with the GPUs free and queues the rest;
+Dagster's concurrency pools (declared on the assets) and the run queue bound how many cells are in flight, so a
+backfill of the grid from the UI spreads over the cluster's GPUs without oversubscribing them.
 
 The steps run on the cluster's nodes, so those nodes need the project installed (the same venv path or a Ray
 ``runtime_env``), the Dagster instance (``$DAGSTER_HOME``; on several nodes a Postgres-backed instance) and the

@@ -7,10 +7,11 @@
     "auto"              the cluster this machine belongs to (``ray start --head`` or ``ray start --address`` ran here)
     "ray://head:10001"  a remote cluster through its head node's Ray Client server
 
-Annotation (``annotate``) runs each annotator as a pool of actors (``selection_ops.annotation.ray_runner``).
-Grid cells (fine-tune, evaluation) go to the cluster's Ray Jobs API through dagster-ray's executor
-(``dagster_project.ray_execution``); each asks for its resources with the op tag of ``cell_op_tags``. The
-executor needs ``jobs_address()``: ``dashboard_address`` when set, else derived from ``ray_address`` (``ray://head:10001`` -> ``http://head:8265``; ``auto`` -> Ray's own lookup).
+Annotation (``annotate``) runs each annotator as a pool of actors (``selection_ops.annotation.ray_runner``). Grid
+cells (fine-tune, evaluation) go to the cluster's Ray Jobs API through dagster-ray's executor
+(``dagster_project.ray_execution``); each asks for its resources with the op tag of ``cell_op_tags``. The executor
+needs ``jobs_address()``: ``dashboard_address`` when set, else derived from ``ray_address`` (``ray://head:10001`` ->
+``http://head:8265``; ``auto`` -> Ray's own lookup).
 """
 
 from __future__ import annotations
