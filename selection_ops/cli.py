@@ -239,7 +239,7 @@ def format_table(rows: Sequence[tuple[str, str]], headers: tuple[str, str]) -> s
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
-    from selection_ops.registry import get_metric, measure
+    from selection_ops.registry import get_metric, measure, metric_details
 
     metrics = [name.strip() for name in args.metrics.split(",") if name.strip()]
     if not metrics:
@@ -263,7 +263,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         report = {"pool": str(args.pool), "subset": str(args.subset), "n_pool": len(pool), "n_subset": len(ids),
-                  "metrics": results, "params": params}
+                  "metrics": {name: float(value) for name, value in results.items()}, "params": params,
+                  "details": metric_details(results)}
         out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         logger.info("wrote %s", out)
     return 0
