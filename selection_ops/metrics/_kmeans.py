@@ -25,8 +25,8 @@ MIN_AUTO_CLUSTERS = 2  # a partition into one cluster says nothing about spread 
 
 def auto_cluster_count(paper_count: int, samples: int, samples_per_cluster: int) -> int:
     """The paper's cluster count where the data supports it, else fewer: K = min(paper_count, max(2, floor(samples /
-    samples_per_cluster))), where samples_per_cluster is the paper's own ratio (NovelSum Appx. A.2: 10,000-sample
-    subsets, 200 clusters for cluster inertia = 50 per cluster, 1,000 for partition entropy = 10 per cluster).
+    samples_per_cluster))), where samples_per_cluster is the paper's own ratio (NovelSum Sec. 2.2: 10,000-sample
+    subsets; Appx. A.2: 200 clusters for cluster inertia = 50 per cluster, 1,000 for partition entropy = 10).
 
     At the paper's subset size the paper's count comes out; on a small pool, where 200 or 1,000 clusters would make
     every sample its own cluster (inertia 0, entropy ln n on every subset), the same ratio is kept instead.

@@ -31,7 +31,7 @@ def facility_location(subset: PoolView, pool: PoolView, params: NoParams) -> flo
     return float(max_similarity(pool_unit, subset_unit).astype(np.float64).sum())
 
 
-ENTROPY_PAPER_CLUSTERS = 1000  # NovelSum Appx. A.2, for 10,000-sample subsets of a 396K pool
+ENTROPY_PAPER_CLUSTERS = 1000  # NovelSum Appx. A.2, for the 10,000-sample subsets of a 396K pool (Sec. 2.2)
 ENTROPY_SAMPLES_PER_CLUSTER = 10  # subset samples per cluster there: 10,000 / 1,000
 
 

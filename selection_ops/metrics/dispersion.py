@@ -37,7 +37,7 @@ def radius(subset: PoolView, pool: PoolView, params: RadiusParams) -> float:
     return float(np.exp(np.log(std).mean()))
 
 
-INERTIA_PAPER_CLUSTERS = 200  # NovelSum Appx. A.2, for 10,000-sample subsets
+INERTIA_PAPER_CLUSTERS = 200  # NovelSum Appx. A.2, for the 10,000-sample subsets of Sec. 2.2
 INERTIA_SAMPLES_PER_CLUSTER = 50  # 10,000 / 200
 
 

@@ -1,7 +1,8 @@
 """NovelSum (Yang et al. 2025, Sec. 3, Eq. 7-9, Appx. B.1): proximity-weighted, density-aware diversity.
 
-Defaults are those of the official ``novelsum.py`` (UmeanNever/NovelSum; K = 10, beta = 0.5, alpha = p = 1 as in
-Sec. 5.3), which differs from the paper's text in two places; both are kept, since the published numbers come from it:
+The computation is the official ``novelsum.py`` (UmeanNever/NovelSum) with the paper's main setting K = 10,
+beta = 0.5, alpha = p = 1 (Sec. 5.2, Appx. B.1; one cell of the official script's parameter grid). The official
+code differs from the paper's text in two places; both are kept, since the published numbers come from it:
 
 * the density factor multiplies each *row*: a_ij = sigma(x_i)^beta * D_ij with D = 1 - cos over the subset,
   diagonal included (Eq. 9 writes sigma(x_j)); since sigma_i is constant along row i it scales v_i and does not

@@ -250,5 +250,8 @@ def select_novelselect(pool: PoolView, budget: int, seed: int, params: NovelSele
     if budget > len(pool):  # the registry does not check it: repeats are allowed (exclude_selected=False)
         raise ValueError(f"novelselect: budget {budget} is larger than the pool ({len(pool)} samples)")
     first = official_first_point(seed, len(pool))
-    return novelselect_order(unit, density, budget, first, params.distance_power, params.backend,
-                             params.max_state_gb, params.exclude_selected)
+    order = novelselect_order(unit, density, budget, first, params.distance_power, params.backend,
+                              params.max_state_gb, params.exclude_selected)
+    if params.exclude_selected and len(np.unique(order)) != len(order):  # the registry's check, skipped for repeats
+        raise AssertionError("novelselect returned repeated samples with exclude_selected=True")
+    return order
