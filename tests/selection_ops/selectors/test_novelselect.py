@@ -139,3 +139,8 @@ def test_gpu_merge_equals_cpu_merge(random_pool):
     density = knn_density(unit).astype(np.float32)
     np.testing.assert_array_equal(novelselect_order(unit, density, 200, 0, backend="torch"),
                                   novelselect_order(unit, density, 200, 0, backend="numba"))
+
+
+def test_budget_larger_than_the_pool_is_refused(random_pool):
+    with pytest.raises(ValueError, match="budget 11 is larger than the pool"):
+        run_selector("novelselect", random_pool(10, 4), 11, params={"exclude_selected": "false"})
