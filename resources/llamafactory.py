@@ -30,10 +30,10 @@ from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
 from resources.named_configs import named_config
+from selection_ops.foundation.paths import REPO_ROOT
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 RECIPES_DIR = REPO_ROOT / "training_configs"
 DEFAULT_RECIPE = "full_cpu_small"
 DEFAULT_DATASET_NAME = "infosift_selection"

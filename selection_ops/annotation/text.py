@@ -61,7 +61,8 @@ def sample_from_record(record_id: str, conversation: Sequence[Mapping[str, str]]
     for position, turn in enumerate(conversation):
         role, content = turn.get("role"), turn.get("content")
         if role not in VALID_ROLES:
-            raise RecordError(f"record {record_id!r}: conversation[{position}].role is {role!r}, expected {VALID_ROLES}")
+            raise RecordError(f"record {record_id!r}: conversation[{position}].role is {role!r}, "
+                              f"expected {VALID_ROLES}")
         if not isinstance(content, str):
             raise RecordError(f"record {record_id!r}: conversation[{position}].content is not a string")
         if role == "system":

@@ -74,7 +74,8 @@ class LabelGraph:
         return LabelGraph(self.labels, similarity, threshold, self.valid_labels)
 
 
-def label_vocabulary(labels_per_sample: Iterable[Sequence[str]], valid_labels: Iterable[str] | None = None) -> list[str]:
+def label_vocabulary(labels_per_sample: Iterable[Sequence[str]],
+                     valid_labels: Iterable[str] | None = None) -> list[str]:
     """The sorted set of labels occurring in the pool, restricted to ``valid_labels`` when given."""
     occurring = {label for labels in labels_per_sample for label in labels}
     if valid_labels is not None:

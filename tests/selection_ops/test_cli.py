@@ -58,7 +58,8 @@ def test_select_random_end_to_end(tmp_path):
     assert len(first) == 10 and len({r["id"] for r in first}) == 10 and {r["id"] for r in first} <= pool_ids
     assert first == again  # same seed, same selection, same order
     assert [r["id"] for r in other] != [r["id"] for r in first]
-    assert all("embedding" not in r and r["messages"][0]["role"] == "user" for r in first)  # full record minus embedding
+    # the full record minus its embedding
+    assert all("embedding" not in r and r["messages"][0]["role"] == "user" for r in first)
     assert "random selected 10 of 40" in done.stderr  # progress logging on stderr
 
 
@@ -86,7 +87,8 @@ def test_keep_embeddings_and_added_id(tmp_path, capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--method", "nope"], "infosift: error: unknown selector 'nope'; known:"),
-    (["--method", "random", "--budget", "99"], "infosift: error: random: budget 99 is larger than the pool (40 samples)"),
+    (["--method", "random", "--budget", "99"],
+     "infosift: error: random: budget 99 is larger than the pool (40 samples)"),
     (["--method", "random", "--param", "x=1"], "infosift: error: random: unknown parameter(s) ['x']"),
     (["--method", "random", "--param", "oops"], "infosift: error: --param 'oops' must look like name=value"),
 ])

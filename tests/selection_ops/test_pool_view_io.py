@@ -87,7 +87,8 @@ def test_mig_example_skips_the_malformed_line(data_dir, caplog):
 
 
 @pytest.mark.parametrize(("records", "message"), [
-    ([{"id": "a", "score": 1}, {"id": "b", "score": None}], "p.jsonl: line 2: field 'score' must be a number, got null"),
+    ([{"id": "a", "score": 1}, {"id": "b", "score": None}],
+     "p.jsonl: line 2: field 'score' must be a number, got null"),
     ([{"id": "a", "labels": ["x"]}, {"id": "b", "labels": "x"}],
      "p.jsonl: line 2: field 'labels' must be an array of strings, got string"),
     ([{"id": "a", "score": 1}, {"id": "b"}], "p.jsonl: line 2: field 'score' is missing (other records have it)"),
@@ -108,7 +109,8 @@ def test_malformed_records_raise_or_skip(tmp_path, records, message):
 def test_missing_mig_deita_field_is_named(tmp_path):
     record = {"_id": "m1", "dialogs": HI, "annotation": {"instag": {"content": ["x"]},
                                                          "deita": {"quality_scores": [1.0]}}}
-    with pytest.raises(RecordError, match=r"^mig.jsonl: line 1: field 'annotation.deita.complexity_scores' is missing$"):
+    message = r"^mig.jsonl: line 1: field 'annotation.deita.complexity_scores' is missing$"
+    with pytest.raises(RecordError, match=message):
         load_pool_view(_jsonl(tmp_path / "mig.jsonl", [record]))
 
 

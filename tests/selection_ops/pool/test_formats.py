@@ -85,7 +85,8 @@ def test_same_content_same_id_across_formats(tmp_path):
     sharegpt = _write_jsonl(tmp_path / "s.jsonl", [{"conversations": [{"from": "human", "value": "Hi"},
                                                                        {"from": "gpt", "value": "Hello!"}]}])
     pq.write_table(pa.Table.from_pylist([{"messages": HI}]), tmp_path / "m.parquet")
-    ids = {load_pool(PoolSpec((PoolSource(path=str(p)),)))["id"][0] for p in (alpaca, sharegpt, tmp_path / "m.parquet")}
+    ids = {load_pool(PoolSpec((PoolSource(path=str(p)),)))["id"][0]
+           for p in (alpaca, sharegpt, tmp_path / "m.parquet")}
     assert len(ids) == 1
     # the documented recipe: sha1 of the compact, key-sorted conversation JSON, first 16 hex digits
     canonical = b'[{"content":"Hi","role":"user"},{"content":"Hello!","role":"assistant"}]'
