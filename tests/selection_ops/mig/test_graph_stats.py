@@ -53,3 +53,16 @@ def test_minilm_threshold_joins_related_labels_that_0_9_leaves_isolated() -> Non
     for a, b in unrelated:
         assert graph.similarity[index[a], index[b]] == 0, (a, b)
     assert degree_statistics(build_label_graph(labels, encoder, threshold=0.9))["isolated_fraction"] == 1.0
+
+
+def test_mig_uses_the_graph_at_its_own_threshold_unless_one_is_given() -> None:
+    from selection_ops.mig.information import information_of
+    from selection_ops.mig.params import InformationParams
+
+    angle = np.arccos(0.7)  # labels a and b at cosine 0.7: an edge at 0.6, none at 0.9
+    vectors = {"a": np.array([1.0, 0.0]), "b": np.array([np.cos(angle), np.sin(angle)])}
+    graph = build_label_graph([["a"], ["b"]], vectors, threshold=0.6)
+    as_built = information_of([["a"]], [1.0], graph)
+    raised = information_of([["a"]], [1.0], graph, InformationParams(threshold=0.9))
+    assert InformationParams().threshold is None
+    assert as_built > raised  # the 0.7 edge propagates a's information to b only in the graph as built
