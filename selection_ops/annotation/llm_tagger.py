@@ -170,7 +170,7 @@ class VLLMBackend:
             raise ImportError("tagger='llm-vllm' needs the vllm package (GPU); use 'llm-transformers' or "
                               "'llm-openai' instead") from error
         if self._engine is None:
-            self._engine = LLM(self.model_path, seed=SEED)
+            self._engine = LLM(self.model_path, seed=SEED, trust_remote_code=False)  # Hub code only when asked
         params = SamplingParams(temperature=temperature, max_tokens=self.max_new_tokens, seed=SEED)
         messages = [[{"role": "user", "content": p}] for p in prompts]
         outputs = self._engine.chat(messages, params, use_tqdm=False)

@@ -57,38 +57,41 @@ class ModelHolder:
 
 
 @functools.lru_cache(maxsize=4)
-def load_tokenizer(path: str) -> Any:
+def load_tokenizer(path: str, trust_remote_code: bool = False) -> Any:
     """A tokenizer with a pad token (the EOS token when the model has none); GGUF special tokens fixed
     (``gguf.fix_gguf_special_tokens``)."""
     from transformers import AutoConfig, AutoTokenizer
 
     folder, extra = split_gguf(path)
-    tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
+    # trust_remote_code: a model repository's own Python code runs only when a caller asks for it explicitly
+    tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=trust_remote_code, **extra)
     if extra:
-        fix_gguf_special_tokens(tokenizer, AutoConfig.from_pretrained(folder, **extra))
+        fix_gguf_special_tokens(tokenizer, AutoConfig.from_pretrained(folder, trust_remote_code=trust_remote_code,
+                                                                      **extra))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer
 
 
 @functools.lru_cache(maxsize=4)
-def load_causal_lm(path: str, device: str = "cpu", dtype: str = "auto") -> Any:
+def load_causal_lm(path: str, device: str = "cpu", dtype: str = "auto", trust_remote_code: bool = False) -> Any:
     """``AutoModelForCausalLM`` in eval mode on ``device``; GGUF files are de-quantised by transformers."""
     from transformers import AutoModelForCausalLM
 
     folder, extra = split_gguf(path)
     torch_dtype = resolve_dtype(dtype, device)
     logger.info("loading causal LM %s on %s (%s)", path, device, torch_dtype)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, **extra)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch_dtype, trust_remote_code=trust_remote_code,
+                                                 **extra)
     return model.to(device).eval()
 
 
 @functools.lru_cache(maxsize=2)
-def load_sentence_transformer(path: str, device: str = "cpu") -> Any:
+def load_sentence_transformer(path: str, device: str = "cpu", trust_remote_code: bool = False) -> Any:
     from sentence_transformers import SentenceTransformer
 
     logger.info("loading sentence-transformers model %s on %s", path, device)
-    return SentenceTransformer(path, device=device)
+    return SentenceTransformer(path, device=device, trust_remote_code=trust_remote_code)
 
 
 __all__ = ["ModelHolder", "default_causal_lm_path", "default_sentence_encoder_path", "load_causal_lm",

@@ -22,6 +22,7 @@ from selection_ops.annotation.factory import build_annotators, build_sentence_en
 from selection_ops.annotation.store import run_annotator
 from selection_ops.annotation.tag_normalization import load_vocabulary, normalize_tags
 from selection_ops.annotation.text import RecordError, Sample, sample_from_record
+from selection_ops.foundation.atomic import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +35,11 @@ def samples_from_pool(pool: pd.DataFrame) -> list[Sample]:
     """``Sample`` per row; RecordError names the row's id and the missing or malformed field."""
     missing = [c for c in ("id", "conversation") if c not in pool.columns]
     if missing:
-        raise RecordError(f"pool DataFrame lacks column(s) {missing}; expected {POOL_COLUMNS}")
+        raise RecordError("pool DataFrame", f"lacks column(s) {missing}; expected {POOL_COLUMNS}")
     ids = pool["id"].astype(str).tolist()
     if len(set(ids)) != len(ids):
         duplicate = pool["id"][pool["id"].astype(str).duplicated()].iloc[0]
-        raise RecordError(f"pool ids must be unique; id {duplicate!r} appears more than once")
+        raise RecordError("pool DataFrame", f"ids must be unique; id {duplicate!r} appears more than once")
     sources = pool["source"].astype(str).tolist() if "source" in pool.columns else [""] * len(ids)
     conversations = pool["conversation"].tolist()
     return [sample_from_record(i, list(c) if c is not None else [], s) for i, c, s in zip(ids, conversations, sources)]
@@ -72,7 +73,7 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     store_dir.mkdir(parents=True, exist_ok=True)
     samples = samples_from_pool(pool)
     if not samples:
-        raise RecordError("the pool is empty: nothing to annotate")
+        raise RecordError("pool DataFrame", "is empty: nothing to annotate")
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
     run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
@@ -88,7 +89,7 @@ def combine_annotations(samples: list[Sample], outputs: list[pd.DataFrame], conf
     if "tag_parse_error" in tagged.columns:
         failed = tagged[tagged["tag_parse_error"].astype(str) != ""]
         lines = [json.dumps({"id": i, "error": e}, ensure_ascii=False) for i, e in failed["tag_parse_error"].items()]
-        (store_dir / UNPARSEABLE_FILE).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        write_text_atomic(store_dir / UNPARSEABLE_FILE, "".join(line + "\n" for line in lines))
         if lines:
             logger.warning("%d samples have no tags: the tagger's replies did not parse (see %s)", len(lines),
                            store_dir / UNPARSEABLE_FILE)

@@ -19,11 +19,12 @@ from selection_ops.annotation.text import Sample
 
 
 @functools.lru_cache(maxsize=2)
-def _load(path: str, device: str, dtype: str) -> tuple[Any, Any]:
+def _load(path: str, device: str, dtype: str, trust_remote_code: bool = False) -> tuple[Any, Any]:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, dtype=resolve_dtype(dtype, device))
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    model = AutoModelForSequenceClassification.from_pretrained(path, dtype=resolve_dtype(dtype, device),
+                                                               trust_remote_code=trust_remote_code)
     if model.config.num_labels != 1:
         raise ValueError(f"reward model {path}: expected a one-logit head (num_labels=1), got "
                          f"num_labels={model.config.num_labels}")

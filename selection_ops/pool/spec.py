@@ -58,6 +58,9 @@ class PoolSource:
     limit: int | None = field(default=None, metadata={"help": "take at most this many records (small runs)"})
     seed: int | None = field(default=None, metadata={
         "help": "with limit: a seeded uniform sample of `limit` records (kept in file order); None = the first"})
+    encoding: str = field(default="utf-8", metadata={
+        "help": "text encoding of a JSON / JSONL file (Parquet is always UTF-8); a byte that is not valid in it is an "
+                "error naming the file and line (or, with on_error='skip', a skipped and counted line)"})
     on_error: Literal["raise", "skip"] = field(default="raise", metadata={
         "help": "malformed records: stop with an error naming file, position and field (raise), or leave them out "
                 "with a warning naming them (skip)"})

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +67,9 @@ def test_missing_field_is_one_line_and_exit_2(tmp_path):
     done = _run("select", "--method", "kcenter", "--pool", str(pool), "--budget", "3", "--out",
                 str(tmp_path / "o.jsonl"))
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == "infosift: error: kcenter needs embeddings; the pool has none"
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("infosift: error: kcenter needs embeddings; the pool has none")
+    assert "pass --embeddings FILE" in last and "infosift embed --pool POOL --out EMB.npz" in last
     assert "Traceback" not in done.stderr and not (tmp_path / "o.jsonl").exists()
 
 
@@ -144,9 +145,9 @@ def graph_probe(monkeypatch):
         seen["call"] = (spec, [list(x) for x in labels_per_sample], threshold, valid_labels)
         return "GRAPH"
 
-    fake = types.ModuleType("selection_ops.mig.label_graph")
-    fake.resolve_label_graph = resolve_label_graph
-    monkeypatch.setitem(sys.modules, "selection_ops.mig.label_graph", fake)
+    from selection_ops.mig import label_graph
+
+    monkeypatch.setattr(label_graph, "resolve_label_graph", resolve_label_graph)
     return seen
 
 
