@@ -20,12 +20,12 @@ each row moves per insertion), so its advantage grows with d and log |S|; see be
 and as the fallback when the (n, budget) sorted state would not fit in ``max_state_gb``.
 
 Deliberate deviations from the official script (NovelSum/NovelSelect, Yang et al. 2025, Appx. B.2;
-``normalized_density=True`` is a further, opt-in one):
-* picked rows are excluded from the argmax, as the paper's Alg. 1 (line 6) removes them from X^all; the official
-  argmax runs over every row and, with raw-vector densities, does pick dense rows again (measured on synthetic
-  1,000 x 32 rows: 40 of 100 picks repeated with norms spread 20x, none on unit rows); ``exclude_selected=False``
-  reproduces it;
+``normalized_density=True`` and ``exclude_selected=True`` are further, opt-in ones):
 * everything is fp32 (the official loop runs in fp16 autocast, whose rounding can reorder near-ties).
+As the official script (our default), the argmax runs over every row, picked ones included: with raw-vector
+densities it can pick a dense row again (measured on synthetic 1,000 x 32 rows: 40 of 100 picks repeated with norms
+spread 20x, none on unit rows); the repeats are counted in a warning. ``exclude_selected=True`` removes picked rows
+from the argmax as the paper's Alg. 1 (line 6) does, and gives distinct picks.
 """
 
 from __future__ import annotations
@@ -59,9 +59,9 @@ class NovelSelectParams:
     distance_power: float = field(default=1.0, metadata={"help": "p: rank weight exponent, weight = rank^-p (1)"})
     normalized_density: bool = field(default=False, metadata={
         "help": "search the density on L2-normalised rows (official: raw embeddings, squared L2)"})
-    exclude_selected: bool = field(default=True, metadata={
-        "help": "true: a picked row is never picked again (paper Alg. 1, line 6); false: the official script's "
-                "argmax over every row, which can pick a row again (the selection then holds repeats)"})
+    exclude_selected: bool = field(default=False, metadata={
+        "help": "false (official script): the argmax runs over every row and can pick a row again (the selection "
+                "then holds repeats, counted in a warning); true: a picked row is never picked again (paper Alg. 1)"})
     backend: Backend = field(default="auto", metadata={
         "help": "auto (torch on a CUDA GPU, else numba), numba (CPU merge), torch (merge on torch, GPU or CPU), "
                 "recompute (official-style full recompute per step; slow, the reference)"})
@@ -253,6 +253,10 @@ def select_novelselect(pool: PoolView, budget: int, seed: int, params: NovelSele
     first = official_first_point(seed, len(pool))
     order = novelselect_order(unit, density, budget, first, params.distance_power, params.backend,
                               params.max_state_gb, params.exclude_selected)
-    if params.exclude_selected and len(np.unique(order)) != len(order):  # the registry's check, skipped for repeats
+    repeats = len(order) - len(np.unique(order))
+    if params.exclude_selected and repeats:  # the registry's check, skipped for repeats
         raise AssertionError("novelselect returned repeated samples with exclude_selected=True")
+    if repeats:
+        logger.warning("novelselect: the official argmax picked %d of %d rows again (the selection holds repeats); "
+                       "exclude_selected=true gives distinct picks (paper Alg. 1)", repeats, len(order))
     return order

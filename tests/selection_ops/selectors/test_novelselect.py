@@ -49,25 +49,36 @@ def raw_embeddings(n: int, dim: int, seed: int, norms: tuple[float, float]) -> n
 def test_official_loop_picks_from_the_official_first_point(make_pool, seed):
     embeddings = raw_embeddings(300, 12, seed=seed + 1, norms=(0.5, 2.0))
     official = official_novelselect(embeddings, 40, seed)
-    for backend in ("numba", "torch", "recompute"):  # exclude_selected=False: the official script, repeats included
+    for backend in ("numba", "torch", "recompute"):  # default: the official script, repeats included
         got = run_selector("novelselect", make_pool(embeddings), 40, seed=seed,
-                           params={"exclude_selected": "false", "backend": backend}).indices.tolist()
+                           params={"backend": backend}).indices.tolist()
         assert got == official
-    # Default: the paper's exclusion. Identical up to the official loop's first re-pick, the exclusion's loop after.
+    # The paper's exclusion (opt-in): identical up to the official loop's first re-pick, the exclusion's loop after.
     first_repeat = next((step for step, row in enumerate(official) if row in official[:step]), len(official))
-    got = run_selector("novelselect", make_pool(embeddings), 40, seed=seed).indices.tolist()
+    got = run_selector("novelselect", make_pool(embeddings), 40, seed=seed,
+                       params={"exclude_selected": "true"}).indices.tolist()
     assert first_repeat >= 5 and got[:first_repeat] == official[:first_repeat]
     assert got == official_novelselect(embeddings, 40, seed, exclude_selected=True)
     normalized = run_selector("novelselect", make_pool(embeddings), 40, seed=seed,
-                              params={"normalized_density": "true"}).indices.tolist()
+                              params={"normalized_density": "true", "exclude_selected": "true"}).indices.tolist()
     assert normalized[0] == official[0] and normalized != got  # the option changes the density, not the start
 
 
-def test_on_unit_rows_the_default_is_the_official_selection(make_pool):
+def test_on_unit_rows_the_exclusion_changes_nothing(make_pool):
     embeddings = raw_embeddings(1000, 32, seed=0, norms=(1.0, 1.0))
     official = official_novelselect(embeddings, 60, 7)
     assert len(set(official)) == len(official)  # no re-pick here, so the exclusion changes nothing
     assert run_selector("novelselect", make_pool(embeddings), 60, seed=7).indices.tolist() == official
+    assert run_selector("novelselect", make_pool(embeddings), 60, seed=7,
+                        params={"exclude_selected": "true"}).indices.tolist() == official
+
+
+def test_official_repeats_are_counted_in_a_warning(make_pool, caplog):
+    embeddings = raw_embeddings(300, 12, seed=1, norms=(0.5, 2.0))
+    with caplog.at_level("WARNING", logger="selection_ops.selectors.novelselect"):
+        picks = run_selector("novelselect", make_pool(embeddings), 40, seed=0).indices
+    repeats = len(picks) - len(set(picks.tolist()))
+    assert repeats > 0 and f"picked {repeats} of 40 rows again" in caplog.text
 
 
 def test_first_point_is_numpy_legacy_seed_draw():
@@ -143,4 +154,4 @@ def test_gpu_merge_equals_cpu_merge(random_pool):
 
 def test_budget_larger_than_the_pool_is_refused(random_pool):
     with pytest.raises(ValueError, match="budget 11 is larger than the pool"):
-        run_selector("novelselect", random_pool(10, 4), 11, params={"exclude_selected": "false"})
+        run_selector("novelselect", random_pool(10, 4), 11)
