@@ -37,7 +37,7 @@ def build_selection_assets(grid: GridSpec) -> list:
 
         ``run_selector`` already refuses a selection of the wrong size or with repeats (but for Duplicate)."""
         from selection_ops.annotated_pool import pool_view_from_tables
-        from selection_ops.registry import measure, run_selector
+        from selection_ops.registry import measure, metric_details, run_selector
 
         method, budget = parse_selection_key(context.partition_key)
         view = pool_view_from_tables(pool, annotations, label_graph)
@@ -46,16 +46,18 @@ def build_selection_assets(grid: GridSpec) -> list:
         subset = view.subset(result.indices)
         present = {name for name in ("labels", "score", "embeddings", "texts") if view.has(name)} | set(view.extra)
         metric_names = config.metrics or applicable_metrics(present)
-        metrics = measure(subset, view, metric_names)
+        measured = measure(subset, view, metric_names)
+        metrics, details = {k: float(v) for k, v in measured.items()}, metric_details(measured)
         out_dir = state_dir() / "selections"
         out_dir.mkdir(parents=True, exist_ok=True)
         ids_path = out_dir / f"{context.partition_key}.jsonl"
         write_text_atomic(ids_path, "".join(json.dumps({"id": i}) + "\n" for i in result.ids))
         record = {"method": method, "budget": budget, "seed": grid.seed, "params": result.params,
-                  "ids": result.ids, "metrics": metrics, "ids_path": str(ids_path)}
+                  "ids": result.ids, "metrics": metrics, "metric_details": details, "ids_path": str(ids_path)}
         context.log.info(f"{context.partition_key}: {len(result.ids)} samples; metrics {metrics}")
         return Output(record, metadata={"selected": len(result.ids), "unique": len(set(result.ids)),
                                         "params": json.dumps(result.params), "ids_path": str(ids_path),
-                                        **{f"metric/{k}": float(v) for k, v in metrics.items()}})
+                                        **{f"metric/{k}": float(v) for k, v in metrics.items()},
+                                        **{f"metric_details/{k}": json.dumps(v) for k, v in details.items()}})
 
     return [selection]
