@@ -216,3 +216,16 @@ def test_a_model_that_cannot_load_fails_loudly(tmp_path: Path, data_dir: Path) -
     runner = OpenCompassRunner(datasets=["arc_c"], sample_limit=1, data_dir=str(data_dir))
     with pytest.raises(EvaluationError, match="opencompass"):
         runner.evaluate(model_path=broken, model_name="broken", work_dir=tmp_path / "work")
+
+
+@pytest.mark.slow
+def test_ifeval_end_to_end_with_the_rebuilt_tables(smollm2_hf: Path, data_dir: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFOSIFT_HOME", str(tmp_path / "home"))
+    runner = OpenCompassRunner(datasets=["ifeval"], sample_limit=3, data_dir=str(data_dir), max_out_len=32,
+                               batch_size=3)
+    result = runner.evaluate(model_path=smollm2_hf, model_name="smol", work_dir=tmp_path / "work")
+    assert round(result.scores["ifeval"], 2) in (0.0, 33.33, 66.67, 100.0)  # three prompts
+    assert result.n == {"ifeval": 3}
+    assert (tmp_path / "home" / "nltk_data" / "tokenizers" / "punkt_tab" / "english" / "verified.json").is_file()
+    assert "LookupError" not in result.log_path.read_text()  # NLTK found its tables

@@ -26,8 +26,8 @@ def _write(run: Path, pair: str, abbr: str, predictions: list[str], golds: list[
 def test_alpacaeval_win_rate_from_recorded_outputs(tmp_path: Path) -> None:
     first, second = {"answer1": "smol", "answer2": "gpt4-turbo"}, {"answer1": "gpt4-turbo", "answer2": "smol"}
     # OpenCompass reads the first character: m = the first output wins, M the second; others are dropped
-    _write(tmp_path, "gpt4-turbo_smol", "alpaca_eval", ["m", "M\n[judge probabilities]", "m", "The best model is m", ""],
-           [first, second, second, first, first], postprocessed=True)
+    outputs = ["m", "M\n[judge probabilities]", "m", "The best model is m", ""]
+    _write(tmp_path, "gpt4-turbo_smol", "alpaca_eval", outputs, [first, second, second, first, first], True)
     found = read_judgements(tmp_path, "smol", JUDGE, "judge id", {"alpacaeval_v2": ["alpaca_eval"]})
     bench = found["alpacaeval_v2"]
     assert (bench.total, bench.parsed) == (5, 3)
