@@ -25,9 +25,9 @@ class JudgeResource(ConfigurableResource):
                                                       "HF model, or an OpenAI-compatible endpoint")
     model_path: str | None = Field(default=None, description="hf: local folder or Hub id (e.g. CompassJudger-1)")
     model_name: str | None = Field(default=None, description="openai: the served model id; else a label")
-    mode: Literal["generate", "probability"] | None = Field(
-        default=None, description="generate: parse the judge's text as OpenCompass does; probability: read its "
-        "next-token probabilities over the allowed answers; default probability for embedded, generate otherwise")
+    mode: str | None = Field(
+        default=None, description="generate (parse the judge's text as OpenCompass does) or probability (read "
+        "its next-token probabilities over the allowed answers); default probability for embedded, else generate")
     url: str | None = Field(default=None, description="openai: base URL, e.g. http://host:23333/v1")
     api_key: str | None = Field(default=None, description="openai: the key (or $INFOSIFT_JUDGE_API_KEY); never "
                                 "logged or stored")

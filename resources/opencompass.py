@@ -319,7 +319,9 @@ class PreferenceEvaluator(ConfigurableResource):
 
     def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path,
                  judge: JudgeSettings) -> PreferenceResult:
-        limits = {key: self.sample_limits.get(key, self.sample_limit) for key in self.benchmarks}
+        env_limit = os.environ.get(ENV_SAMPLE_LIMIT)  # the smallest end-to-end settings, as OpenCompassRunner
+        limits = ({key: int(env_limit) for key in self.benchmarks} if env_limit else
+                  {key: self.sample_limits.get(key, self.sample_limit) for key in self.benchmarks})
         return run_preference(model_path=model_path, model_name=model_name, work_dir=work_dir, judge=judge,
                               benchmarks=self.benchmarks, sample_limits=limits,
                               data_dir=Path(self.data_dir) if self.data_dir else None,
