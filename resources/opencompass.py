@@ -46,7 +46,7 @@ from selection_ops.evaluation.judgements import (
     write_raw_judgements,
 )
 from selection_ops.evaluation.preference_data import prepare_preference_data
-from selection_ops.evaluation.punkt_tables import ensure_punkt_tab
+from selection_ops.evaluation.punkt_tables import ensure_punkt_tab, tables_dir
 from selection_ops.evaluation.summary import find_summary, parse_summary, sample_counts
 from selection_ops.foundation.devices import cuda_available
 from selection_ops.foundation.paths import DATA_DIR_ENV, REPO_ROOT, data_dir, state_dir
@@ -117,8 +117,11 @@ def avg_obj(scores: dict[str, float]) -> float:
 
 
 def nltk_data_dir() -> Path:
-    """Where the rebuilt Punkt tables live (``NLTK_DATA`` of every OpenCompass run): ``<state>/nltk_data``."""
-    return state_dir() / "nltk_data"
+    """Where the rebuilt Punkt tables live (``NLTK_DATA`` of every OpenCompass run): ``<venv>/nltk_data`` when
+    ``scripts/setup.sh`` wrote and verified them there (on NLTK's default path), else ``<state>/nltk_data``, built
+    on first use."""
+    venv = Path(sys.prefix) / "nltk_data"
+    return venv if (tables_dir(venv) / "verified.json").is_file() else state_dir() / "nltk_data"
 
 
 def compass_env(cache_dir: Path, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -227,5 +227,7 @@ def test_ifeval_end_to_end_with_the_rebuilt_tables(smollm2_hf: Path, data_dir: P
     result = runner.evaluate(model_path=smollm2_hf, model_name="smol", work_dir=tmp_path / "work")
     assert round(result.scores["ifeval"], 2) in (0.0, 33.33, 66.67, 100.0)  # three prompts
     assert result.n == {"ifeval": 3}
-    assert (tmp_path / "home" / "nltk_data" / "tokenizers" / "punkt_tab" / "english" / "verified.json").is_file()
+    from resources.opencompass import nltk_data_dir
+
+    assert (nltk_data_dir() / "tokenizers" / "punkt_tab" / "english" / "verified.json").is_file()
     assert "LookupError" not in result.log_path.read_text()  # NLTK found its tables
