@@ -162,9 +162,11 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str | No
     performance = performance or default_performance(table)
     if performance not in table:
         raise ValueError(f"performance column {performance!r} is not in the table (columns: {list(table.columns)})")
+    metrics = sorted(c for c in table.columns if c.startswith("diversity."))
+    # correlation points: evaluated runs with a diversity value (the untuned baseline has none; it is a score row)
     evaluated = table.dropna(subset=[performance])
+    evaluated = evaluated[evaluated[metrics].notna().any(axis=1)] if metrics else evaluated.iloc[0:0]
     write_text_atomic(out_dir / "table.csv", table.to_csv(index=False))
-    metrics = sorted(c for c in evaluated.columns if c.startswith("diversity."))
     n = len(evaluated)
     if n < MIN_POINTS:
         report = CorrelationReport(n, f"{n} evaluated run(s): at least {MIN_POINTS} are needed for a "
