@@ -231,3 +231,23 @@ def test_ifeval_end_to_end_with_the_rebuilt_tables(smollm2_hf: Path, data_dir: P
 
     assert (nltk_data_dir() / "tokenizers" / "punkt_tab" / "english" / "verified.json").is_file()
     assert "LookupError" not in result.log_path.read_text()  # NLTK found its tables
+
+
+def test_the_paper_config_uses_the_shots_of_mig_appendix_a4(tmp_path: Path) -> None:
+    """MIG Appx. A.4: BBH three-shot (CoT), MMLU five-shot, ARC and GSM8K zero-shot; HumanEval pass@1, IFEval
+    strict accuracy (the summary rows ``parse_summary`` reads)."""
+    from mmengine.config import Config
+
+    path = write_eval_config(tmp_path, base_config=base_config_path("objective_paper"), model_path="/m",
+                             model_name="m", benchmarks=["arc_c", "bbh", "gsm8k", "humaneval", "mmlu", "ifeval"],
+                             sample_limit=1, max_out_len=None, batch_size=1)
+    datasets = Config.fromfile(str(path)).datasets
+    by_prefix = {prefix: [d for d in datasets if d["abbr"].startswith(prefix)]
+                 for prefix in ("ARC-c", "bbh-", "gsm8k", "openai_humaneval", "lukaemon_mmlu_", "IFEval")}
+    assert len(by_prefix["bbh-"]) == 27 and len(by_prefix["lukaemon_mmlu_"]) == 57
+    assert all(d["infer_cfg"]["retriever"]["fix_id_list"] == [0, 1, 2, 3, 4] for d in by_prefix["lukaemon_mmlu_"])
+    for bbh in by_prefix["bbh-"]:
+        prompt = bbh["infer_cfg"]["prompt_template"]["template"]["round"][0]["prompt"]
+        assert prompt.count("\nQ: ") == 4  # three worked examples, then the question
+    for zero_shot in ("ARC-c", "gsm8k"):
+        assert all("ZeroRetriever" in str(d["infer_cfg"]["retriever"]["type"]) for d in by_prefix[zero_shot])
