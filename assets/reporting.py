@@ -34,7 +34,7 @@ def build_reporting_assets(grid: GridSpec) -> list:
         mlflow_tracker.log(run_id, metrics=report.flat_metrics(), artifacts={"report": out_dir})
         context.log.info(report.message)
         return MaterializeResult(metadata={
-            "points": len(table), "message": report.message,
+            "points": report.points, "runs": len(table), "message": report.message,
             "correlations": MetadataValue.md(report.markdown()), "performance": report.performance,
             "report_dir": str(out_dir), "mlflow_run_id": run_id,
         })

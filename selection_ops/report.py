@@ -118,9 +118,14 @@ class CorrelationReport:
                 return "-"
             return f"{value:.2f}" + (f" ± {se:.2f}" if se is not None and math.isfinite(se) else "")
 
-        lines = ["| run | Avg_obj | Avg_sub | Avg |", "|---|---|---|---|"]
-        lines += [f"| {r['run']} | {cell(r, 'avg_obj')} | {cell(r, 'avg_sub')} | {cell(r, 'avg')} |"
-                  for r in self.scores]
+        def parse_rates(row: dict) -> str:
+            rates = [f"{k.removeprefix('parse_rate.')} {v:.0%}" for k, v in row.items()
+                     if k.startswith("parse_rate.") and v is not None and math.isfinite(v)]
+            return ", ".join(rates) or "-"
+
+        lines = ["| run | Avg_obj | Avg_sub | Avg | judge parse rate |", "|---|---|---|---|---|"]
+        lines += [f"| {r['run']} | {cell(r, 'avg_obj')} | {cell(r, 'avg_sub')} | {cell(r, 'avg')} | "
+                  f"{parse_rates(r)} |" for r in self.scores]
         beyond = [p for p in self.pairs if p["significant"]]
         lines.append("")
         lines.append(f"{len(beyond)} of {len(self.pairs)} pairs differ by more than 2 combined standard errors"

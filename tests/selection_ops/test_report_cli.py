@@ -26,6 +26,7 @@ def _csv(path: Path) -> Path:
         table[f"bench.{key}.n"] = 1000  # binomial benchmarks: the se follows from n
     table["bench.mtbench.stderr"] = 0.05
     table["bench.wildbench.stderr"] = 1.0
+    table["parse_rate.mtbench"] = 0.95
     table.to_csv(path, index=False)
     return path
 
@@ -46,7 +47,8 @@ def test_report_on_a_csv(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     table = pd.read_csv(out / "table.csv")
     assert {"avg_obj", "avg_sub", "avg", "zsum", "bench.arc_c.stderr"} <= set(table.columns)
     assert table.loc[table.run == "MIG", "bench.arc_c.stderr"].item() == pytest.approx(100 * (0.8 * 0.2 / 1000) ** 0.5)
-    assert "| MIG |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| MIG | 67.64 | 42.99 ± " in printed and "mtbench 95%" in printed
 
 
 def test_report_with_a_known_noise_states_which_pairs_differ(tmp_path: Path) -> None:
