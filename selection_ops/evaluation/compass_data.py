@@ -17,12 +17,14 @@ from selection_ops.foundation.paths import DATA_DIR_ENV
 
 
 def require(path: Path) -> Path:
+    """``path`` when it exists; FileNotFoundError naming it and the setting that moves the data folder."""
     if not path.exists():
         raise FileNotFoundError(f"benchmark data not found: {path} (set {DATA_DIR_ENV} or the runner's data_dir)")
     return path
 
 
 def link(source: Path, target: Path) -> None:
+    """``target`` becomes a symlink to ``source`` (replacing what was there)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.is_symlink() or target.exists():
         target.unlink()
@@ -30,6 +32,7 @@ def link(source: Path, target: Path) -> None:
 
 
 def write_if_changed(target: Path, text: str) -> None:
+    """Write ``text`` atomically unless ``target`` already holds it (keeps mtimes of unchanged conversions)."""
     if not target.is_file() or target.read_text(encoding="utf-8") != text:
         write_text_atomic(target, text)
 
