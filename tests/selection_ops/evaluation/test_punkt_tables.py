@@ -46,3 +46,22 @@ def test_ensure_writes_once_and_marks_the_verification(tmp_path: Path) -> None:
     stamp = marker.stat().st_mtime_ns
     ensure_punkt_tab(tmp_path)
     assert marker.stat().st_mtime_ns == stamp
+
+
+def test_the_setup_command_gives_nltk_its_tables_through_nltk_data(tmp_path: Path, data_dir: Path) -> None:
+    """What scripts/setup.sh runs, then a fresh interpreter that only has NLTK_DATA, as OpenCompass's IFEval does."""
+    import os
+    import subprocess
+    import sys
+
+    from selection_ops.foundation.paths import REPO_ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    subprocess.run([sys.executable, "-m", "selection_ops.evaluation.punkt_tables", str(tmp_path / "nltk_data"),
+                    "--data-dir", str(data_dir)], check=True, env=env, capture_output=True)
+    code = ("import nltk; t = nltk.data.load('nltk:tokenizers/punkt/english.pickle'); "
+            "print(t.tokenize('Dr. Smith went home. He was tired.')); print(nltk.word_tokenize('It is 5 p.m. now.'))")
+    done = subprocess.run([sys.executable, "-c", code], env={**env, "NLTK_DATA": str(tmp_path / "nltk_data")},
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["['Dr. Smith went home.', 'He was tired.']",
+                                        "['It', 'is', '5', 'p.m.', 'now', '.']"]  # p.m is a Punkt abbreviation
