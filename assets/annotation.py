@@ -2,44 +2,20 @@
 
 The models are the ``embedder``, ``tagger`` and ``scorer`` resources (``resources/annotators.py``): switching to
 a model-based tagger or scorer is a change of their config, e.g. ``tagger: {kind: llm-openai, endpoint: ...}``.
-The run config holds the remaining ``AnnotationConfig`` fields (shards, tag normalisation, kNN density), with the
-same names, defaults and help.
+The run config is ``StageConfig`` itself (shards, tag normalisation, kNN density): same names, defaults and help.
 """
-
-import dataclasses
-import typing
 
 import pandas as pd
 from dagster import AssetExecutionContext, Config, Output, asset
-from pydantic import Field, create_model
 
 from dagster_project.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
 from dagster_project.paths import state_dir
-from resources.annotators import EmbedderResource, ScorerResource, TaggerResource, annotation_config
-from selection_ops.annotation.config import AnnotationConfig
+from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
+from selection_ops.annotation.config import AnnotationConfig, StageConfig
 
 
-def _resource_fields() -> set[str]:
-    return {*EmbedderResource().config_fields(), *TaggerResource().config_fields(), *ScorerResource().config_fields()}
-
-
-def _config_class() -> type[Config]:
-    """A Dagster Config with the AnnotationConfig fields no resource covers (tuples become lists: JSON config)."""
-    hints = typing.get_type_hints(AnnotationConfig)
-    covered = _resource_fields()
-    fields = {}
-    for f in dataclasses.fields(AnnotationConfig):
-        if f.name in covered:
-            continue
-        annotation = hints[f.name]
-        default = f.default
-        if typing.get_origin(annotation) is tuple:
-            annotation, default = list[str], list(default)
-        fields[f.name] = (annotation, Field(default, description=f.metadata.get("help")))
-    return create_model("AnnotationRunConfig", __base__=Config, **fields)
-
-
-AnnotationRunConfig = _config_class()
+class AnnotationRunConfig(Config, StageConfig):
+    """The annotation stage's run config: ``StageConfig``'s fields as they are."""
 
 
 def build_annotation_assets() -> list:
@@ -50,8 +26,7 @@ def build_annotation_assets() -> list:
         ``embedding``. Finished shards under ``<state>/annotation_shards`` are reused, never recomputed."""
         from selection_ops.annotation.pipeline import annotate
 
-        other = {k: tuple(v) if isinstance(v, list) else v for k, v in config.model_dump().items()}
-        settings = annotation_config(embedder=embedder, tagger=tagger, scorer=scorer, **other)
+        settings = AnnotationConfig.assemble(config, embedder=embedder, tagger=tagger, scorer=scorer)
         frame = annotate(pool, settings, state_dir() / "annotation_shards")
         n_labels = frame["labels"].map(len)
         distinct = len({label for labels in frame["labels"] for label in labels})

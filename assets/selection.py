@@ -10,6 +10,7 @@ from dagster_project.constants import GROUP_SELECTION
 from dagster_project.grid import GridSpec, parse_selection_key
 from dagster_project.partitions import selection_partitions
 from dagster_project.paths import state_dir
+from selection_ops.foundation.atomic import write_text_atomic
 
 
 class SelectionConfig(Config):
@@ -48,7 +49,7 @@ def build_selection_assets(grid: GridSpec) -> list:
         out_dir = state_dir() / "selections"
         out_dir.mkdir(parents=True, exist_ok=True)
         ids_path = out_dir / f"{context.partition_key}.jsonl"
-        ids_path.write_text("".join(json.dumps({"id": i}) + "\n" for i in result.ids))
+        write_text_atomic(ids_path, "".join(json.dumps({"id": i}) + "\n" for i in result.ids))
         record = {"method": method, "budget": budget, "seed": grid.seed, "params": result.params,
                   "ids": result.ids, "metrics": metrics, "ids_path": str(ids_path)}
         context.log.info(f"{context.partition_key}: {len(result.ids)} samples; metrics {metrics}")

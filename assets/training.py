@@ -45,7 +45,8 @@ def build_training_assets(grid: GridSpec) -> list:
         conversations = pool.set_index("id").loc[selection["ids"], "conversation"]
         records = [[{"role": t["role"], "content": t["content"]} for t in conv] for conv in conversations]
         output_dir = state_dir() / "models" / "fine_tuned" / key
-        result = trainer.train(model_path=base_model, records=records, output_dir=output_dir)
+        result = trainer.train(model_path=base_model, records=records, output_dir=output_dir,
+                               record_ids=list(selection["ids"]))
         run_id = mlflow_tracker.run_for(study=grid.study, partition=key, kind=TRAINING_RUN_KIND,
                                         tags={DAGSTER_RUN_TAG: context.run.run_id, "selector": selector,
                                               "base_model": model_key, "dagster.partition": key})

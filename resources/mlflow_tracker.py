@@ -18,6 +18,7 @@ from mlflow.tracking import MlflowClient
 from pydantic import Field
 
 from selection_ops.foundation.paths import default_tracking_uri, state_dir
+from selection_ops.foundation.secrets import redact
 
 PARTITION_TAG = "infosift.partition"
 DAGSTER_RUN_TAG = "dagster.run_id"
@@ -65,10 +66,11 @@ class MlflowTracker(ConfigurableResource):
             step_metrics: Mapping[str, list[tuple[int, float]]] | None = None,
             artifacts: Mapping[str, Path] | None = None, texts: Mapping[str, str] | None = None) -> None:
         """Params (stringified; an existing param is never overwritten with a different value), finite metrics,
-        per-step metric histories, files (artifact dir -> path) and small text artifacts (file name -> content)."""
+        per-step metric histories, files (artifact dir -> path) and small text artifacts (file name -> content).
+        Params named like credentials (``foundation.secrets``) are logged as ``***``."""
         client = self.client()
         existing = client.get_run(run_id).data.params
-        for key, value in (params or {}).items():
+        for key, value in redact(dict(params or {})).items():
             text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
             text = text[:6000]
             if key in existing:
