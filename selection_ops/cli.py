@@ -6,6 +6,7 @@
                      [--param metric.name=value ...] [--label-graph GRAPH] [--valid-labels PATH] [field options]
     infosift embed   --pool POOL --out EMB.npz [--model PATH] [field options]
     infosift list
+    infosift report  --runs TABLE.csv --out DIR [--performance avg|avg_obj|avg_sub|zsum|COLUMN]
 
 POOL is read by ``selection_ops.pool_view_io.load_pool_view`` (JSONL / JSON / Parquet records with ``id``,
 ``labels``, ``score``, ``embedding``, ... or MIG's annotated format; a record without ``id`` gets the content id of
@@ -137,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pool_arguments(embed)
 
     commands.add_parser("list", help="list selectors and metrics with their parameters")
+    add_report_parser(commands)
     return parser
 
 
@@ -460,7 +462,30 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"select": cmd_select, "measure": cmd_measure, "embed": cmd_embed, "list": cmd_list}
+# ------------------------------------------------------------------------------------------------------- report
+
+
+def add_report_parser(commands: argparse._SubParsersAction) -> None:
+    """``infosift report --runs TABLE.csv --out DIR [--performance ...]`` (selection_ops.report does the work)."""
+    report = commands.add_parser("report", help="A.4 columns, noise and diversity correlations of a table of runs",
+                                 description="Read a CSV with one row per run ('run' column, bench.<key> columns "
+                                             "on native scales, diversity.<metric> columns); write table.csv, "
+                                             "report.json and plots into DIR.")
+    report.add_argument("--runs", required=True, help="CSV table of runs")
+    report.add_argument("--out", required=True, help="output folder")
+    report.add_argument("--performance", default=None,
+                        help="avg | avg_obj | avg_sub | zsum | COLUMN (default: avg when both halves exist)")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from selection_ops.report import report_from_csv
+
+    report = report_from_csv(Path(args.runs), Path(args.out), args.performance)
+    print(report.markdown())
+    return 0
+
+
+COMMANDS = {"select": cmd_select, "measure": cmd_measure, "embed": cmd_embed, "list": cmd_list, "report": cmd_report}
 
 
 def _error_line(error: BaseException) -> str:

@@ -11,8 +11,8 @@ import pytest
 
 from dagster_project.paths import REPO_ROOT
 
-STAGE_ORDER = ["pool", "annotations", "label_graph", "selection", "base_model", "fine_tuned_model",
-               "benchmark_scores", "diversity_correlation"]
+STAGE_ORDER = ["pool", "annotations", "label_graph", "selection", "base_model", "baseline_scores",
+               "fine_tuned_model", "benchmark_scores", "preference_scores", "diversity_correlation"]
 
 
 @pytest.fixture(scope="module")

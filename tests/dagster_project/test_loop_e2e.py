@@ -58,6 +58,8 @@ def test_every_stage_is_materialized_in_the_real_instance(loop_run: dict) -> Non
         trained = {"mig__b8__smollm2-135m", "random__b8__smollm2-135m"}
         assert instance.get_materialized_partitions(AssetKey("fine_tuned_model")) == trained
         assert instance.get_materialized_partitions(AssetKey("benchmark_scores")) == trained
+        assert instance.get_materialized_partitions(AssetKey("preference_scores")) == trained
+        assert instance.get_materialized_partitions(AssetKey("baseline_scores")) == {"smollm2-135m"}
 
 
 def test_mlflow_holds_one_complete_run_per_trained_selection(loop_run: dict) -> None:
@@ -75,7 +77,9 @@ def test_mlflow_holds_one_complete_run_per_trained_selection(loop_run: dict) -> 
         assert "diversity.novelsum" in metrics
         assert 0.0 <= metrics["avg_obj"] <= 100.0
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {"recipe", "selection", "opencompass"} <= artifacts
+        assert {"recipe", "selection", "opencompass", "judgements"} <= artifacts
+        assert {"avg_sub", "avg", "bench.alpacaeval_v2", "bench.mtbench.stderr", "parse_rate.mtbench"} <= set(metrics)
+        assert run.data.params["judge"] == "embedded:SmolLM2-135M-Instruct/probability"
     report = client.search_runs([experiment.experiment_id],
                                 filter_string="tags.`infosift.kind` = 'correlation-report'")
     assert len(report) == 1
@@ -99,3 +103,7 @@ def test_report_says_why_it_computed_no_correlation_with_two_points(loop_run: di
     report = json.loads((loop_run["home"] / "reports" / "e2e" / "report.json").read_text())
     assert report["points"] == 2
     assert "at least 3" in report["message"] and report["correlations"] == {}
+    # the untuned base model is a row of the report, with both halves and their noise
+    runs = {row["run"]: row for row in report["scores"]}
+    assert set(runs) == {"baseline__smollm2-135m", "mig__b8__smollm2-135m", "random__b8__smollm2-135m"}
+    assert all(row["avg"] is not None and row["avg_sub.stderr"] is not None for row in runs.values())

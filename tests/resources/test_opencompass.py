@@ -9,15 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from resources.opencompass import (
-    EvaluationError,
-    OpenCompassRunner,
-    avg_obj,
-    parse_summary,
-    prepare_compass_data,
-    resolve_model,
-    write_eval_config,
-)
+from resources.opencompass import OpenCompassRunner, avg_obj, base_config_path
+from selection_ops.evaluation.benchmarks import EvaluationError
+from selection_ops.evaluation.compass_data import prepare_compass_data
+from selection_ops.evaluation.config import resolve_model, write_eval_config
+from selection_ops.evaluation.summary import parse_summary
+
+SMALL = base_config_path("objective_small")
 
 HEADER = ["dataset", "version", "metric", "mode", "smol"]
 
@@ -143,8 +141,8 @@ def test_missing_data_names_the_path(tmp_path: Path) -> None:
 def test_generated_config_limits_samples_and_output_length(tmp_path: Path) -> None:
     from mmengine.config import Config
 
-    path = write_eval_config(tmp_path, model_path="/models/m", model_name="m", benchmarks=["arc_c", "mmlu"],
-                             sample_limit=3, max_out_len=32, batch_size=4)
+    path = write_eval_config(tmp_path, base_config=SMALL, model_path="/models/m", model_name="m",
+                             benchmarks=["arc_c", "mmlu"], sample_limit=3, max_out_len=32, batch_size=4)
     config = Config.fromfile(str(path))
     abbrs = [d["abbr"] for d in config.datasets]
     assert abbrs[0] == "ARC-c" and len(abbrs) == 1 + 57 and all(a.startswith("lukaemon_mmlu_") for a in abbrs[1:])
@@ -156,18 +154,26 @@ def test_generated_config_limits_samples_and_output_length(tmp_path: Path) -> No
     (model,) = config.models
     assert model["path"] == "/models/m" and model["peft_path"] is None and model["batch_size"] == 4
     assert model["generation_kwargs"] == {"do_sample": False}  # greedy, as MIG Appx. A.4
+    # OpenCompass trusts remote code by default; the generated config turns it off unless asked
+    assert model["model_kwargs"]["trust_remote_code"] is False
+    assert model["tokenizer_kwargs"]["trust_remote_code"] is False
+    trusting = write_eval_config(tmp_path / "t", base_config=SMALL, model_path="/m", model_name="m",
+                                 benchmarks=["arc_c"], sample_limit=1, max_out_len=8, batch_size=1,
+                                 trust_remote_code=True)
+    assert Config.fromfile(str(trusting)).models[0]["model_kwargs"]["trust_remote_code"] is True
 
 
 def test_a_per_benchmark_limit_replaces_the_common_one_for_that_benchmark_only(tmp_path: Path) -> None:
     from mmengine.config import Config
 
-    path = write_eval_config(tmp_path, model_path="/models/m", model_name="m", benchmarks=["arc_c", "gsm8k"],
-                             sample_limit=3, max_out_len=32, batch_size=4, sample_limits={"arc_c": 60})
+    path = write_eval_config(tmp_path, base_config=SMALL, model_path="/models/m", model_name="m",
+                             benchmarks=["arc_c", "gsm8k"], sample_limit=3, max_out_len=32, batch_size=4,
+                             sample_limits={"arc_c": 60})
     ranges = {d["abbr"]: d["reader_cfg"]["test_range"] for d in Config.fromfile(str(path)).datasets}
     assert ranges == {"ARC-c": "[0:60]", "gsm8k": "[0:3]"}
     with pytest.raises(ValueError, match="unknown"):
-        write_eval_config(tmp_path, model_path="/m", model_name="m", benchmarks=["arc_c"], sample_limit=3,
-                          max_out_len=32, batch_size=4, sample_limits={"arcc": 5})
+        write_eval_config(tmp_path, base_config=SMALL, model_path="/m", model_name="m", benchmarks=["arc_c"],
+                          sample_limit=3, max_out_len=32, batch_size=4, sample_limits={"arcc": 5})
 
 
 def test_a_lora_folder_is_evaluated_as_base_plus_adapter(tmp_path: Path) -> None:
@@ -210,3 +216,38 @@ def test_a_model_that_cannot_load_fails_loudly(tmp_path: Path, data_dir: Path) -
     runner = OpenCompassRunner(datasets=["arc_c"], sample_limit=1, data_dir=str(data_dir))
     with pytest.raises(EvaluationError, match="opencompass"):
         runner.evaluate(model_path=broken, model_name="broken", work_dir=tmp_path / "work")
+
+
+@pytest.mark.slow
+def test_ifeval_end_to_end_with_the_rebuilt_tables(smollm2_hf: Path, data_dir: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFOSIFT_HOME", str(tmp_path / "home"))
+    runner = OpenCompassRunner(datasets=["ifeval"], sample_limit=3, data_dir=str(data_dir), max_out_len=32,
+                               batch_size=3)
+    result = runner.evaluate(model_path=smollm2_hf, model_name="smol", work_dir=tmp_path / "work")
+    assert round(result.scores["ifeval"], 2) in (0.0, 33.33, 66.67, 100.0)  # three prompts
+    assert result.n == {"ifeval": 3}
+    from resources.opencompass import nltk_data_dir
+
+    assert (nltk_data_dir() / "tokenizers" / "punkt_tab" / "english" / "verified.json").is_file()
+    assert "LookupError" not in result.log_path.read_text()  # NLTK found its tables
+
+
+def test_the_paper_config_uses_the_shots_of_mig_appendix_a4(tmp_path: Path) -> None:
+    """MIG Appx. A.4: BBH three-shot (CoT), MMLU five-shot, ARC and GSM8K zero-shot; HumanEval pass@1, IFEval
+    strict accuracy (the summary rows ``parse_summary`` reads)."""
+    from mmengine.config import Config
+
+    path = write_eval_config(tmp_path, base_config=base_config_path("objective_paper"), model_path="/m",
+                             model_name="m", benchmarks=["arc_c", "bbh", "gsm8k", "humaneval", "mmlu", "ifeval"],
+                             sample_limit=1, max_out_len=None, batch_size=1)
+    datasets = Config.fromfile(str(path)).datasets
+    by_prefix = {prefix: [d for d in datasets if d["abbr"].startswith(prefix)]
+                 for prefix in ("ARC-c", "bbh-", "gsm8k", "openai_humaneval", "lukaemon_mmlu_", "IFEval")}
+    assert len(by_prefix["bbh-"]) == 27 and len(by_prefix["lukaemon_mmlu_"]) == 57
+    assert all(d["infer_cfg"]["retriever"]["fix_id_list"] == [0, 1, 2, 3, 4] for d in by_prefix["lukaemon_mmlu_"])
+    for bbh in by_prefix["bbh-"]:
+        prompt = bbh["infer_cfg"]["prompt_template"]["template"]["round"][0]["prompt"]
+        assert prompt.count("\nQ: ") == 4  # three worked examples, then the question
+    for zero_shot in ("ARC-c", "gsm8k"):
+        assert all("ZeroRetriever" in str(d["infer_cfg"]["retriever"]["type"]) for d in by_prefix[zero_shot])

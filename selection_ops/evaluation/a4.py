@@ -1,0 +1,150 @@
+"""MIG Appx. A.4's score arithmetic, with the noise the paper leaves out.
+
+Normalisation to a percentage scale (A.4): AlpacaEval 2 as is (win rate, 0-100), MT-Bench x 10 (1-10),
+WildBench (x + 100) / 2 (-100..100); knowledge benchmarks already are percentages. Avg_obj is the mean of the
+normalised knowledge scores (ARC, BBH, GSM8K, HumanEval, MMLU, IFEval), Avg_sub of the preference scores
+(AlpacaEval, MT-Bench, WildBench), Avg the mean of the two (Table 1).
+
+Standard errors (not in the paper; what tells a real difference from noise on a few hundred questions):
+accuracies and win rates are binomial, se = 100 sqrt(p (1 - p) / n) with p the score / 100; MT-Bench and WildBench
+scores are means of per-sample grades, se = sd(grades, ddof=1) / sqrt(n). Normalisation scales se by the same
+factor (x 10, / 2). An average of k independent benchmark scores has se = sqrt(sum se_i^2) / k, so Avg has
+se = sqrt(se_obj^2 + se_sub^2) / 2. Two selectors' Avg differ beyond noise when
+|Avg_a - Avg_b| > 2 sqrt(se_a^2 + se_b^2) (about a two-sided 95% test).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from selection_ops.evaluation.benchmarks import OBJECTIVE_KEYS, PREFERENCE_KEYS
+
+# benchmark -> (scale, offset): normalised = (native + offset) * scale
+NORMALISATION: dict[str, tuple[float, float]] = {
+    **{key: (1.0, 0.0) for key in OBJECTIVE_KEYS},
+    "alpacaeval_v2": (1.0, 0.0),
+    "mtbench": (10.0, 0.0),
+    "wildbench": (0.5, 100.0),
+}
+# scores that are proportions of n trials (binomial standard error); the others are means of graded samples
+BINOMIAL = frozenset({*OBJECTIVE_KEYS, "alpacaeval_v2"})
+SIGNIFICANCE_FACTOR = 2.0
+
+
+def normalise(key: str, native: float) -> float:
+    """A benchmark score on its native scale -> MIG A.4's percentage scale."""
+    if key not in NORMALISATION:
+        raise ValueError(f"no A.4 normalisation for benchmark {key!r}; known: {sorted(NORMALISATION)}")
+    scale, offset = NORMALISATION[key]
+    return (native + offset) * scale
+
+
+def normalise_stderr(key: str, stderr: float) -> float:
+    """A standard error on the native scale -> on the percentage scale (the offset does not move it)."""
+    return stderr * NORMALISATION[key][0]
+
+
+def binomial_stderr(percent: float, n: int) -> float:
+    """se of a proportion given in percent over ``n`` trials: 100 sqrt(p (1 - p) / n); NaN when n < 1."""
+    if n < 1 or not math.isfinite(percent):
+        return math.nan
+    p = percent / 100.0
+    return 100.0 * math.sqrt(max(p * (1.0 - p), 0.0) / n)
+
+
+def mean_stderr(values: Sequence[float] | np.ndarray) -> float:
+    """se of a mean of graded samples: sd(ddof=1) / sqrt(n); NaN for fewer than two samples."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.size < 2:
+        return math.nan
+    return float(array.std(ddof=1) / math.sqrt(array.size))
+
+
+def native_stderr(key: str, native: float, n: int | None) -> float:
+    """se from the score and n alone: binomial benchmarks only (graded ones need their samples); else NaN."""
+    if key in BINOMIAL and n:
+        return binomial_stderr(native, int(n))
+    return math.nan
+
+
+def _mean_with_stderr(values: Sequence[float], stderrs: Sequence[float]) -> tuple[float, float]:
+    k = len(values)
+    mean = sum(values) / k
+    stderr = math.sqrt(sum(se * se for se in stderrs)) / k
+    return mean, stderr
+
+
+@dataclass(frozen=True)
+class A4Scores:
+    """One run's A.4 columns. ``normalised``: key -> percentage-scale score; NaN where a half has no benchmark.
+
+    Avg needs both halves: with only one, Avg is NaN rather than a copy of the half that exists (a report that
+    mixes both kinds of rows must not rank a knowledge-only run against full ones).
+    """
+
+    normalised: dict[str, float]
+    normalised_stderr: dict[str, float]
+    avg_obj: float
+    avg_obj_stderr: float
+    avg_sub: float
+    avg_sub_stderr: float
+    avg: float
+    avg_stderr: float
+
+    def columns(self) -> dict[str, float]:
+        return {"avg_obj": self.avg_obj, "avg_obj.stderr": self.avg_obj_stderr, "avg_sub": self.avg_sub,
+                "avg_sub.stderr": self.avg_sub_stderr, "avg": self.avg, "avg.stderr": self.avg_stderr}
+
+
+def a4_scores(native: Mapping[str, float], stderr: Mapping[str, float] | None = None) -> A4Scores:
+    """Normalise native scores (benchmark key -> score; unknown keys are an error, NaN scores are left out) and
+    average them into Avg_obj, Avg_sub and Avg with propagated standard errors (NaN where a se is unknown)."""
+    stderr = dict(stderr or {})
+    normalised: dict[str, float] = {}
+    normalised_se: dict[str, float] = {}
+    for key, value in native.items():
+        if value is None or not math.isfinite(float(value)):
+            continue
+        normalised[key] = normalise(key, float(value))
+        normalised_se[key] = normalise_stderr(key, float(stderr.get(key, math.nan)))
+    halves = {}
+    for name, keys in (("obj", OBJECTIVE_KEYS), ("sub", PREFERENCE_KEYS)):
+        present = [k for k in keys if k in normalised]
+        halves[name] = (_mean_with_stderr([normalised[k] for k in present], [normalised_se[k] for k in present])
+                        if present else (math.nan, math.nan))
+    (obj, obj_se), (sub, sub_se) = halves["obj"], halves["sub"]
+    avg, avg_se = (_mean_with_stderr([obj, sub], [obj_se, sub_se]) if math.isfinite(obj) and math.isfinite(sub)
+                   else (math.nan, math.nan))
+    return A4Scores(normalised, normalised_se, obj, obj_se, sub, sub_se, avg, avg_se)
+
+
+@dataclass(frozen=True)
+class PairComparison:
+    """Whether two runs' scores differ by more than ``SIGNIFICANCE_FACTOR`` combined standard errors."""
+
+    run_a: str
+    run_b: str
+    difference: float  # a - b
+    combined_stderr: float  # sqrt(se_a^2 + se_b^2)
+    significant: bool | None  # None when a standard error is unknown
+
+    def as_dict(self) -> dict[str, object]:
+        return {"run_a": self.run_a, "run_b": self.run_b, "difference": self.difference,
+                "combined_stderr": self.combined_stderr, "significant": self.significant}
+
+
+def compare_pairs(runs: Sequence[str], values: Sequence[float], stderrs: Sequence[float]) -> list[PairComparison]:
+    """Every unordered pair of runs (in the given order): difference, combined se, and |diff| > 2 combined se."""
+    comparisons = []
+    for i in range(len(runs)):
+        for j in range(i + 1, len(runs)):
+            difference = float(values[i]) - float(values[j])
+            combined = math.sqrt(float(stderrs[i]) ** 2 + float(stderrs[j]) ** 2)
+            significant = (abs(difference) > SIGNIFICANCE_FACTOR * combined
+                           if math.isfinite(combined) and math.isfinite(difference) else None)
+            comparisons.append(PairComparison(str(runs[i]), str(runs[j]), difference, combined, significant))
+    return comparisons

@@ -1,0 +1,112 @@
+"""OpenCompass's local data layout (``$COMPASS_DATA_CACHE/data/...``) for the knowledge benchmarks, built from
+``shared/data``: files already in OpenCompass's format are symlinked, ARC and MMLU converted, HumanEval decompressed.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from selection_ops.evaluation.benchmarks import BENCHMARKS, check_benchmarks
+from selection_ops.foundation.atomic import write_text_atomic
+from selection_ops.foundation.paths import DATA_DIR_ENV
+
+
+def require(path: Path) -> Path:
+    """``path`` when it exists; FileNotFoundError naming it and the setting that moves the data folder."""
+    if not path.exists():
+        raise FileNotFoundError(f"benchmark data not found: {path} (set {DATA_DIR_ENV} or the runner's data_dir)")
+    return path
+
+
+def link(source: Path, target: Path) -> None:
+    """``target`` becomes a symlink to ``source`` (replacing what was there)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() or target.exists():
+        target.unlink()
+    target.symlink_to(require(source).resolve())
+
+
+def write_if_changed(target: Path, text: str) -> None:
+    """Write ``text`` atomically unless ``target`` already holds it (keeps mtimes of unchanged conversions)."""
+    if not target.is_file() or target.read_text(encoding="utf-8") != text:
+        write_text_atomic(target, text)
+
+
+def _arc_to_ai2_jsonl(source: Path) -> str:
+    """HF ``ai2_arc`` rows (``question`` str, ``choices.{text,label}``) -> AI2's original jsonl that
+    ``opencompass.datasets.ARCDataset`` reads (``question.stem``, ``question.choices[{label, text}]``)."""
+    lines = []
+    for line_no, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        for key in ("question", "choices", "answerKey"):
+            if key not in row:
+                raise ValueError(f"{source}:{line_no}: missing field {key!r}")
+        choices = [{"label": label, "text": text} for label, text in zip(row["choices"]["label"],
+                                                                          row["choices"]["text"], strict=True)]
+        lines.append(json.dumps({"id": row.get("id"), "question": {"stem": row["question"], "choices": choices},
+                                 "answerKey": row["answerKey"]}, ensure_ascii=False))
+    return "\n".join(lines) + "\n"
+
+
+def _mmlu_to_hendrycks_csv(source: Path) -> str:
+    """``question,choice0..3,answer`` (header, answer index 0-3) -> hendrycks' headerless 6-column CSV with the
+    answer as a letter, which ``opencompass.datasets.MMLUDataset`` reads."""
+    out_rows = []
+    with open(source, encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header != ["question", "choice0", "choice1", "choice2", "choice3", "answer"]:
+            raise ValueError(f"{source}: unexpected header {header}")
+        for line_no, row in enumerate(reader, start=2):
+            if len(row) != 6:
+                raise ValueError(f"{source}:{line_no}: {len(row)} columns, expected 6")
+            if row[5] not in ("0", "1", "2", "3"):
+                raise ValueError(f"{source}:{line_no}: field 'answer' is {row[5]!r}, expected 0-3")
+            out_rows.append([*row[:5], "ABCD"[int(row[5])]])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(out_rows)
+    return buffer.getvalue()
+
+
+def prepare_compass_data(data_dir: Path, cache_dir: Path, benchmarks: Sequence[str]) -> Path:
+    """Lay out ``<cache_dir>/data/...`` as OpenCompass's loaders expect, for the given benchmarks; returns cache_dir.
+
+    Paths follow ``opencompass/utils/datasets_info.py`` (``local`` entries):
+    ``data/ARC/ARC-c/ARC-Challenge-Test.jsonl``, ``data/mmlu/{dev,test}/<subject>_<split>.csv``,
+    ``data/gsm8k/{train,test}.jsonl``, ``data/ifeval/input_data.jsonl``,
+    ``data/BBH/data/<task>.json``, ``data/humaneval/human-eval-v2-20210705.jsonl``. Files already in OpenCompass's
+    format are symlinked; ARC and MMLU are converted (see the helpers); HumanEval is decompressed.
+    """
+    data_dir = Path(data_dir)
+    root = Path(cache_dir) / "data"
+    for key in check_benchmarks(benchmarks):
+        src = require(data_dir / BENCHMARKS[key].shared_subdir)
+        if key == "arc_c":
+            write_if_changed(root / "ARC" / "ARC-c" / "ARC-Challenge-Test.jsonl",
+                              _arc_to_ai2_jsonl(require(src / "ARC-Challenge-test.jsonl")))
+        elif key == "mmlu":
+            for split in ("dev", "test"):
+                files = sorted(require(src / split).glob(f"*_{split}.csv"))
+                if not files:
+                    raise FileNotFoundError(f"no *_{split}.csv files in {src / split}")
+                for file in files:
+                    write_if_changed(root / "mmlu" / split / file.name, _mmlu_to_hendrycks_csv(file))
+        elif key == "gsm8k":
+            for split in ("train", "test"):
+                link(src / f"{split}.jsonl", root / "gsm8k" / f"{split}.jsonl")
+        elif key == "ifeval":
+            link(src / "input_data.jsonl", root / "ifeval" / "input_data.jsonl")
+        elif key == "bbh":
+            for file in sorted(src.glob("*.json")):
+                link(file, root / "BBH" / "data" / file.name)
+        elif key == "humaneval":
+            with gzip.open(require(src / "HumanEval.jsonl.gz"), "rt", encoding="utf-8") as f:
+                write_if_changed(root / "humaneval" / "human-eval-v2-20210705.jsonl", f.read())
+    return Path(cache_dir)

@@ -1,0 +1,81 @@
+"""Judge outputs re-read with OpenCompass's own parsers: each format well-formed, malformed and empty, the parse
+rate, and the failure that names benchmark, count and a sample output."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from selection_ops.evaluation.benchmarks import EvaluationError
+from selection_ops.evaluation.judgements import check_parse_rates, read_judgements, write_raw_judgements
+
+JUDGE = "judge-x"
+
+
+def _write(run: Path, pair: str, abbr: str, predictions: list[str], golds: list[dict], postprocessed: bool) -> None:
+    judgements = {str(i): {"prediction": p, "gold": g} for i, (p, g) in enumerate(zip(predictions, golds))}
+    content = {"total": 0.0, "details": judgements} if postprocessed else judgements
+    path = run / "results" / f"{pair}_judged-by--{JUDGE}" / f"{abbr}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(content))
+
+
+def test_alpacaeval_win_rate_from_recorded_outputs(tmp_path: Path) -> None:
+    first, second = {"answer1": "smol", "answer2": "gpt4-turbo"}, {"answer1": "gpt4-turbo", "answer2": "smol"}
+    # OpenCompass reads the first character: m = the first output wins, M the second; others are dropped
+    outputs = ["m", "M\n[judge probabilities]", "m", "The best model is m", ""]
+    _write(tmp_path, "gpt4-turbo_smol", "alpaca_eval", outputs, [first, second, second, first, first], True)
+    found = read_judgements(tmp_path, "smol", JUDGE, "judge id", {"alpacaeval_v2": ["alpaca_eval"]})
+    bench = found["alpacaeval_v2"]
+    assert (bench.total, bench.parsed) == (5, 3)
+    assert bench.values == [100.0, 100.0, 0.0]  # smol first and m; smol second and M; smol second and m
+    assert bench.score == pytest.approx(200 / 3) and bench.parse_rate == pytest.approx(0.6)
+    assert bench.stderr == pytest.approx(100 * math.sqrt((2 / 3) * (1 / 3) / 3))
+    assert bench.unparsed_samples == ["The best model is m", ""]
+
+
+def test_mtbench_ratings_over_both_temperature_files(tmp_path: Path) -> None:
+    gold = {"capability": "writing"}
+    _write(tmp_path, "smol", "mtbench_0.7", ["Good. Rating: [[8]]", "Rating: [[6.5]]"], [gold, gold], True)
+    _write(tmp_path, "smol", "mtbench_0.0", ["Rating: 9", "Rating: [[4]]"], [gold, gold], False)  # crashed run
+    found = read_judgements(tmp_path, "smol", JUDGE, "judge id", {"mtbench": ["mtbench_0.0", "mtbench_0.7"]})
+    bench = found["mtbench"]
+    assert (bench.total, bench.parsed) == (4, 3) and sorted(bench.values) == [4.0, 6.5, 8.0]
+    assert bench.score == pytest.approx(18.5 / 3)
+    assert bench.stderr == pytest.approx(math.sqrt((8.1666666 / 2) / 3))
+
+
+def test_wildbench_reward_from_the_models_side_and_opencompass_group_average(tmp_path: Path) -> None:
+    def gold(first: str, tag: str) -> dict:
+        return {"answer1": first, "answer2": "smol" if first != "smol" else "HaiKu", "primary_tag": tag,
+                "secondary_tag": [], "base_models": ["HaiKu"]}
+
+    _write(tmp_path, "HaiKu_smol", "wildbench",
+           ['{"choice": "A++"}', '{"choice": "B+"}', '"choice": "maybe"', "no json"],
+           [gold("HaiKu", "Math"), gold("HaiKu", "Math"), gold("smol", "Math"), gold("smol", "Coding & Debugging")],
+           postprocessed=True)
+    bench = read_judgements(tmp_path, "smol", JUDGE, "j", {"wildbench": ["wildbench"]})["wildbench"]
+    assert (bench.total, bench.parsed) == (4, 2)
+    assert bench.values == [-100.0, 50.0]  # the reference won outright; then smol (as B) won slightly
+    assert bench.score == pytest.approx(-25.0)  # OpenCompass's average over the one task group present
+
+
+def test_a_low_parse_rate_fails_naming_benchmark_count_and_sample(tmp_path: Path) -> None:
+    _write(tmp_path, "smol", "mtbench_0.7", ["I would rate it highly.", "Rating: [[7]]", "sure"],
+           [{"capability": "writing"}] * 3, postprocessed=False)
+    found = read_judgements(tmp_path, "smol", JUDGE, "hf:tiny/generate", {"mtbench": ["mtbench_0.7"]})
+    with pytest.raises(EvaluationError, match=r"benchmark 'mtbench': judge hf:tiny/generate produced 2 "
+                                              r"unparseable of 3 judgements .*'I would rate it highly.'"):
+        check_parse_rates(found, 0.9)
+    check_parse_rates(found, 0.3)  # a lower threshold lets it through
+    raw = write_raw_judgements(found, tmp_path / "raw")
+    assert len(raw) == 1 and "I would rate it highly." in raw[0].read_text()
+
+
+def test_no_judgement_at_all_is_a_failure(tmp_path: Path) -> None:
+    found = read_judgements(tmp_path, "smol", JUDGE, "j", {"alpacaeval_v2": ["alpaca_eval"]})
+    with pytest.raises(EvaluationError, match="produced no judgements"):
+        check_parse_rates(found, 0.0)
