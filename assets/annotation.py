@@ -3,7 +3,8 @@
 The models are the ``embedder``, ``tagger`` and ``scorer`` resources (``resources/annotators.py``): switching to
 a model-based tagger or scorer is a change of their config, e.g. ``tagger: {kind: llm-openai, endpoint: ...}``.
 The run config holds the remaining ``AnnotationConfig`` fields (shards, tag normalisation, kNN density), with the
-same names, defaults and help.
+same names, defaults and help. Shards live under a folder keyed by the pool's content and every setting, so a
+changed setting never reuses another setting's shards, and a killed run resumes from its own.
 """
 
 import dataclasses
@@ -13,10 +14,16 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, Output, asset
 from pydantic import Field, create_model
 
-from dagster_project.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
-from dagster_project.paths import state_dir
+from assets.checks import ANNOTATION_CHECKS, annotation_checks, specs
+from assets.study import GROUP_ANNOTATION, PARQUET_IO_MANAGER, digest
+from assets.versioning import frame_digest, version
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource, annotation_config
+from resources.study_layout import StudyLayout
 from selection_ops.annotation.config import AnnotationConfig
+
+ANNOTATION_CODE_VERSION = "2"
+# The default offline embedder (MiniLM-L6) has 384 dimensions; other embedders are only checked for consistency.
+KNOWN_EMBEDDING_DIMS = {("sentence-transformers", ""): 384}
 
 
 def _resource_fields() -> set[str]:
@@ -42,23 +49,31 @@ def _config_class() -> type[Config]:
 AnnotationRunConfig = _config_class()
 
 
-def build_annotation_assets() -> list:
-    @asset(group_name=GROUP_ANNOTATION, io_manager_key=PARQUET_IO_MANAGER)
+def build_annotation_assets(annotator_settings: dict | None = None) -> list:
+    """``annotator_settings``: the annotator resources' config, folded into the code version (a changed model
+    marks annotations stale)."""
+    settings = digest(annotator_settings or {}, 8)
+
+    @asset(group_name=GROUP_ANNOTATION, io_manager_key=PARQUET_IO_MANAGER,
+           code_version=f"{ANNOTATION_CODE_VERSION}-{settings}", check_specs=specs("annotations", ANNOTATION_CHECKS))
     def annotations(context: AssetExecutionContext, config: AnnotationRunConfig, embedder: EmbedderResource,
-                    tagger: TaggerResource, scorer: ScorerResource, pool: pd.DataFrame) -> Output:
+                    tagger: TaggerResource, scorer: ScorerResource, layout: StudyLayout, pool: pd.DataFrame):
         """One row per pool sample: ``id``, ``labels``, ``score``, ``quality_*`` indicators, model scores,
-        ``embedding``. Finished shards under ``<state>/annotation_shards`` are reused, never recomputed."""
+        ``embedding``. Finished shards of the same pool and settings are reused, never recomputed."""
         from selection_ops.annotation.pipeline import annotate
 
         other = {k: tuple(v) if isinstance(v, list) else v for k, v in config.model_dump().items()}
         settings = annotation_config(embedder=embedder, tagger=tagger, scorer=scorer, **other)
-        frame = annotate(pool, settings, state_dir() / "annotation_shards")
+        shards = layout.annotation_shards(digest({"pool": frame_digest(pool[["id"]]),
+                                                  "settings": dataclasses.asdict(settings)}, 16))
+        frame = annotate(pool, settings, shards)
         n_labels = frame["labels"].map(len)
         distinct = len({label for labels in frame["labels"] for label in labels})
-        return Output(frame, metadata={
+        yield Output(frame, data_version=version(frame_digest(frame)), metadata={
             "samples": len(frame), "distinct_labels": distinct, "mean_labels_per_sample": float(n_labels.mean()),
             "unlabelled_samples": int((n_labels == 0).sum()), "score_column": settings.score_column,
             "score_mean": float(frame["score"].mean()), "embedding_dim": len(frame["embedding"].iloc[0]),
-        })
+            "shards": str(shards)})
+        yield from annotation_checks(frame, KNOWN_EMBEDDING_DIMS.get((embedder.kind, embedder.model)))
 
     return [annotations]

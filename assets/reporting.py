@@ -1,39 +1,94 @@
 """The report stage: how well each diversity metric of the selections predicts the benchmark average.
 
-It reads the study's MLflow runs (one per trained partition), so it always sees every evaluated partition,
-including ones from earlier Dagster runs, and needs no path from another stage.
+It reads the study's MLflow runs (every fine-tune run; every selection run for the overview), so it always sees
+every evaluated cell, including ones from earlier Dagster runs, and needs no path from another stage. It is its own
+MLflow run (a child of the study run) with its plots logged as images, shown by the MLflow UI without downloading.
 """
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+import pandas as pd
+from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
-from dagster_project.constants import GROUP_REPORT
-from dagster_project.grid import GridSpec
-from dagster_project.paths import state_dir
-from resources.mlflow_tracker import DAGSTER_RUN_TAG, KIND_TAG, MlflowTracker
+from assets.evaluation import benchmark_scores_key
+from assets.study import GROUP_REPORT, GridSpec
+from resources.mlflow_tracker import (
+    AVG_OBJ,
+    DAGSTER_RUN_TAG,
+    DIVERSITY_PREFIX,
+    KIND_FINE_TUNE,
+    KIND_REPORT,
+    KIND_SELECTION,
+    KIND_TAG,
+    MlflowTracker,
+)
+from resources.study_layout import StudyLayout
 
-REPORT_RUN_KIND = "correlation-report"
+REPORT_CODE_VERSION = "2"
+
+
+def overview_figure(selections: pd.DataFrame, cells: pd.DataFrame):
+    """Two panels: each diversity metric per selection (scaled to [0, 1] across selections, so all fit one axis),
+    and Avg_obj per trained cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = sorted(c for c in selections.columns if c.startswith(DIVERSITY_PREFIX))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [3, 2]})
+    if metrics and len(selections):
+        values = selections.set_index("partition")[metrics].astype(float)
+        span = (values.max() - values.min()).replace(0, 1.0)
+        scaled = (values - values.min()) / span
+        image = left.imshow(scaled.T.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+        left.set_xticks(range(len(scaled)), scaled.index, rotation=60, ha="right", fontsize=7)
+        left.set_yticks(range(len(metrics)), [m.removeprefix(DIVERSITY_PREFIX) for m in metrics], fontsize=7)
+        fig.colorbar(image, ax=left, label="scaled across selections")
+    left.set_title("diversity metrics per selection")
+    if AVG_OBJ in cells and len(cells):
+        ordered = cells.sort_values(AVG_OBJ)
+        right.barh(ordered["partition"], ordered[AVG_OBJ])
+        right.tick_params(axis="y", labelsize=7)
+    right.set_xlabel(AVG_OBJ)
+    right.set_title("benchmark average per trained cell")
+    fig.tight_layout()
+    return fig
 
 
 def build_reporting_assets(grid: GridSpec) -> list:
-    @asset(group_name=GROUP_REPORT, deps=["benchmark_scores"])
-    def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker) -> MaterializeResult:
+    @asset(group_name=GROUP_REPORT, code_version=REPORT_CODE_VERSION,
+           deps=[benchmark_scores_key(model) for model in grid.base_models],
+           automation_condition=AutomationCondition.eager())
+    def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker,
+                              layout: StudyLayout) -> MaterializeResult:
         """Pearson, Spearman and their mean (NovelSum Eq. 6) of each diversity metric against Avg_obj."""
         from selection_ops.report import correlation_report, runs_table
 
         client = mlflow_tracker.client()
         experiment_id = mlflow_tracker.experiment_id(grid.study)
-        runs = client.search_runs([experiment_id], filter_string=f"tags.`{KIND_TAG}` = 'fine-tune'")
-        table = runs_table(runs)
-        out_dir = state_dir() / "reports" / grid.study
-        report = correlation_report(table, out_dir)
-        run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=REPORT_RUN_KIND,
+        cells = runs_table(client.search_runs([experiment_id],
+                                              filter_string=f"tags.`{KIND_TAG}` = '{KIND_FINE_TUNE}'"))
+        selections = runs_table(client.search_runs([experiment_id],
+                                                   filter_string=f"tags.`{KIND_TAG}` = '{KIND_SELECTION}'"))
+        out_dir = layout.report_dir()
+        report = correlation_report(cells, out_dir)
+        study_run = mlflow_tracker.study_run(grid.study)
+        run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=KIND_REPORT,
+                                        parent_run_id=study_run, run_name="correlation report",
                                         tags={DAGSTER_RUN_TAG: context.run.run_id})
-        mlflow_tracker.log(run_id, metrics=report.flat_metrics(), artifacts={"report": out_dir})
+        with mlflow_tracker.writing(run_id):
+            mlflow_tracker.log(run_id, metrics={**report.flat_metrics(), "points": report.points},
+                               artifacts={"report": out_dir},
+                               images={f"plots/scatter_{name}.png": path for name, path in report.plots.items()})
+            figure = overview_figure(selections, cells)
+            client.log_figure(run_id, figure, "plots/overview.png")
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
         context.log.info(report.message)
         return MaterializeResult(metadata={
-            "points": len(table), "message": report.message,
+            "points": len(cells), "selections": len(selections), "message": report.message,
             "correlations": MetadataValue.md(report.markdown()),
-            "report_dir": str(out_dir), "mlflow_run_id": run_id,
-        })
+            "report_dir": MetadataValue.path(str(out_dir)),
+            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
 
     return [diversity_correlation]

@@ -1,6 +1,14 @@
-"""Everything Dagster sees, assembled in one place from the study grid (``$INFOSIFT_GRID`` or the embedded default)."""
+"""Everything Dagster sees, assembled in one place from the study grid (``$INFOSIFT_GRID`` or the embedded default).
+
+The resources come from one of the per-environment sets below, chosen by ``$INFOSIFT_ENV``: ``default`` (the
+embedded default's settings) or ``small`` (the smallest end-to-end settings: two training steps, two questions per
+benchmark). Tests pass their own resources on top (``build_definitions(resources=...)``).
+"""
 
 from __future__ import annotations
+
+import os
+from collections.abc import Callable
 
 from dagster import Definitions, FilesystemIOManager
 
@@ -10,42 +18,76 @@ from assets.label_graph import build_label_graph_assets
 from assets.pool import build_pool_assets
 from assets.reporting import build_reporting_assets
 from assets.selection import build_selection_assets
+from assets.study import PARQUET_IO_MANAGER, GridSpec
 from assets.training import build_training_assets
-from dagster_project.constants import PARQUET_IO_MANAGER
-from dagster_project.grid import GridSpec, load_grid
+from dagster_project.constants import ENV_VAR
+from dagster_project.grid import load_grid
 from dagster_project.jobs import build_jobs
-from dagster_project.paths import state_dir
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner
 from resources.parquet_io import ParquetIOManager
+from resources.study_layout import StudyLayout
+
+# Builders of the assets that exist once per base model; another evaluation (e.g. a judge) appends its builder.
+PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_assets, build_evaluation_assets]
 
 
-def all_assets(grid: GridSpec) -> list:
-    return [*build_pool_assets(grid), *build_annotation_assets(), *build_label_graph_assets(),
-            *build_selection_assets(grid), *build_training_assets(grid), *build_evaluation_assets(grid),
-            *build_reporting_assets(grid)]
+def _default_models() -> dict:
+    return {"trainer": LlamaFactoryTrainer(),
+            "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS))}
 
 
-def default_resources() -> dict:
-    storage = state_dir() / "dagster_storage"
+def _small_models() -> dict:
+    return {"trainer": LlamaFactoryTrainer(overrides='{"max_steps": 2}'),
+            "evaluator": OpenCompassRunner(sample_limit=2, sample_limits={})}
+
+
+RESOURCE_SETS: dict[str, Callable[[], dict]] = {"default": _default_models, "small": _small_models}
+
+
+def environment() -> str:
+    env = os.environ.get(ENV_VAR, "default")
+    if env not in RESOURCE_SETS:
+        raise ValueError(f"{ENV_VAR}={env!r}: expected one of {sorted(RESOURCE_SETS)}")
+    return env
+
+
+def study_resources(grid: GridSpec, env: str | None = None, home: str | None = None) -> dict:
+    """Every resource of the study for environment ``env``: its layout, IO managers under the layout, annotators,
+    MLflow, and the environment's trainer and evaluator."""
+    layout = StudyLayout(study=grid.study, **({"home": home} if home else {}))
     return {
-        "io_manager": FilesystemIOManager(base_dir=str(storage)),
-        PARQUET_IO_MANAGER: ParquetIOManager(base_dir=str(storage / "parquet")),
+        "layout": layout,
+        "io_manager": FilesystemIOManager(base_dir=str(layout.values_dir())),
+        PARQUET_IO_MANAGER: ParquetIOManager(base_dir=str(layout.parquet_dir())),
         "embedder": EmbedderResource(),
         "tagger": TaggerResource(),
         "scorer": ScorerResource(),
         "mlflow_tracker": MlflowTracker(),
-        "trainer": LlamaFactoryTrainer(),
-        "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
+        **RESOURCE_SETS[env or environment()](),
     }
 
 
-def build_definitions(grid: GridSpec | None = None, resources: dict | None = None) -> Definitions:
+def all_assets(grid: GridSpec, resources: dict | None = None) -> list:
+    annotators = {name: resources[name].model_dump() for name in ("embedder", "tagger", "scorer")
+                  if resources and name in resources}
+    per_model = [a for model in grid.base_models for build in PER_MODEL_BUILDERS for a in build(grid, model)]
+    return [*build_pool_assets(grid), *build_annotation_assets(annotators), *build_label_graph_assets(),
+            *build_selection_assets(grid), *per_model, *build_reporting_assets(grid)]
+
+
+def build_definitions(grid: GridSpec | None = None, resources: dict | None = None, env: str | None = None,
+                      home: str | None = None) -> Definitions:
     grid = grid or load_grid()
-    return Definitions(assets=all_assets(grid), jobs=build_jobs(grid),
-                       resources={**default_resources(), **(resources or {})})
+    merged = {**study_resources(grid, env, home), **(resources or {})}
+    return Definitions(assets=all_assets(grid, merged), jobs=build_jobs(grid), resources=merged,
+                       metadata={"study": grid.study, "grid_file": str(grid.source_path),
+                                 "variants": len(grid.variants), "budgets": str(list(grid.budgets)),
+                                 "base_models": str(list(grid.base_models)),
+                                 "left_out": "; ".join(grid.left_out) or "none",
+                                 "environment": env or environment()})
 
 
 defs = build_definitions()

@@ -48,7 +48,6 @@ DEFAULT_BENCHMARKS = ("arc_c", "gsm8k")
 # answers do, and the score moves in steps of 1.7 points instead of 10: enough to tell fine-tunes apart.
 DEFAULT_SAMPLE_LIMITS = {"arc_c": 60}
 ENV_DATA_DIR = "INFOSIFT_DATA_DIR"
-ENV_SAMPLE_LIMIT = "INFOSIFT_EVAL_SAMPLE_LIMIT"
 
 
 @dataclass(frozen=True)
@@ -393,8 +392,8 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
 class OpenCompassRunner(ConfigurableResource):
     """Scores a model on knowledge-based benchmarks with OpenCompass (``run_opencompass``).
 
-    ``$INFOSIFT_EVAL_SAMPLE_LIMIT``, when set, replaces ``sample_limit`` and every ``sample_limits`` entry (the
-    smallest end-to-end settings use it).
+    The smallest end-to-end settings lower ``sample_limit`` and clear ``sample_limits`` (the "small" resource set of
+    ``dagster_project.definitions``).
     """
 
     datasets: list[str] = Field(default=list(DEFAULT_BENCHMARKS),
@@ -411,11 +410,10 @@ class OpenCompassRunner(ConfigurableResource):
     timeout_s: float | None = Field(default=None, description="kill OpenCompass after this many seconds")
 
     def resolved_sample_limit(self) -> int | None:
-        env_limit = os.environ.get(ENV_SAMPLE_LIMIT)
-        return int(env_limit) if env_limit else self.sample_limit
+        return self.sample_limit
 
     def resolved_sample_limits(self) -> dict[str, int]:
-        return {} if os.environ.get(ENV_SAMPLE_LIMIT) else dict(self.sample_limits)
+        return dict(self.sample_limits)
 
     def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path) -> EvaluationResult:
         return run_opencompass(model_path=model_path, model_name=model_name, work_dir=work_dir,
