@@ -17,7 +17,6 @@ from resources.mlflow_tracker import (
     KIND_FINE_TUNE,
     KIND_REPORT,
     KIND_SELECTION,
-    KIND_TAG,
     MlflowTracker,
 )
 from resources.study_layout import StudyLayout
@@ -64,11 +63,9 @@ def build_reporting_assets(grid: GridSpec) -> list:
         from selection_ops.report import correlation_report, runs_table
 
         client = mlflow_tracker.client()
-        experiment_id = mlflow_tracker.experiment_id(grid.study)
-        cells = runs_table(client.search_runs([experiment_id],
-                                              filter_string=f"tags.`{KIND_TAG}` = '{KIND_FINE_TUNE}'"))
-        selections = runs_table(client.search_runs([experiment_id],
-                                                   filter_string=f"tags.`{KIND_TAG}` = '{KIND_SELECTION}'"))
+        # the study's present state: runs superseded by a changed selection or fine-tune are left out
+        cells = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_FINE_TUNE, current_only=True))
+        selections = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_SELECTION, current_only=True))
         out_dir = layout.report_dir()
         report = correlation_report(cells, out_dir)
         study_run = mlflow_tracker.study_run(grid.study)

@@ -116,6 +116,7 @@ def build_selection_assets(grid: GridSpec) -> list:
         study_run = mlflow_tracker.study_run(grid.study, tags={"grid": str(grid.source_path)})
         run_id = mlflow_tracker.run_for(
             study=grid.study, partition=key, kind=KIND_SELECTION, parent_run_id=study_run,
+            version=json_digest({"spec": spec.__dict__, "ids": digest}),
             tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: key, "selector": spec.selector,
                   "variant": spec.variant, "budget": str(spec.budget)})
         with mlflow_tracker.writing(run_id):

@@ -74,6 +74,7 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
         records = [[{"role": t["role"], "content": t["content"]} for t in conv] for conv in conversations]
         run_id = mlflow_tracker.run_for(
             study=grid.study, partition=cell, kind=KIND_FINE_TUNE, parent_run_id=selection.mlflow_run_id,
+            version=fingerprint,
             tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: cell, "selector": selection.selector,
                   "variant": selection.variant, "base_model": model})
         with mlflow_tracker.writing(run_id):

@@ -14,6 +14,7 @@ that open both UIs on the same stores and the same grid.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -91,7 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     write_instance_config(layout.dagster_home())
     started = time.monotonic()
     with quiet(layout.run_log()) as out:
-        code = _run(args, grid, layout, out)
+        from dagster import DagsterInstance
+
+        from dagster_project.definitions import build_definitions
+
+        warnings.filterwarnings("ignore")
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        with DagsterInstance.get() as instance:
+            code = bring_up_to_date(build_definitions(grid), grid, instance, lambda line: out.write(line + "\n"),
+                                    force=args.force)
         minutes = (time.monotonic() - started) / 60
         grid_env = f"INFOSIFT_GRID={grid.source_path}"
         out.write(f"\nStudy {grid.study!r} ({grid.source_path}) {'finished' if code == 0 else 'stopped'} in "
@@ -104,13 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     return code
 
 
-def _run(args, grid, layout, out: TextIO) -> int:
-    import logging
-
-    from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
-
-    warnings.filterwarnings("ignore")
-    logging.getLogger("mlflow").setLevel(logging.WARNING)
+def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bool = False) -> int:
+    """Materialize, in order, every partition of the study that Dagster does not call up to date; one ``say`` line
+    per stage and partition, then the grid's table. Returns 0, or 1 when a required step failed."""
+    from dagster import AssetKey, AssetRecordsFilter, DagsterEventType
     from dagster._core.definitions.observe import observe
 
     from assets.evaluation import benchmark_scores_key
@@ -118,29 +124,23 @@ def _run(args, grid, layout, out: TextIO) -> int:
     from assets.training import base_model_key, fine_tuned_key
     from dagster_project import staleness
     from dagster_project.constants import JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
-    from dagster_project.definitions import build_definitions
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
 
-    def say(text: str) -> None:
-        out.write(text + "\n")
-
-    defs = build_definitions(grid)
     graph = defs.resolve_asset_graph()
-    instance = DagsterInstance.get()
     tags = study_tags(grid)
     for line in grid.left_out:
         say(f"note: {line}")
 
     t0 = time.monotonic()
     observe([defs.resolve_assets_def(AssetKey("selection_spec"))], instance=instance, tags=tags)
-    say(f"{'grid':<14} {grid.study:<34} observed {len(grid.selection_keys())} selection specs "
+    say(f"{'grid':<30} {grid.study:<30} observed {len(grid.selection_keys())} selection specs "
         f"({time.monotonic() - t0:.0f}s)")
 
     def step(job: str, key: AssetKey, partition: str | None, label: str, *, optional: bool = False) -> bool:
         current = staleness.status(instance, graph, key, partition)
         name = key.to_user_string()
-        if current == staleness.StaleStatus.FRESH and not args.force:
-            say(f"{name:<14} {label:<34} up to date")
+        if current == staleness.StaleStatus.FRESH and not force:
+            say(f"{name:<30} {label:<30} up to date")
             return True
         why = "" if current == staleness.StaleStatus.MISSING else \
             " (stale: " + "; ".join(staleness.why_stale(instance, graph, key, partition))[:120] + ")"
@@ -151,7 +151,7 @@ def _run(args, grid, layout, out: TextIO) -> int:
         if not result.success:
             failure = next((e.step_failure_data.error for e in result.all_events if e.is_step_failure), None)
             reason = _innermost_message(failure) if failure else "see the log"
-            say(f"{name:<14} {label:<34} FAILED {seconds:5.0f}s  {reason}{why}")
+            say(f"{name:<30} {label:<30} FAILED {seconds:5.0f}s  {reason}{why}")
             if not optional:
                 raise SystemExit(1)
             left_out.append(f"{label}: {reason}")
@@ -159,11 +159,10 @@ def _run(args, grid, layout, out: TextIO) -> int:
         metadata = {}
         for event in result.get_asset_materialization_events():
             metadata.update(event.materialization.metadata)
-        failed = [e.event_specific_data.asset_check_evaluation.check_name for e in result.all_events
-                  if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION
-                  and not e.event_specific_data.asset_check_evaluation.passed]
+        failed = [e.event_specific_data.check_name for e in result.all_events
+                  if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed]
         checks = f"  checks failed: {', '.join(failed)}" if failed else ""
-        say(f"{name:<14} {label:<34} done {seconds:5.0f}s  {_numbers(metadata)}{checks}{why}")
+        say(f"{name:<30} {label:<30} done {seconds:5.0f}s  {_numbers(metadata)}{checks}{why}")
         return True
 
     left_out: list[str] = []

@@ -12,7 +12,9 @@ One experiment per study. Its runs form a tree (MLflow's ``mlflow.parentRunId`` 
 Training and evaluation of one cell share one run (a child of its selection run): one row then holds everything the
 report correlates (diversity metrics against Avg_obj), so MLflow's table and scatter chart compare selectors on one
 screen. Each run is found again by its tags, so re-materializing a stage updates its run instead of adding one, and
-every write ends the run FINISHED (or FAILED when the block raised), so no run stays "Running".
+every write ends the run FINISHED (or FAILED when the block raised), so no run stays "Running". A changed
+definition (another parameter, other selected ids) gets a new run; the old one stays, tagged
+``infosift.current = false``, so ``tags.infosift.current = 'true'`` filters the study's present state.
 Metric names are stable: ``diversity.<metric>``, ``bench.<benchmark>``, ``avg_obj``, ``train_loss``.
 """
 
@@ -36,6 +38,8 @@ from selection_ops.foundation.paths import default_tracking_uri, state_dir
 KIND_TAG = "infosift.kind"
 PARTITION_TAG = "infosift.partition"
 STUDY_TAG = "infosift.study"
+VERSION_TAG = "infosift.version"
+CURRENT_TAG = "infosift.current"
 DAGSTER_RUN_TAG = "dagster.run_id"
 DAGSTER_PARTITION_TAG = "dagster.partition"
 PARENT_TAG = "mlflow.parentRunId"
@@ -72,23 +76,41 @@ class MlflowTracker(ConfigurableResource):
     def run_url(self, study: str, run_id: str) -> str:
         return f"{self.ui_url.rstrip('/')}/#/experiments/{self.experiment_id(study)}/runs/{run_id}"
 
-    def find_run(self, *, study: str, kind: str, partition: str) -> str | None:
-        found = self.client().search_runs([self.experiment_id(study)],
-                                          filter_string=f"tags.`{PARTITION_TAG}` = '{partition}' and "
-                                                        f"tags.`{KIND_TAG}` = '{kind}'", max_results=1)
-        return found[0].info.run_id if found else None
+    def find_runs(self, *, study: str, kind: str, partition: str | None = None, version: str | None = None,
+                  current_only: bool = False) -> list:
+        """Runs of ``kind`` (and ``partition`` / ``version`` when given), newest first."""
+        clauses = [f"tags.`{KIND_TAG}` = '{kind}'"]
+        if partition is not None:
+            clauses.append(f"tags.`{PARTITION_TAG}` = '{partition}'")
+        if version is not None:
+            clauses.append(f"tags.`{VERSION_TAG}` = '{version}'")
+        if current_only:
+            clauses.append(f"tags.`{CURRENT_TAG}` = 'true'")
+        return self.client().search_runs([self.experiment_id(study)], filter_string=" and ".join(clauses),
+                                         order_by=["attributes.start_time DESC"])
 
     def run_for(self, *, study: str, partition: str, kind: str, tags: Mapping[str, str],
-                parent_run_id: str | None = None, run_name: str | None = None) -> str:
-        """The id of the run tagged with this partition and kind (created when there is none), with ``tags`` set."""
+                parent_run_id: str | None = None, run_name: str | None = None, version: str = "") -> str:
+        """The id of the run of this partition, kind and ``version`` (created when there is none), with ``tags``.
+
+        ``version`` is a fingerprint of what defines the run (a selection's spec and ids, a fine-tune's inputs):
+        MLflow params are immutable, so a changed definition gets a new run, tagged ``infosift.current = true``,
+        and the partition's earlier runs are kept for the record with ``infosift.current = false``.
+        """
         client = self.client()
-        run_id = self.find_run(study=study, kind=kind, partition=partition)
+        found = self.find_runs(study=study, kind=kind, partition=partition, version=version)
+        run_id = found[0].info.run_id if found else None
         if run_id is None:
-            base = {PARTITION_TAG: partition, KIND_TAG: kind, STUDY_TAG: study}
+            for older in self.find_runs(study=study, kind=kind, partition=partition):
+                client.set_tag(older.info.run_id, CURRENT_TAG, "false")
+            base = {PARTITION_TAG: partition, KIND_TAG: kind, STUDY_TAG: study, VERSION_TAG: version,
+                    CURRENT_TAG: "true"}
             if parent_run_id:
                 base[PARENT_TAG] = parent_run_id
             run_id = client.create_run(self.experiment_id(study), run_name=run_name or partition,
                                        tags=base).info.run_id
+            self.finish(run_id)
+        client.set_tag(run_id, CURRENT_TAG, "true")
         for key, value in tags.items():
             client.set_tag(run_id, key, str(value))
         return run_id
