@@ -77,3 +77,34 @@ def test_two_studies_in_one_home_share_nothing(home: Path) -> None:
     experiments = {name: client.get_experiment_by_name(name).experiment_id for name in ("alpha", "beta")}
     beta_runs = client.search_runs([experiments["beta"]])
     assert beta_runs and all(r.data.tags["infosift.study"] == "beta" for r in beta_runs)
+
+
+def test_mlflow_holds_the_study_tree_every_run_ended(home: Path) -> None:
+    from mlflow.tracking import MlflowClient
+
+    study = Study(home)
+    study.run()
+    client = MlflowClient(f"sqlite:///{home / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("alpha")
+    runs = client.search_runs([experiment.experiment_id])
+    assert {r.info.status for r in runs} == {"FINISHED"} and all(r.info.end_time for r in runs)
+    by_kind: dict[str, list] = {}
+    for run in runs:
+        by_kind.setdefault(run.data.tags["infosift.kind"], []).append(run)
+    (study_run,) = by_kind["study"]
+    selections = {r.data.tags["infosift.partition"]: r for r in by_kind["selection"]}
+    assert set(selections) == set(study.grid.selection_keys())  # every selection, trained or not
+    for key, run in selections.items():
+        assert run.data.tags["mlflow.parentRunId"] == study_run.info.run_id
+        assert run.data.params["variant"] == key.split("__")[0] and run.data.tags["dagster.run_id"]
+        assert any(m.startswith("diversity.") for m in run.data.metrics)
+        (dataset_input,) = run.inputs.dataset_inputs
+        assert dataset_input.dataset.name == key and "pool.parquet" in dataset_input.dataset.source
+    for run in by_kind["fine-tune"]:
+        parent = run.data.tags["mlflow.parentRunId"]
+        assert selections[run.data.tags["infosift.partition"].rsplit("__", 1)[0]].info.run_id == parent
+        assert {"avg_obj", "train_loss", "bench.arc_c"} <= set(run.data.metrics)
+    (report,) = by_kind["correlation-report"]
+    assert report.data.tags["mlflow.parentRunId"] == study_run.info.run_id
+    plots = {a.path for a in client.list_artifacts(report.info.run_id, "plots")}
+    assert "plots/overview.png" in plots
