@@ -24,12 +24,12 @@ base_models: {{tiny: /fake/base-model}}
 class Study:
     """One study under a home: its grid file, layout, instance and definitions with the fake trainer/evaluator."""
 
-    def __init__(self, home: Path, study: str = "alpha", unique: int = 2, monkeypatch=None, **fake_settings):
+    def __init__(self, home: Path, study: str = "alpha", unique: int = 2, body: str | None = None, **fake_settings):
         from dagster_project.grid import load_grid
 
         self.home, self.study = home, study
         self.grid_path = home / f"{study}.yaml"
-        self.grid_path.write_text(GRID.format(study=study, unique=unique))
+        self.grid_path.write_text(body or GRID.format(study=study, unique=unique))
         self.grid = load_grid(self.grid_path)
         self.fake_settings = fake_settings
 
