@@ -5,9 +5,10 @@ The grid is read from YAML by ``dagster_project.grid``; assets only receive the 
 ``[a-z0-9._-]`` joined with ``__``: a selection is ``<variant>__b<budget>`` (``mig__b32``), a trained cell
 ``<variant>__b<budget>__<model>``. In Dagster the grid is one matrix, variant x budget (a
 ``MultiPartitionsDefinition``) shared by selection, training and evaluation; training and evaluation have one
-asset per base model
-(``<model>/fine_tuned_model``), so a cell is (asset = base model, partition = variant x budget), lineage is the
-identity mapping, and one job runs selection -> training -> evaluation for any row, column or the whole matrix.
+asset per base model (``<model>/fine_tuned_model``), so a cell is (asset = base model, partition = variant x
+budget), lineage is the identity mapping, and one job runs selection -> training -> evaluation for any row, column
+or the whole matrix. (Dagster maps multi-partitions dimension to dimension only, so (variant, budget) could not map
+onto one "selection" dimension of a selection x base-model matrix.)
 """
 
 from __future__ import annotations
