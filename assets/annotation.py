@@ -2,51 +2,29 @@
 
 The models are the ``embedder``, ``tagger`` and ``scorer`` resources (``resources/annotators.py``): switching to
 a model-based tagger or scorer is a change of their config, e.g. ``tagger: {kind: llm-openai, endpoint: ...}``.
-The run config holds the remaining ``AnnotationConfig`` fields (shards, tag normalisation, kNN density), with the
-same names, defaults and help. Shards live under a folder keyed by the pool's content and every setting, so a
+The run config is ``StageConfig`` itself (shards, tag normalisation, kNN density): same names, defaults and help.
+Shards live under a folder keyed by the pool's content and every setting, so a
 changed setting never reuses another setting's shards, and a killed run resumes from its own.
 """
 
-import dataclasses
-import typing
-
 import pandas as pd
 from dagster import AssetExecutionContext, Config, Output, asset
-from pydantic import Field, create_model
 
 from assets.checks import ANNOTATION_CHECKS, annotation_checks, specs
-from assets.study import GROUP_ANNOTATION, PARQUET_IO_MANAGER, digest
 from assets.versioning import frame_digest, version
-from resources.annotators import EmbedderResource, ScorerResource, TaggerResource, annotation_config
+from dagster_project.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
+from dagster_project.grid import digest
+from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.study_layout import StudyLayout
-from selection_ops.annotation.config import AnnotationConfig
+from selection_ops.annotation.config import AnnotationConfig, StageConfig
 
 ANNOTATION_CODE_VERSION = "2"
 # The default offline embedder (MiniLM-L6) has 384 dimensions; other embedders are only checked for consistency.
 KNOWN_EMBEDDING_DIMS = {("sentence-transformers", ""): 384}
 
 
-def _resource_fields() -> set[str]:
-    return {*EmbedderResource().config_fields(), *TaggerResource().config_fields(), *ScorerResource().config_fields()}
-
-
-def _config_class() -> type[Config]:
-    """A Dagster Config with the AnnotationConfig fields no resource covers (tuples become lists: JSON config)."""
-    hints = typing.get_type_hints(AnnotationConfig)
-    covered = _resource_fields()
-    fields = {}
-    for f in dataclasses.fields(AnnotationConfig):
-        if f.name in covered:
-            continue
-        annotation = hints[f.name]
-        default = f.default
-        if typing.get_origin(annotation) is tuple:
-            annotation, default = list[str], list(default)
-        fields[f.name] = (annotation, Field(default, description=f.metadata.get("help")))
-    return create_model("AnnotationRunConfig", __base__=Config, **fields)
-
-
-AnnotationRunConfig = _config_class()
+class AnnotationRunConfig(Config, StageConfig):
+    """The annotation stage's run config: ``StageConfig``'s fields as they are."""
 
 
 def build_annotation_assets(annotator_settings: dict | None = None) -> list:
@@ -62,10 +40,9 @@ def build_annotation_assets(annotator_settings: dict | None = None) -> list:
         ``embedding``. Finished shards of the same pool and settings are reused, never recomputed."""
         from selection_ops.annotation.pipeline import annotate
 
-        other = {k: tuple(v) if isinstance(v, list) else v for k, v in config.model_dump().items()}
-        settings = annotation_config(embedder=embedder, tagger=tagger, scorer=scorer, **other)
+        settings = AnnotationConfig.assemble(config, embedder=embedder, tagger=tagger, scorer=scorer)
         shards = layout.annotation_shards(digest({"pool": frame_digest(pool[["id"]]),
-                                                  "settings": dataclasses.asdict(settings)}, 16))
+                                                  "settings": settings.model_dump(mode="json")}, 16))
         frame = annotate(pool, settings, shards)
         n_labels = frame["labels"].map(len)
         distinct = len({label for labels in frame["labels"] for label in labels})

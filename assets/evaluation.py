@@ -10,10 +10,12 @@ checks from ``assets.checks`` (``judge_parse_rate_check``), and its builder list
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
 from assets.checks import EVALUATION_CHECKS, evaluation_checks, specs
-from assets.study import ACCELERATOR_POOL, GROUP_EVALUATION, GridSpec, grid_partitions
 from assets.training import fine_tuned_key
 from assets.values import BenchmarkScores, TrainedModel
 from assets.versioning import json_digest, version
+from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION
+from dagster_project.grid import GridSpec
+from dagster_project.partitions import grid_partitions
 from resources.mlflow_tracker import AVG_OBJ, BENCH_PREFIX, MlflowTracker
 from resources.opencompass import OpenCompassRunner
 from resources.study_layout import StudyLayout

@@ -4,8 +4,9 @@ import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Config, Output, asset, asset_check
 from pydantic import Field
 
-from assets.study import GROUP_POOL, PARQUET_IO_MANAGER, GridSpec, digest
 from assets.versioning import frame_digest, version
+from dagster_project.constants import GROUP_POOL, PARQUET_IO_MANAGER
+from dagster_project.grid import GridSpec, digest
 from selection_ops.foundation.paths import data_dir
 
 POOL_CODE_VERSION = "2"

@@ -9,7 +9,8 @@ import pandas as pd
 from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
 from assets.evaluation import benchmark_scores_key
-from assets.study import GROUP_REPORT, GridSpec
+from dagster_project.constants import GROUP_REPORT
+from dagster_project.grid import GridSpec
 from resources.mlflow_tracker import (
     AVG_OBJ,
     DAGSTER_RUN_TAG,

@@ -24,9 +24,11 @@ from dagster import (
 from pydantic import Field
 
 from assets.checks import SELECTION_CHECKS, selection_checks, specs
-from assets.study import GROUP_SELECTION, GridSpec, grid_partitions, parse_selection_key, selection_of
 from assets.values import Selection, SelectionSpec
 from assets.versioning import ids_digest, json_digest, version
+from dagster_project.constants import GROUP_SELECTION
+from dagster_project.grid import GridSpec, parse_selection_key
+from dagster_project.partitions import grid_partitions, selection_of
 from resources.mlflow_tracker import (
     DAGSTER_PARTITION_TAG,
     DAGSTER_RUN_TAG,

@@ -12,9 +12,11 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
 from assets.checks import TRAINING_CHECKS, specs, training_checks
-from assets.study import ACCELERATOR_POOL, EMBEDDED_MODEL, GROUP_TRAINING, GridSpec, grid_partitions, selection_of
 from assets.values import Selection, TrainedModel
 from assets.versioning import json_digest, version
+from dagster_project.constants import ACCELERATOR_POOL, GROUP_TRAINING
+from dagster_project.grid import EMBEDDED_MODEL, GridSpec
+from dagster_project.partitions import grid_partitions, selection_of
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import (
     DAGSTER_PARTITION_TAG,
@@ -79,7 +81,7 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
                   "variant": selection.variant, "base_model": model})
         with mlflow_tracker.writing(run_id):
             result = trainer.train(model_path=base_model, records=records,
-                                   output_dir=layout.fine_tuned_dir(cell, fingerprint))
+                                   output_dir=layout.fine_tuned_dir(cell, fingerprint), record_ids=list(selection.ids))
             mlflow_tracker.log(
                 run_id,
                 params={"selector": selection.selector, "variant": selection.variant, "budget": selection.budget,

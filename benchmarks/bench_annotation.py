@@ -17,7 +17,6 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from selection_ops.annotation.base import Annotator
 from selection_ops.annotation.deita import DeitaScorer
@@ -26,8 +25,7 @@ from selection_ops.annotation.ifd import IFDScorer
 from selection_ops.annotation.indicators import HandcraftedIndicators
 from selection_ops.annotation.offline_tagger import KeyphraseTagger
 from selection_ops.annotation.text import Sample, sample_from_record
-
-REPO = Path(__file__).resolve().parents[1]
+from selection_ops.foundation.paths import data_dir
 
 
 def annotators(device: str, batch: int) -> dict[str, Callable[[], Annotator]]:
@@ -44,15 +42,15 @@ def annotators(device: str, batch: int) -> dict[str, Callable[[], Annotator]]:
 
 
 def load_samples(n: int) -> list[Sample]:
-    data = Path(os.environ.get("INFOSIFT_DATA_DIR", REPO.parent / "shared" / "data")) / "pools"
+    data = data_dir() / "pools"
     files = ["alpaca_2k_sdft.json", "dolly_2k_sdft.json", "lima_train_sdft.json"]
     pools = [[r for r in json.loads((data / f).read_text()) if not r.get("history")] for f in files]
     samples = []
     for i in range(n):
         record = pools[i % 3][i // 3]
         prompt = "\n".join(p for p in (record["instruction"], record.get("input") or "") if p)
-        samples.append(sample_from_record(f"{files[i % 3]}:{i // 3}", [{"role": "user", "content": prompt},
-                                                                       {"role": "assistant", "content": record["output"]}]))
+        turns = [{"role": "user", "content": prompt}, {"role": "assistant", "content": record["output"]}]
+        samples.append(sample_from_record(f"{files[i % 3]}:{i // 3}", turns))
     return samples
 
 

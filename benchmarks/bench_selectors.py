@@ -9,8 +9,9 @@ References (each the obvious implementation of the same definition, giving the s
   M against all selected points, sorts every row, weights by rank and takes the argmax (lean numpy: in-place sort and
   one matrix-vector product for the weights). ``official_style`` below restates the official script's operations
   step for step in torch fp32 on the CPU (10,000-row batches, ``torch.sort`` with indices, rank weights scattered
-  back into an (N, |S|) matrix, multiplied and averaged), i.e. the code the issue measures against, without fp16.
-* QDIT: ``qdit_plain_greedy``, plain greedy with the dense (N, N) kernel held in memory, every gain recomputed per step.
+  back into an (N, |S|) matrix, multiplied and averaged), i.e. the official code, without fp16.
+* QDIT: ``qdit_plain_greedy``, plain greedy with the dense (N, N) kernel held in memory, every gain recomputed per
+  step.
 * DEITA filter: ``threshold_filter_reference``, one candidate at a time against all accepted (official batch_size=1).
 * K-Center-Greedy: ``kcenter_recompute``, each step recomputes every row's min distance to all selected points.
 

@@ -1,13 +1,20 @@
-"""Names of the Dagster wiring: jobs, the environment switch, the accelerator-slot setting. The names the assets
-share (groups, IO manager key, concurrency pool, the study tag) live with them in ``assets.study``."""
+"""Names shared by the Dagster wiring and the assets: groups, IO manager key, the concurrency pool, run tags, jobs,
+the environment switch. A declaration module: it imports nothing of ``assets`` or ``resources``."""
 
-from assets.study import ACCELERATOR_POOL, GROUP_POOL, STUDY_RUN_TAG
-
-__all__ = ["ACCELERATOR_POOL", "ACCELERATOR_SLOTS_ENV", "ENV_VAR", "GRID_RUN_TAG", "GROUP_POOL", "JOB_PREPARE",
-           "JOB_REPORT", "JOB_SELECT", "JOB_STUDY_GRID", "STUDY_RUN_TAG"]
-
-ACCELERATOR_SLOTS_ENV = "INFOSIFT_ACCELERATOR_SLOTS"  # concurrency limit of the accelerator pool (default: GPUs, or 1)
+GROUP_POOL = "pool"
+GROUP_ANNOTATION = "annotation"
+GROUP_LABEL_GRAPH = "label_graph"
+GROUP_SELECTION = "selection"
+GROUP_TRAINING = "training"
+GROUP_EVALUATION = "evaluation"
+GROUP_REPORT = "report"
+PARQUET_IO_MANAGER = "parquet_io_manager"
+# Training and evaluation hold the machine's accelerator (or all its CPU cores): one pool for both, whose limit the
+# project's dagster.yaml sets (1 on a CPU machine, the number of GPUs otherwise).
+ACCELERATOR_POOL = "accelerator"
+STUDY_RUN_TAG = "infosift/study"
 GRID_RUN_TAG = "infosift/grid"
+ACCELERATOR_SLOTS_ENV = "INFOSIFT_ACCELERATOR_SLOTS"  # concurrency limit of the accelerator pool (default: GPUs, or 1)
 JOB_PREPARE = "prepare_pool"
 JOB_STUDY_GRID = "study_grid"
 JOB_SELECT = "select_grid"

@@ -18,10 +18,9 @@ from assets.label_graph import build_label_graph_assets
 from assets.pool import build_pool_assets
 from assets.reporting import build_reporting_assets
 from assets.selection import build_selection_assets
-from assets.study import PARQUET_IO_MANAGER, GridSpec
 from assets.training import build_training_assets
-from dagster_project.constants import ENV_VAR
-from dagster_project.grid import load_grid
+from dagster_project.constants import ENV_VAR, PARQUET_IO_MANAGER
+from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.llamafactory import LlamaFactoryTrainer

@@ -22,30 +22,19 @@ cell ``<variant>__b<budget>__<model>``. ``train_selectors`` is read as ``train``
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from assets.study import (
-    EMBEDDED_MODEL,
-    GridSpec,
-    Variant,
-    budget_key,
-    cell_key,
-    digest,
-    parse_cell_key,
-    parse_selection_key,
-    selection_key,
-)
 from selection_ops.foundation.paths import REPO_ROOT
-
-__all__ = ["EMBEDDED_MODEL", "GridError", "GridSpec", "Variant", "budget_key", "cell_key", "digest", "grid_path",
-           "load_grid", "parse_cell_key", "parse_selection_key", "selection_key"]
 
 GRID_ENV = "INFOSIFT_GRID"
 DEFAULT_GRID = REPO_ROOT / "dagster_project" / "grids" / "embedded_default.yaml"
@@ -56,6 +45,95 @@ OPT_IN_SELECTORS = {
     "ifd": "IFD is left out: it needs the IFD scorer's 'ifd' column (about 25 s per sample on a CPU); add "
            "`scorer: {extra_scorers: [ifd]}` to the annotation settings and list `ifd` under `selectors`",
 }
+
+
+EMBEDDED_MODEL = "embedded"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the selection grid: a selector with fixed parameters (CLI names, string values)."""
+
+    name: str
+    selector: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def param_dict(self) -> dict[str, str]:
+        return dict(self.params)
+
+    def fingerprint(self) -> str:
+        """Hash of what defines the variant's selections; it is the Dagster data version of its spec."""
+        return digest({"selector": self.selector, "params": self.param_dict})
+
+
+@dataclass(frozen=True)
+class GridSpec:
+    """A study: which selections exist (variants x budgets) and which base models any of them may train."""
+
+    study: str
+    seed: int
+    variants: tuple[Variant, ...]
+    budgets: tuple[int, ...]
+    base_models: Mapping[str, str]  # model key -> HF id, local path, or "embedded"
+    train: tuple[str, ...]  # variants the main job trains by default
+    pool_limit_per_source: int | None = None
+    left_out: tuple[str, ...] = ()  # one line per selector the grid left out, saying how to enable it
+    source_path: Path = field(default=DEFAULT_GRID)
+
+    @property
+    def variant_names(self) -> list[str]:
+        return [v.name for v in self.variants]
+
+    def variant(self, name: str) -> Variant:
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(f"{self.source_path}: no variant {name!r}; variants: {', '.join(self.variant_names)}")
+
+    def selection_keys(self) -> list[str]:
+        return [selection_key(v.name, b) for v in self.variants for b in self.budgets]
+
+    def default_training_keys(self) -> list[str]:
+        """``<variant>__b<budget>__<model>`` for the default training set, in grid order."""
+        return [cell_key(v, b, m) for v in self.train for b in self.budgets for m in self.base_models]
+
+    def fingerprint(self) -> str:
+        return digest({"seed": self.seed, "variants": [(v.name, v.selector, v.params) for v in self.variants],
+                       "budgets": self.budgets, "base_models": dict(self.base_models),
+                       "pool": self.pool_limit_per_source})
+
+
+def digest(value: Any, length: int = 12) -> str:
+    """A short, stable sha256 of a JSON-able value (keys sorted)."""
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def budget_key(budget: int) -> str:
+    return f"b{budget}"
+
+
+def selection_key(variant: str, budget: int) -> str:
+    return f"{variant}__{budget_key(budget)}"
+
+
+def cell_key(variant: str, budget: int, model: str) -> str:
+    return f"{selection_key(variant, budget)}__{model}"
+
+
+def parse_selection_key(key: str) -> tuple[str, int]:
+    """``"mig__b48"`` -> ``("mig", 48)``."""
+    variant, budget = key.split("__")[:2]
+    return variant, int(budget.removeprefix("b"))
+
+
+def parse_cell_key(key: str) -> tuple[str, int, str]:
+    """``"mig__b48__smollm2-135m"`` -> ``("mig", 48, "smollm2-135m")``."""
+    variant, budget, model = key.split("__")
+    return variant, int(budget.removeprefix("b")), model
+
+
 
 
 class GridError(ValueError):

@@ -10,9 +10,20 @@ from __future__ import annotations
 from dagster import AssetSelection, define_asset_job
 
 from assets.evaluation import benchmark_scores_key
-from assets.study import GROUP_ANNOTATION, GROUP_LABEL_GRAPH, GROUP_POOL, GROUP_REPORT, GridSpec
 from assets.training import base_model_key, fine_tuned_key
-from dagster_project.constants import GRID_RUN_TAG, JOB_PREPARE, JOB_REPORT, JOB_SELECT, JOB_STUDY_GRID, STUDY_RUN_TAG
+from dagster_project.constants import (
+    GRID_RUN_TAG,
+    GROUP_ANNOTATION,
+    GROUP_LABEL_GRAPH,
+    GROUP_POOL,
+    GROUP_REPORT,
+    JOB_PREPARE,
+    JOB_REPORT,
+    JOB_SELECT,
+    JOB_STUDY_GRID,
+    STUDY_RUN_TAG,
+)
+from dagster_project.grid import GridSpec
 
 JOB_BASE_MODELS = "prepare_base_models"
 JOB_TRAIN = "train_and_evaluate"

@@ -1,5 +1,47 @@
-"""The grid's partitions (one matrix, variant x budget); owned by ``assets.study``, re-exported for the wiring."""
+"""The grid as Dagster partitions: one matrix, variant x budget, shared by selection, training and evaluation.
 
-from assets.study import BUDGET_DIM, VARIANT_DIM, grid_partitions, partition_for, selection_of
+Training and evaluation have one asset per base model (``<model>/fine_tuned_model``), partitioned by the same
+matrix, so a cell of the study is (asset = base model, partition = variant x budget), lineage is the identity
+mapping, and one job runs selection -> training -> evaluation for any row, column or the whole matrix. (Dagster maps
+multi-partitions dimension to dimension only, so (variant, budget) could not map onto one "selection" dimension of a
+selection x base-model matrix.)
+"""
 
-__all__ = ["BUDGET_DIM", "VARIANT_DIM", "grid_partitions", "partition_for", "selection_of"]
+from __future__ import annotations
+
+from typing import Any
+
+from dagster import MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
+
+from dagster_project.grid import GridSpec, budget_key, parse_selection_key, selection_key
+
+VARIANT_DIM = "variant"
+BUDGET_DIM = "budget"
+
+
+def grid_partitions(grid: GridSpec) -> MultiPartitionsDefinition:
+    return MultiPartitionsDefinition({
+        VARIANT_DIM: StaticPartitionsDefinition(grid.variant_names),
+        BUDGET_DIM: StaticPartitionsDefinition([budget_key(b) for b in grid.budgets]),
+    })
+
+
+def partition_for(selection: str) -> MultiPartitionKey:
+    """``"mig__b32"`` -> the matrix key {variant: mig, budget: b32}."""
+    variant, budget = parse_selection_key(selection)
+    return MultiPartitionKey({VARIANT_DIM: variant, BUDGET_DIM: budget_key(budget)})
+
+
+def selection_of(partition_key: Any) -> str:
+    """The matrix key (a ``MultiPartitionKey`` or its string ``b32|mig``) -> ``"mig__b32"``."""
+    if isinstance(partition_key, MultiPartitionKey):
+        dims = partition_key.keys_by_dimension
+    else:
+        budget, variant = str(partition_key).split("|")  # dimensions are joined in name order: budget, variant
+        dims = {BUDGET_DIM: budget, VARIANT_DIM: variant}
+    return selection_key(dims[VARIANT_DIM], int(dims[BUDGET_DIM].removeprefix("b")))
+
+
+def model_prefix(model: str) -> str:
+    """The asset-key prefix of a base model's training and evaluation assets."""
+    return model

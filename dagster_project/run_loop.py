@@ -120,11 +120,11 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     from dagster._core.definitions.observe import observe
 
     from assets.evaluation import benchmark_scores_key
-    from assets.study import partition_for
     from assets.training import base_model_key, fine_tuned_key
     from dagster_project import staleness
     from dagster_project.constants import JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
+    from dagster_project.partitions import partition_for
 
     graph = defs.resolve_asset_graph()
     tags = study_tags(grid)
@@ -203,7 +203,8 @@ def _table(grid, latest: Callable, fine_tuned_key: Callable, benchmark_scores_ke
     """The grid as a table: one row per selection and base model, diversity metrics and benchmark scores."""
     from dagster import AssetKey
 
-    from assets.study import parse_selection_key, partition_for
+    from dagster_project.grid import parse_selection_key
+    from dagster_project.partitions import partition_for
 
     rows = []
     benchmarks: list[str] = []

@@ -10,6 +10,12 @@ One training run lays out its output directory as
 Recipes live in ``training_configs/<name>.yaml``; ``build_recipe`` fills the model, dataset and output paths in and
 applies overrides. The dataset is registered through a generated ``dataset_info.json`` in the OpenAI-messages flavour
 of LLaMA-Factory's ShareGPT format (``formatting: sharegpt`` with role/content tags).
+
+What is refused or kept out: a conversation LLaMA-Factory would skip with a log line or train on an empty response
+(``selection_ops.pool.conversation.messages_for_training``); ``trust_remote_code`` is false unless a recipe or an
+override sets it; overrides whose names look like credentials (``hf_hub_token``, ``*_key``, ``*secret*``) never reach
+a file: the recipe on disk and ``TrainingResult.recipe`` hold ``***`` and the value goes to the CLI as a
+``key=value`` argument (LLaMA-Factory merges those over the YAML). Every file is written atomically.
 """
 
 from __future__ import annotations
@@ -30,15 +36,17 @@ from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
 from resources.named_configs import named_config
+from selection_ops.foundation.atomic import write_text_atomic
+from selection_ops.foundation.paths import REPO_ROOT
+from selection_ops.foundation.secrets import is_secret_key, redact
+from selection_ops.pool.conversation import messages_for_training
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 RECIPES_DIR = REPO_ROOT / "training_configs"
 DEFAULT_RECIPE = "full_cpu_small"
 DEFAULT_DATASET_NAME = "infosift_selection"
 FINETUNING_TYPES = ("full", "lora")
-ROLES = ("system", "user", "assistant")
 # Keys build_recipe always sets from its arguments; overrides may still replace them explicitly.
 PATH_KEYS = ("model_name_or_path", "dataset_dir", "dataset", "output_dir", "finetuning_type")
 
@@ -70,51 +78,27 @@ def recipe_path_for(recipe: str | Path) -> Path:
     return named_config(recipe, RECIPES_DIR, (".yaml", ".yml"), "training recipe")
 
 
-def validate_conversation(conversation: Sequence[Mapping[str, Any]], index: int) -> None:
-    """Check one conversation is what LLaMA-Factory's ShareGPT converter accepts, instead of its silent skip.
-
-    Accepted: an optional leading ``system`` turn, then ``user``/``assistant`` strictly alternating, starting with
-    ``user`` and ending with ``assistant``; every content a non-empty string. Raises ValueError naming the record
-    index, turn and field.
-    """
-    if not conversation:
-        raise ValueError(f"record {index}: empty conversation")
-    turns = list(conversation)
-    for turn_idx, turn in enumerate(turns):
-        for key in ("role", "content"):
-            if key not in turn:
-                raise ValueError(f"record {index}, turn {turn_idx}: missing field {key!r}")
-        if turn["role"] not in ROLES:
-            raise ValueError(f"record {index}, turn {turn_idx}: field 'role' is {turn['role']!r}, not one of {ROLES}")
-        if not isinstance(turn["content"], str) or not turn["content"].strip():
-            raise ValueError(f"record {index}, turn {turn_idx}: field 'content' is empty or not a string")
-    offset = 1 if turns[0]["role"] == "system" else 0
-    body = turns[offset:]
-    for position, turn in enumerate(body):
-        expected = "user" if position % 2 == 0 else "assistant"
-        if turn["role"] != expected:
-            raise ValueError(f"record {index}, turn {offset + position}: field 'role' is {turn['role']!r}, expected "
-                             f"{expected!r} (a system turn may only come first; user/assistant alternate)")
-    if not body or body[-1]["role"] != "assistant":
-        raise ValueError(f"record {index}: the conversation must end with an assistant turn")
-
-
-def write_dataset(records: Sequence[Sequence[Mapping[str, Any]]], dataset_dir: Path, name: str) -> None:
+def write_dataset(records: Sequence[Sequence[Mapping[str, Any]]], dataset_dir: Path, name: str,
+                  record_ids: Sequence[str] | None = None) -> None:
     """Write ``<dataset_dir>/<name>.json`` (``[{"messages": [{"role", "content"}, ...]}, ...]``) and register it.
 
     ``dataset_info.json`` in the same folder gets (or replaces) the entry ``name`` with ``formatting: sharegpt``,
     ``columns.messages = "messages"`` and the OpenAI-style tags (``role``/``content``; ``user``/``assistant``/
-    ``system``); other entries already there are kept. Every record is validated first (``validate_conversation``).
+    ``system``); other entries already there are kept. Every record is checked first (``messages_for_training``:
+    a leading system turn at most, user/assistant alternating from the user's, ending on the assistant's, no empty
+    turn); an error names the record (its id from ``record_ids``, else its index), the turn and the rule. Both files
+    are written atomically, the data before its registration.
     """
     if not records:
         raise ValueError(f"dataset {name!r}: no records to train on")
-    for index, conversation in enumerate(records):
-        validate_conversation(conversation, index)
+    if record_ids is not None and len(record_ids) != len(records):
+        raise ValueError(f"dataset {name!r}: {len(record_ids)} record ids for {len(records)} records")
+    rows = [{"messages": messages_for_training(
+        conversation, f"record {record_ids[index]!r}" if record_ids is not None else f"record {index}")}
+        for index, conversation in enumerate(records)]
     dataset_dir = Path(dataset_dir)
-    dataset_dir.mkdir(parents=True, exist_ok=True)
     file_name = f"{name}.json"
-    rows = [{"messages": [{"role": t["role"], "content": t["content"]} for t in conv]} for conv in records]
-    (dataset_dir / file_name).write_text(json.dumps(rows, ensure_ascii=False, indent=1))
+    write_text_atomic(dataset_dir / file_name, json.dumps(rows, ensure_ascii=False, indent=1))
     info_path = dataset_dir / "dataset_info.json"
     info = json.loads(info_path.read_text()) if info_path.is_file() else {}
     info[name] = {
@@ -124,7 +108,7 @@ def write_dataset(records: Sequence[Sequence[Mapping[str, Any]]], dataset_dir: P
         "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user",
                  "assistant_tag": "assistant", "system_tag": "system"},
     }
-    info_path.write_text(json.dumps(info, indent=2))
+    write_text_atomic(info_path, json.dumps(info, indent=2))
     logger.info("dataset %r: %d conversations written to %s", name, len(rows), dataset_dir / file_name)
 
 
@@ -135,6 +119,8 @@ def build_recipe(recipe_path: Path, *, model_path: str | Path, dataset_dir: Path
 
     Always set: ``model_name_or_path``, ``dataset_dir``, ``dataset``, ``output_dir``, ``finetuning_type`` and
     ``report_to: none`` (no experiment tracker inside the subprocess; MLflow logging is the caller's job).
+    ``trust_remote_code`` is false unless the recipe or an override sets it (running a Hub model's own code is a
+    choice the user makes explicitly).
     """
     if finetuning_type not in FINETUNING_TYPES:
         raise ValueError(f"finetuning_type is {finetuning_type!r}, expected one of {FINETUNING_TYPES}")
@@ -145,10 +131,34 @@ def build_recipe(recipe_path: Path, *, model_path: str | Path, dataset_dir: Path
     recipe = dict(loaded)
     recipe.update(model_name_or_path=str(model_path), dataset_dir=str(dataset_dir), dataset=dataset_name,
                   output_dir=str(output_dir), finetuning_type=finetuning_type, report_to="none")
+    recipe.setdefault("trust_remote_code", False)
     recipe.update(dict(overrides or {}))
+    if not isinstance(recipe["trust_remote_code"], bool):
+        raise ValueError(f"{recipe_path}: trust_remote_code must be true or false, got "
+                         f"{recipe['trust_remote_code']!r}")
     if recipe.get("stage", "sft") != "sft":
         raise ValueError(f"{recipe_path}: stage is {recipe['stage']!r}; infosift fine-tunes with stage 'sft'")
     return recipe
+
+
+def split_secrets(recipe: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """``(recipe with each credential replaced by ***, {key: value} of the credentials})``; see
+    ``selection_ops.foundation.secrets.is_secret_key`` for what counts."""
+    secrets = {key: str(value) for key, value in recipe.items()
+               if isinstance(key, str) and is_secret_key(key) and value not in (None, "")}
+    return redact(dict(recipe)), secrets
+
+
+def write_recipe(recipe: Mapping[str, Any], path: Path, source: Path) -> tuple[dict[str, Any], list[str]]:
+    """Write ``recipe`` to ``path`` atomically with its credentials redacted; returns the redacted recipe and the
+    ``key=value`` arguments that carry the credentials to ``llamafactory-cli train`` instead."""
+    public, secrets = split_secrets(recipe)
+    header = f"# resolved from {source}\n"
+    if secrets:
+        header += f"# {', '.join(sorted(secrets))}: passed on the command line, not written here\n"
+    write_text_atomic(path, header + yaml.safe_dump({k: v for k, v in public.items() if k not in secrets},
+                                                    sort_keys=False))
+    return public, [f"{key}={value}" for key, value in secrets.items()]
 
 
 def read_loss_history(output_dir: Path) -> list[tuple[int, float]]:
@@ -203,27 +213,28 @@ def llamafactory_cli() -> Path:
 def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]], output_dir: Path,
                  recipe: str | Path = DEFAULT_RECIPE, finetuning_type: Literal["full", "lora"] = "full",
                  overrides: Mapping[str, Any] | None = None, dataset_name: str = DEFAULT_DATASET_NAME,
-                 timeout_s: float | None = None) -> TrainingResult:
+                 timeout_s: float | None = None, record_ids: Sequence[str] | None = None) -> TrainingResult:
     """Fine-tune ``model_path`` on ``records`` with the real ``llamafactory-cli train`` and return the run's result.
 
-    ``records``: conversations, each a list of ``{"role", "content"}`` turns. The CLI's output is streamed to
+    ``records``: conversations, each a list of ``{"role", "content"}`` turns (``record_ids`` name them in errors).
+    ``TrainingResult.recipe`` has credentials redacted (it goes to metadata). The CLI's output is streamed to
     ``<output_dir>/infosift/train.log``; a non-zero exit, a timeout or a run without any logged loss raises
     TrainingError with the log's tail.
     """
     output_dir = Path(output_dir).resolve()
     run_dir = output_dir / "infosift"
     dataset_dir = run_dir / "data"
-    write_dataset(records, dataset_dir, dataset_name)
+    write_dataset(records, dataset_dir, dataset_name, record_ids)
     source_recipe = recipe_path_for(recipe)
     resolved = build_recipe(source_recipe, model_path=model_path, dataset_dir=dataset_dir,
                             dataset_name=dataset_name, output_dir=output_dir, finetuning_type=finetuning_type,
                             overrides=overrides)
     recipe_path = run_dir / "recipe.yaml"
-    recipe_path.write_text(f"# resolved from {source_recipe}\n" + yaml.safe_dump(resolved, sort_keys=False))
+    public_recipe, secret_args = write_recipe(resolved, recipe_path, source_recipe)
     for stale in ("trainer_state.json", "trainer_log.jsonl"):  # never read a previous run's loss
         (output_dir / stale).unlink(missing_ok=True)
     log_path = run_dir / "train.log"
-    cmd = [str(llamafactory_cli()), "train", str(recipe_path)]
+    cmd = [str(llamafactory_cli()), "train", str(recipe_path), *secret_args]
     logger.info("training %s on %d conversations (%s, recipe %s) -> %s; log %s", model_path, len(records),
                 finetuning_type, source_recipe.name, output_dir, log_path)
     wall_s = run_logged(cmd, cwd=run_dir, env=training_env(), log_path=log_path, timeout_s=timeout_s,
@@ -236,7 +247,7 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     if not math.isfinite(final_loss):
         logger.warning("training of %s ended with a non-finite loss %s", output_dir, final_loss)
     logger.info("training done in %.1f s: %d logged steps, final loss %.4f", wall_s, len(history), final_loss)
-    return TrainingResult(output_dir=output_dir, final_loss=final_loss, loss_history=history, recipe=resolved,
+    return TrainingResult(output_dir=output_dir, final_loss=final_loss, loss_history=history, recipe=public_recipe,
                           recipe_path=recipe_path, wall_s=wall_s, log_path=log_path)
 
 
@@ -258,14 +269,16 @@ class LlamaFactoryTrainer(ConfigurableResource):
     recipe: str = Field(default=DEFAULT_RECIPE,
                         description="name of a YAML in training_configs/ (e.g. full_cpu_small, lora_paper) or a path")
     finetuning_type: Literal["full", "lora"] = Field(default="full", description="full fine-tuning or LoRA")
-    overrides: str = Field(default="{}", description='JSON object of recipe keys to override, e.g. {"max_steps": 4}')
+    overrides: str = Field(default="{}", description='JSON object of recipe keys to override, e.g. {"max_steps": 4}; '
+                           "credentials (hf_hub_token, ...) are redacted from files and metadata, but Dagster keeps "
+                           "run config as given: prefer HF_TOKEN in the environment")
     timeout_s: float | None = Field(default=None, description="kill the training subprocess after this many seconds")
 
     def resolved_overrides(self) -> dict[str, Any]:
         return parse_overrides(self.overrides)
 
     def train(self, *, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]],
-              output_dir: Path) -> TrainingResult:
+              output_dir: Path, record_ids: Sequence[str] | None = None) -> TrainingResult:
         return run_training(model_path=model_path, records=records, output_dir=output_dir, recipe=self.recipe,
                             finetuning_type=self.finetuning_type, overrides=self.resolved_overrides(),
-                            timeout_s=self.timeout_s)
+                            timeout_s=self.timeout_s, record_ids=record_ids)

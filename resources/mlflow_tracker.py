@@ -33,6 +33,7 @@ from mlflow.tracking import MlflowClient
 from pydantic import Field
 
 from selection_ops.foundation.paths import default_tracking_uri, state_dir
+from selection_ops.foundation.secrets import redact
 
 # --- vocabulary ----------------------------------------------------------------------------------------------------
 KIND_TAG = "infosift.kind"
@@ -145,10 +146,11 @@ class MlflowTracker(ConfigurableResource):
             images: Mapping[str, Path] | None = None) -> None:
         """Params (stringified; an existing param is never overwritten with a different value), finite metrics,
         per-step metric histories, files (artifact dir -> path), small text artifacts (file name -> content) and
-        images (artifact file -> PNG path, shown inline by the MLflow UI)."""
+        images (artifact file -> PNG path, shown inline by the MLflow UI). Params named like credentials
+        (``foundation.secrets``) are logged as ``***``."""
         client = self.client()
         existing = client.get_run(run_id).data.params
-        for key, value in (params or {}).items():
+        for key, value in redact(dict(params or {})).items():
             text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
             text = text[:6000]
             if key in existing:

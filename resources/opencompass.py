@@ -34,10 +34,12 @@ from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
 from resources.named_configs import named_config
+from selection_ops.foundation.devices import cuda_available
+from selection_ops.foundation.paths import DATA_DIR_ENV, REPO_ROOT
+from selection_ops.foundation.paths import data_dir as shared_data_dir
 
 logger = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 EVAL_CONFIGS_DIR = REPO_ROOT / "eval_configs"
 DEFAULT_BASE_CONFIG = "objective_small"
 # The embedded default: two cheap benchmarks. MMLU is 57 OpenCompass datasets (the sample limit applies to each
@@ -47,7 +49,7 @@ DEFAULT_BENCHMARKS = ("arc_c", "gsm8k")
 # ARC answers are one letter (objective_small caps them at 8 tokens), so 60 questions cost about what 10 GSM8K
 # answers do, and the score moves in steps of 1.7 points instead of 10: enough to tell fine-tunes apart.
 DEFAULT_SAMPLE_LIMITS = {"arc_c": 60}
-ENV_DATA_DIR = "INFOSIFT_DATA_DIR"
+ENV_DATA_DIR = DATA_DIR_ENV
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,8 @@ class EvaluationResult:
 
 
 def default_data_dir() -> Path:
-    """``$INFOSIFT_DATA_DIR``, else ``<repo>/../shared/data``."""
-    return Path(os.environ.get(ENV_DATA_DIR, REPO_ROOT.parent / "shared" / "data")).resolve()
+    """``$INFOSIFT_DATA_DIR``, else ``<repo>/../shared/data`` (owned by ``foundation.paths``)."""
+    return shared_data_dir()
 
 
 def check_benchmarks(benchmarks: Sequence[str]) -> list[str]:
@@ -353,13 +355,11 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     cores a subprocess per task would spend more time importing than inferring). Previous outputs in
     ``<work_dir>/outputs`` are removed first so a stale summary is never read.
     """
-    import torch
-
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     cache_dir = prepare_compass_data(data_dir, work_dir / "compass_data", datasets)
-    use_gpu = torch.cuda.is_available()
+    use_gpu = cuda_available()
     config_path = write_eval_config(work_dir / "config", model_path=model_path, model_name=model_name,
                                     benchmarks=datasets, sample_limit=sample_limit, max_out_len=max_out_len,
                                     batch_size=batch_size, base_config=base_config, use_gpu=use_gpu,

@@ -20,7 +20,7 @@ def pool_view_from_tables(pool: pd.DataFrame, annotations: pd.DataFrame, label_g
     annotations: columns ``id``, ``labels``, ``score``, ``embedding`` and further numeric score columns, which
                  become ``extra`` columns (e.g. ``deita_score``, ``ifd``). Every pool id must be annotated.
     """
-    from selection_ops.pool import conversation_text
+    from selection_ops.pool import text_for_metrics
 
     indexed = annotations.set_index("id", drop=False)
     missing = pool.loc[~pool["id"].isin(indexed.index), "id"]
@@ -37,7 +37,7 @@ def pool_view_from_tables(pool: pd.DataFrame, annotations: pd.DataFrame, label_g
         labels=[list(x) for x in rows["labels"]] if "labels" in rows else None,
         score=rows["score"].to_numpy(dtype=np.float64) if "score" in rows else None,
         embeddings=embeddings,
-        texts=[conversation_text(list(c)) for c in pool["conversation"]],
+        texts=[text_for_metrics(list(c)) for c in pool["conversation"]],
         extra=extra,
         label_graph=label_graph,
     )

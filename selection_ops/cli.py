@@ -1,16 +1,23 @@
-"""``infosift``: select a subset of a pool, measure a subset's diversity, list what is available.
+"""``infosift``: select a subset of a pool, measure a subset's diversity, embed a pool, list what is available.
 
     infosift select  --method NAME --pool POOL --budget N --out OUT.jsonl [--seed S] [--param name=value ...]
                      [--label-graph GRAPH] [--valid-labels PATH] [--embeddings FILE] [field options]
     infosift measure --pool POOL --subset SUBSET.jsonl --metrics a,b,... [--out OUT.json]
-                     [--param metric.name=value ...] [field options]
+                     [--param metric.name=value ...] [--label-graph GRAPH] [--valid-labels PATH] [field options]
+    infosift embed   --pool POOL --out EMB.npz [--model PATH] [field options]
     infosift list
 
 POOL is read by ``selection_ops.pool_view_io.load_pool_view`` (JSONL / JSON / Parquet records with ``id``,
-``labels``, ``score``, ``embedding``, ... or MIG's annotated format). ``select`` writes one selected record per line,
-in selection order, each the full input record with its ``id`` (the ``embedding`` field left out unless
-``--keep-embeddings``). ``measure`` reads the subset's ids (its records' ``id``, in order) and prints and writes
-the metric values. Any user error ends as one line on stderr and exit code 2; logs go to stderr.
+``labels``, ``score``, ``embedding``, ... or MIG's annotated format; a record without ``id`` gets the content id of
+its conversation, as the pool loader gives). ``select`` writes one selected record per line, in selection order,
+each the full input record with its ``id`` (the ``embedding`` field left out unless ``--keep-embeddings``).
+``measure`` reads the subset's ids (its records' ``id``, in order) and prints and writes the metric values.
+``embed`` writes ``ids`` and ``embeddings`` for ``--embeddings``, with the annotation stage's embedder.
+
+Outputs are checked before any work (a folder, an unwritable folder, or a path that is one of the inputs is
+refused) and written to a temporary file renamed into place when complete: an error, Ctrl-C or a killed process
+leaves the previous file, never a partial one. Any user error ends as one line on stderr and exit code 2; Ctrl-C
+as one line and exit code 130; logs go to stderr.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import math
 import sys
 import time
 import typing
@@ -27,14 +35,18 @@ from pathlib import Path
 from typing import Any
 
 from selection_ops.data_model import MissingFieldError, PoolView
+from selection_ops.foundation.atomic import atomic_open, check_output_path, write_text_atomic
 from selection_ops.pool.errors import RecordError
-from selection_ops.pool.readers import iter_file_records
+from selection_ops.pool.readers import DEFAULT_ENCODING, iter_file_records
 from selection_ops.pool_view_io import load_pool_view
 
 logger = logging.getLogger("infosift")
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 DEFAULT_THRESHOLD = 0.9
+EMBED_HINT = ("pass --embeddings FILE (.npz with 'ids' and 'embeddings', or records with 'id' and 'embedding') or "
+              "compute them: infosift embed --pool POOL --out EMB.npz [--model PATH]")
 
 
 class CliError(Exception):
@@ -47,7 +59,10 @@ class CliError(Exception):
 def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("pool fields (dotted paths reach nested fields)")
     group.add_argument("--pool", required=True, help="pool file: JSONL, JSON array or Parquet records")
-    group.add_argument("--id-field", default="id", help="field holding the sample id (default: id)")
+    group.add_argument("--id-field", default="id",
+                       help="field holding the sample id (default: id, then _id; a record with neither gets the "
+                            "content id of its conversation: the first 16 hex digits of the sha1 of its canonical "
+                            "JSON, the same rule as the pool loader)")
     group.add_argument("--labels-field", default="labels", help="list-of-strings field of tags (default: labels)")
     group.add_argument("--score-field", default="score", help="numeric quality score field (default: score)")
     group.add_argument("--embedding-field", default="embedding",
@@ -58,10 +73,26 @@ def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
                        help="numeric field to load as an extra column (repeatable; numeric top-level fields "
                             "present in every record are loaded anyway)")
     group.add_argument("--embeddings", default=None, metavar="FILE",
-                       help="embeddings aligned by id: .npz with 'ids' and 'embeddings', or JSONL/Parquet records "
-                            "with 'id' and 'embedding'")
+                       help="embeddings aligned by id: .npz with 'ids' and 'embeddings' (as `infosift embed` "
+                            "writes), or JSONL/Parquet records with 'id' and 'embedding'")
+    group.add_argument("--score-range", default=None, metavar="LOW,HIGH",
+                       help="declared range of the score field (inclusive); a score outside it is an error")
+    group.add_argument("--encoding", default=DEFAULT_ENCODING,
+                       help="text encoding of JSON / JSONL files (default utf-8; e.g. latin-1, cp1252, utf-16)")
     group.add_argument("--on-error", choices=("raise", "skip"), default="raise",
-                       help="malformed pool records: stop (raise, default) or leave them out with a warning (skip)")
+                       help="malformed records, lines that are not valid in --encoding, invalid numbers (embedding "
+                            "rows that are non-finite or all zeros, scores outside --score-range): stop at the first "
+                            "(raise, default) or leave them out, each named in a warning, then counted (skip)")
+
+
+def _add_label_graph_arguments(parser: argparse.ArgumentParser, threshold_param: str) -> None:
+    parser.add_argument("--label-graph", default=None, metavar="GRAPH",
+                        help="label graph: an edge list (CSV or TSV with header source,target,similarity; "
+                             "similarity in [-1, 1]) or a sentence-transformers model folder (or cached name) to "
+                             f"embed the pool's labels; threshold = --param {threshold_param}")
+    parser.add_argument("--valid-labels", default=None, metavar="PATH",
+                        help="label vocabulary (JSON list or one label per line); other labels are dropped from "
+                             "the label graph")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,12 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     select.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     select.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="selector parameter (repeatable), e.g. --param threshold=0.85")
-    select.add_argument("--label-graph", default=None, metavar="GRAPH",
-                        help="label graph: an edge-list CSV source,target,similarity, or a sentence-transformers "
-                             "model (folder or name) to embed the pool's labels; threshold = --param threshold")
-    select.add_argument("--valid-labels", default=None, metavar="PATH",
-                        help="label vocabulary (JSON list or one label per line); other labels are dropped from "
-                             "the label graph")
+    _add_label_graph_arguments(select, "threshold")
     select.add_argument("--keep-embeddings", action="store_true",
                         help="keep the embedding field in the output records")
     _add_pool_arguments(select)
@@ -95,7 +121,20 @@ def build_parser() -> argparse.ArgumentParser:
     measure.add_argument("--out", default=None, help="write the results as JSON here")
     measure.add_argument("--param", action="append", default=[], metavar="METRIC.NAME=VALUE",
                          help="metric parameter (repeatable), e.g. --param novelsum.k=10")
+    _add_label_graph_arguments(measure, "mig_information.threshold")
     _add_pool_arguments(measure)
+
+    embed = commands.add_parser("embed", help="compute sample embeddings of a pool (for --embeddings)",
+                                description="Embed every sample of POOL with the annotation stage's embedder "
+                                            "(sentence-transformers; default: the offline all-MiniLM-L6-v2); write "
+                                            "OUT (.npz with 'ids' and 'embeddings'). Texts: the conversation's "
+                                            "contents without role names (as the annotation stage), or --text-field.")
+    embed.add_argument("--out", required=True, help="output .npz (arrays 'ids' and 'embeddings')")
+    embed.add_argument("--model", default="", metavar="PATH",
+                       help="sentence-transformers model folder (default: the bundled offline all-MiniLM-L6-v2)")
+    embed.add_argument("--batch-size", type=int, default=64, help="texts per encoder batch (default 64)")
+    embed.add_argument("--device", default="auto", help="auto (cuda when available), cpu or cuda (default auto)")
+    _add_pool_arguments(embed)
 
     commands.add_parser("list", help="list selectors and metrics with their parameters")
     return parser
@@ -126,14 +165,58 @@ def parse_metric_params(items: Sequence[str]) -> dict[str, dict[str, str]]:
 # ---------------------------------------------------------------------------------------------------- commands
 
 
+def parse_score_range(text: str | None) -> tuple[float, float] | None:
+    """``"1,6"`` -> ``(1.0, 6.0)``; a CliError unless two finite numbers low <= high."""
+    if text is None:
+        return None
+    parts = text.replace(":", ",").split(",")
+    try:
+        low, high = (float(part) for part in parts)
+    except ValueError:
+        raise CliError(f"--score-range must look like LOW,HIGH (two numbers), got {text!r}") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise CliError(f"--score-range needs finite LOW <= HIGH, got {text!r}")
+    return low, high
+
+
 def _load_pool(args: argparse.Namespace) -> tuple[PoolView, list[dict]]:
     started = time.perf_counter()
     pool, records = load_pool_view(args.pool, id_field=args.id_field, labels_field=args.labels_field,
                                    score_field=args.score_field, embedding_field=args.embedding_field,
                                    embeddings_path=args.embeddings, text_field=args.text_field,
-                                   extra_fields=args.extra_field, on_error=args.on_error)
+                                   extra_fields=args.extra_field, on_error=args.on_error,
+                                   score_range=parse_score_range(args.score_range), encoding=args.encoding)
     logger.info("loaded %d samples from %s in %.1f s", len(pool), args.pool, time.perf_counter() - started)
     return pool, records
+
+
+def _inputs(args: argparse.Namespace, *extra: str) -> list[str | None]:
+    """The input files named by ``args`` (pool, embeddings, valid labels, label graph, ``extra``), for
+    ``check_output_path``. Checked here, before any work: each file exists, and the label graph is a well-formed
+    edge list or a model that can be loaded (``check_model_available``: fails in seconds offline)."""
+    names = ("pool", "embeddings", "valid_labels", *extra)
+    for name in names:
+        value = getattr(args, name, None)
+        if value is not None and not Path(value).is_file():
+            raise CliError(f"{name.replace('_', '-')} file not found: {value}")
+    graph = getattr(args, "label_graph", None)
+    if graph is not None:
+        from selection_ops.mig.label_graph import EDGE_LIST_SUFFIXES, check_model_available, read_edge_list
+
+        if Path(graph).is_file():
+            read_edge_list(graph)
+        elif graph.lower().endswith(EDGE_LIST_SUFFIXES) and not Path(graph).is_dir():
+            raise CliError(f"label graph edge list {graph} does not exist")
+        else:
+            check_model_available(graph)
+    return [getattr(args, name, None) for name in (*names, "label_graph")]
+
+
+def _require_embeddings(pool: PoolView, needs: Sequence[str], who: str) -> None:
+    """A method that needs embeddings on a pool without them: say how to provide or compute them."""
+    if "embeddings" in needs and pool.embeddings is None:
+        raise CliError(f"{who} needs embeddings; the pool has none (no 'embedding' field, see --embedding-field): "
+                       + EMBED_HINT)
 
 
 def load_valid_labels(path: str | Path) -> list[str]:
@@ -151,7 +234,9 @@ def load_valid_labels(path: str | Path) -> list[str]:
 
 
 def _attach_label_graph(pool: PoolView, graph_spec: str | None, valid_labels_path: str | None,
-                        params: Mapping[str, str]) -> PoolView:
+                        params: Mapping[str, str], threshold_param: str = "threshold") -> PoolView:
+    """The pool with the label graph of ``--label-graph`` / ``--valid-labels`` attached (unchanged without them);
+    the threshold is ``params["threshold"]`` (default 0.9), named ``--param threshold_param`` in errors."""
     if graph_spec is None and valid_labels_path is None:
         return pool
     if pool.labels is None:
@@ -167,13 +252,24 @@ def _attach_label_graph(pool: PoolView, graph_spec: str | None, valid_labels_pat
     try:
         threshold = float(params.get("threshold", DEFAULT_THRESHOLD))
     except ValueError:
-        raise CliError(f"--param threshold must be a number, got {params['threshold']!r}") from None
+        raise CliError(f"--param {threshold_param} must be a number, got {params['threshold']!r}") from None
     valid = load_valid_labels(valid_labels_path) if valid_labels_path else None
     started = time.perf_counter()
     graph = resolve_label_graph(graph_spec, pool.labels, threshold=threshold, valid_labels=valid)
-    logger.info("label graph from %s: %d labels (threshold %.3g) in %.1f s", graph_spec,
-                len(getattr(graph, "labels", ())), threshold, time.perf_counter() - started)
+    logger.info("label graph from %s: %d labels (threshold %.3g) in %.1f s%s", graph_spec,
+                len(getattr(graph, "labels", ())), threshold, time.perf_counter() - started,
+                f"; {dict(graph.label_match)}" if getattr(graph, "label_match", None) else "")
     return dataclasses.replace(pool, label_graph=graph)
+
+
+def label_graph_report(pool: PoolView) -> dict[str, Any] | None:
+    """What the measure report stores about the attached label graph: its counts and, for an edge list, how its
+    labels matched the pool's; None without a graph."""
+    if pool.label_graph is None:
+        return None
+    from selection_ops.mig.label_graph import graph_stats
+
+    return {**graph_stats(pool.label_graph), **dict(pool.label_graph.label_match or {})}
 
 
 def output_record(record: Mapping[str, Any], sample_id: str, *, embedding_field: str,
@@ -189,17 +285,17 @@ def output_record(record: Mapping[str, Any], sample_id: str, *, embedding_field:
 def cmd_select(args: argparse.Namespace) -> int:
     from selection_ops.registry import get_selector, run_selector
 
-    get_selector(args.method)  # an unknown name fails before the pool is read
+    spec = get_selector(args.method)  # an unknown name fails before the pool is read
     params = parse_assignments(args.param)
+    out = check_output_path(args.out, _inputs(args))  # before any work: not an input, writable
     pool, records = _load_pool(args)
+    _require_embeddings(pool, spec.needs, args.method)
     pool = _attach_label_graph(pool, args.label_graph, args.valid_labels, params)
     started = time.perf_counter()
     result = run_selector(args.method, pool, args.budget, seed=args.seed, params=params)
     logger.info("%s selected %d of %d samples in %.1f s (params %s)", args.method, len(result.ids), len(pool),
                 time.perf_counter() - started, result.params)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", encoding="utf-8") as handle:
+    with atomic_open(out, "w", encoding="utf-8") as handle:
         for row, sample_id in zip(result.indices.tolist(), result.ids):
             record = output_record(records[row], sample_id, embedding_field=args.embedding_field,
                                    keep_embeddings=args.keep_embeddings)
@@ -208,10 +304,10 @@ def cmd_select(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_subset_ids(path: str | Path) -> list[str]:
+def read_subset_ids(path: str | Path, encoding: str = DEFAULT_ENCODING) -> list[str]:
     """The ``id`` of each record of a subset JSONL / JSON / Parquet file, in order (repeats kept)."""
     ids = []
-    for where, record in iter_file_records(path):
+    for where, record in iter_file_records(path, encoding=encoding):
         if not isinstance(record, Mapping) or record.get("id") in (None, ""):
             raise RecordError(where, "is missing", "id")
         ids.append(str(record["id"]))
@@ -244,14 +340,19 @@ def cmd_measure(args: argparse.Namespace) -> int:
     metrics = [name.strip() for name in args.metrics.split(",") if name.strip()]
     if not metrics:
         raise CliError("--metrics names no metric")
-    for name in metrics:
-        get_metric(name)
+    specs = [get_metric(name) for name in metrics]
     params = parse_metric_params(args.param)
     unknown = sorted(set(params) - set(metrics))
     if unknown:
         raise CliError(f"--param names metric(s) {unknown} that are not in --metrics")
+    out = check_output_path(args.out, _inputs(args, "subset")) if args.out else None
     pool, _ = _load_pool(args)
-    ids = read_subset_ids(args.subset)
+    for spec in specs:
+        _require_embeddings(pool, spec.needs, f"metric {spec.name}")
+    # the same graph `select --label-graph` builds, at the threshold mig_information measures with
+    pool = _attach_label_graph(pool, args.label_graph, args.valid_labels, params.get("mig_information", {}),
+                               "mig_information.threshold")
+    ids = read_subset_ids(args.subset, args.encoding)
     subset = pool.subset(subset_indices(pool, ids, Path(args.subset).name))
     results: dict[str, float] = {}
     for name in metrics:
@@ -259,13 +360,66 @@ def cmd_measure(args: argparse.Namespace) -> int:
         results.update(measure(subset, pool, [name], params))
         logger.info("metric %s = %.6g (%.1f s)", name, results[name], time.perf_counter() - started)
     print(format_table([(name, f"{value:.6g}") for name, value in results.items()], ("metric", "value")))
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
+    if out is not None:
         report = {"pool": str(args.pool), "subset": str(args.subset), "n_pool": len(pool), "n_subset": len(ids),
                   "metrics": results, "params": params}
-        out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        graph = label_graph_report(pool)
+        if graph is not None:
+            report["label_graph"] = {"source": str(args.label_graph or "default encoder"), **graph}
+        write_text_atomic(out, json.dumps(report, indent=2) + "\n")
         logger.info("wrote %s", out)
+    return 0
+
+
+def embedding_texts(records: Sequence[Mapping[str, Any]], ids: Sequence[str], text_field: str | None) -> list[str]:
+    """The text ``embed`` encodes per record: ``--text-field`` when given, else ``text_for_embedding`` of the
+    record's conversation (the annotation stage's rendering: contents without role names)."""
+    from selection_ops.pool.conversation import text_for_embedding
+    from selection_ops.pool.formats import detect_format, parse_record
+    from selection_ops.pool_view_io import get_path
+
+    texts = []
+    fmt = None
+    for sample_id, record in zip(ids, records):
+        where = f"record {sample_id!r}"
+        if text_field is not None:
+            value = get_path(record, text_field)
+            if not isinstance(value, str) or not value.strip():
+                raise RecordError(where, "must be a non-empty string", text_field)
+            texts.append(value)
+            continue
+        fmt = fmt or detect_format(record, where)
+        texts.append(text_for_embedding(parse_record(record, fmt, where)))
+    return texts
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    """Embed the pool's samples with the annotation embedder and write ``ids`` (n,) and ``embeddings`` (n, d)."""
+    import numpy as np
+
+    if Path(args.out).suffix.lower() != ".npz":
+        raise CliError(f"--out {args.out}: embed writes a .npz file (arrays 'ids' and 'embeddings')")
+    if args.batch_size < 1:
+        raise CliError(f"--batch-size must be a positive integer, got {args.batch_size}")
+    out = check_output_path(args.out, _inputs(args))
+    from selection_ops.annotation.embedders import SentenceTransformerEmbedder
+
+    model = args.model
+    if model:
+        from selection_ops.mig.label_graph import check_model_available
+
+        check_model_available(model, what="embedding model")
+    pool, records = _load_pool(args)
+    texts = embedding_texts(records, list(pool.ids), args.text_field)
+    embedder = SentenceTransformerEmbedder(model_path=model, batch_size=args.batch_size, device=args.device)
+    started = time.perf_counter()
+    matrix = np.asarray(embedder.encode(texts), dtype=np.float32)
+    logger.info("embedded %d samples with %s in %.1f s: shape %s", len(texts), embedder.model_path,
+                time.perf_counter() - started, matrix.shape)
+    with atomic_open(out, "wb") as handle:
+        np.savez(handle, ids=np.asarray(list(pool.ids), dtype=str), embeddings=matrix,
+                 model=np.asarray(str(embedder.model_path)))
+    logger.info("wrote %s", out)
     return 0
 
 
@@ -305,7 +459,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"select": cmd_select, "measure": cmd_measure, "list": cmd_list}
+COMMANDS = {"select": cmd_select, "measure": cmd_measure, "embed": cmd_embed, "list": cmd_list}
 
 
 def _error_line(error: BaseException) -> str:
@@ -315,7 +469,7 @@ def _error_line(error: BaseException) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Console entry point (``infosift``); returns the exit code (0 ok, 2 user error)."""
+    """Console entry point (``infosift``); returns the exit code (0 ok, 2 user error, 130 interrupted)."""
     args = build_parser().parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
     # Our loggers at the chosen level; third-party ones (faiss, datasets, ...) only warn.
@@ -325,7 +479,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(name).setLevel(level)
     try:
         return COMMANDS[args.command](args)
-    except (CliError, MissingFieldError, RecordError, ValueError, KeyError, FileNotFoundError) as error:
+    except KeyboardInterrupt:  # outputs are atomic: nothing partial was left behind
+        print("infosift: interrupted; no output written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (CliError, MissingFieldError, RecordError, ValueError, KeyError, OSError) as error:
         logger.debug("error details", exc_info=True)
         print(f"infosift: error: {_error_line(error)}", file=sys.stderr)
         return EXIT_USAGE

@@ -2,7 +2,9 @@
 
 Generic records: one object per sample with
 
-- ``id`` (str or int; required, unique),
+- ``id`` (str or int, unique; a record without ``id`` / ``_id`` gets the content id of its conversation,
+  ``selection_ops.pool.conversation.content_id``, as ``load_pool`` gives it, and a later record with the same
+  conversation is dropped and counted; with an explicit ``id_field`` the field is required),
 - ``labels``: list of strings (tags), ``score``: number, ``embedding``: list of numbers, all optional;
 - any other fields. Field names are overridable and may be dotted paths into nested objects
   (``--labels-field annotation.tags``).
@@ -10,9 +12,12 @@ Generic records: one object per sample with
 A column exists when any record has the field; then every record must have it, with the right type (an error
 names file, line and field). Texts: ``text_field`` when given, else the record's conversation (any format that
 ``selection_ops.pool.formats`` detects: ``messages``, ``dialogs``, ``conversations``, ``instruction``/``output``,
-``conversation``) rendered with ``conversation_text``, else a top-level ``text`` string, else none. Extra numeric
+``conversation``) rendered with ``text_for_metrics``, else a top-level ``text`` string, else none. Extra numeric
 columns: every ``extra_fields`` name (required in every record), plus every other top-level field whose value is
 a number in every record (so ``ifd``, ``deita_score``, ``superfilter_ratio`` reach the selectors unasked).
+Numbers are checked where they enter: scores and extras finite (and the score within ``score_range`` when declared),
+embedding rows finite, of one dimension and not all zero (a zero row has no direction: every cosine with it is
+undefined).
 
 MIG's annotated format (auto-detected: records with ``dialogs`` and ``annotation``) maps as:
 
@@ -20,15 +25,17 @@ MIG's annotated format (auto-detected: records with ``dialogs`` and ``annotation
 - score = mean over turns t of ``annotation.deita.quality_scores[t] * complexity_scores[t]`` (MIG's convention),
   extra ``deita_score`` = the sum over turns of the same product (DEITA's convention);
 - extra ``ifd`` = ``ifd_score.content`` (mean when a list) and ``car_score`` = mean of ``annotation.CaR``, when
-  present; texts = the dialogs rendered with ``conversation_text``.
+  present; texts = the dialogs rendered with ``text_for_metrics``.
   Explicitly overridden ``labels_field`` / ``score_field`` win over these defaults.
 
 Embeddings: from ``embedding_field`` (list of floats per record), or from ``embeddings_path`` aligned by id:
 a ``.npz`` holding ``ids`` (n,) and ``embeddings`` (n, d), or a JSONL / Parquet file of records with ``id`` and
 ``embedding``. Every pool id must have a row there; extra rows are ignored. The file wins over the field.
 
-``on_error="skip"`` leaves out malformed records (invalid JSON, wrong or missing field, repeated id) with a
-warning naming file, line and field; the default ``"raise"`` stops at the first one.
+``on_error="skip"`` leaves out malformed records (undecodable or invalid JSON lines, wrong or missing field, repeated
+id, invalid numbers, an embeddings-file row that is non-finite or all zero) with a warning naming file, line (or
+row and id) and field, then a count; the default ``"raise"`` stops at the first one. ``encoding`` (default UTF-8)
+is the text encoding of JSON / JSONL files.
 """
 
 from __future__ import annotations
@@ -42,10 +49,10 @@ from typing import Any, Literal
 import numpy as np
 
 from selection_ops.data_model import PoolView
-from selection_ops.pool.conversation import conversation_text
+from selection_ops.pool.conversation import content_id, text_for_metrics
 from selection_ops.pool.errors import RecordError, is_object, json_type_name
 from selection_ops.pool.formats import detect_format, parse_record
-from selection_ops.pool.readers import gc_paused, iter_file_records
+from selection_ops.pool.readers import DEFAULT_ENCODING, gc_paused, iter_file_records
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +75,10 @@ def get_path(record: Mapping[str, Any], path: str) -> Any:
     return value
 
 
-def _number(value: Any, where: str, field: str) -> float:
+def _number(value: Any, where: str, field: str, finite: bool = True) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise RecordError(where, f"must be a number, got {json_type_name(value)}", field)
-    if not math.isfinite(value):
+    if finite and not math.isfinite(value):
         raise RecordError(where, f"must be a finite number, got {value}", field)
     return float(value)
 
@@ -80,10 +87,35 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _numbers(value: Any, where: str, field: str) -> list[float]:
+def _numbers(value: Any, where: str, field: str, finite: bool = True) -> list[float]:
+    if value is _MISSING:
+        raise RecordError(where, "is missing", field)
     if not isinstance(value, (list, tuple)):
         raise RecordError(where, f"must be an array of numbers, got {json_type_name(value)}", field)
-    return [_number(item, where, f"{field}[{i}]") for i, item in enumerate(value)]
+    return [_number(item, where, f"{field}[{i}]", finite) for i, item in enumerate(value)]
+
+
+def _embedding(value: Any, where: str, field: str) -> list[float]:
+    """An embedding row: finite numbers, at least one dimension, not all zero (its direction is what counts)."""
+    row = _numbers(value, where, field)
+    if not row:
+        raise RecordError(where, "is empty (no dimensions)", field)
+    if not any(row):
+        raise RecordError(where, f"is all zeros ({len(row)} dimensions): cosine similarity to it is undefined", field)
+    return row
+
+
+def invalid_embedding_rows(matrix: np.ndarray) -> dict[int, str]:
+    """Rows of ``matrix`` (n, d) that no distance can use: ``{row: "has a non-finite value (nan) at dimension 3"
+    | "is all zeros"}``, in row order (vectorised: one pass over the matrix)."""
+    finite = np.isfinite(matrix)
+    bad: dict[int, str] = {}
+    for row in np.flatnonzero(~finite.all(axis=1)).tolist():
+        dimension = int(np.flatnonzero(~finite[row])[0])
+        bad[row] = f"has a non-finite value ({matrix[row, dimension]}) at dimension {dimension}"
+    for row in np.flatnonzero(~np.any(matrix != 0, axis=1)).tolist():
+        bad.setdefault(row, f"is all zeros ({matrix.shape[1]} dimensions): cosine similarity to it is undefined")
+    return dict(sorted(bad.items()))
 
 
 def _labels(value: Any, where: str, field: str) -> list[str]:
@@ -148,9 +180,16 @@ class _RecordParser:
     """Turns one raw record into its column values; holds the field names and the detected layout."""
 
     def __init__(self, first: Mapping[str, Any], *, id_field: str, labels_field: str, score_field: str,
-                 embedding_field: str, text_field: str | None, extra_fields: Sequence[str]) -> None:
+                 embedding_field: str, text_field: str | None, extra_fields: Sequence[str],
+                 score_range: tuple[float, float] | None = None) -> None:
         self.mig = is_mig_record(first)
         self.id_field = id_field
+        # The default id field falls back as the pool loader does: "id", then "_id", then the content id.
+        self.id_fields = ("id", "_id") if id_field == "id" else (id_field,)
+        self.derive_ids = id_field == "id"
+        self.id_derived = False  # whether the last record's id is its content id
+        self.nonfinite_extras: dict[str, tuple[int, str]] = {}  # field -> (records, first record) of nan / inf
+        self.score_range = score_range
         self.labels_field = labels_field
         self.score_field = score_field
         self.override_score = score_field != "score"
@@ -162,22 +201,19 @@ class _RecordParser:
         self.text_field = text_field
         self.extra_fields = tuple(extra_fields)
         self.conversation_format: str | None = None
-        if text_field is None:
-            try:
-                self.conversation_format = detect_format(first, "first record")
-            except RecordError:
-                self.conversation_format = None
-        self.reserved = {id_field, "_id", self.labels_field.split(".")[0], score_field.split(".")[0],
+        try:
+            self.conversation_format = detect_format(first, "first record")
+        except RecordError:
+            self.conversation_format = None
+        self.reserved = {*self.id_fields, "_id", self.labels_field.split(".")[0], score_field.split(".")[0],
                          embedding_field.split(".")[0], *(f.split(".")[0] for f in extra_fields)}
 
     def __call__(self, record: Any, where: str) -> dict[str, Any]:
         if not is_object(record):
             raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
         values: dict[str, Any] = {}
-        id_field = self.id_field
-        if self.mig and id_field not in record:
-            id_field = "_id"
-        values[_ID] = _sample_id(get_path(record, id_field), where, id_field)
+        conversation: list | None = None
+        values[_ID], conversation = self._id(record, where)
         labels = get_path(record, self.labels_field)
         if labels is not _MISSING:
             values[_LABELS] = _labels(labels, where, self.labels_field)
@@ -186,10 +222,16 @@ class _RecordParser:
             values[_SCORE] = _number(score, where, self.score_field)
         embedding = get_path(record, self.embedding_field)
         if embedding is not _MISSING:
-            values[_EMBEDDING] = _numbers(embedding, where, self.embedding_field)
+            values[_EMBEDDING] = _embedding(embedding, where, self.embedding_field)
         if self.mig:
             values.update(_mig_values(record, where, override_score=self.override_score))
-        values[_TEXT] = self._text(record, where)
+        if self.score_range is not None and _SCORE in values:
+            low, high = self.score_range
+            if not low <= values[_SCORE] <= high:
+                field = "annotation.deita" if self.mig and not self.override_score else self.score_field
+                raise RecordError(where, f"is {values[_SCORE]:g}, outside the declared range [{low:g}, {high:g}]",
+                                  field)
+        values[_TEXT] = self._text(record, where, conversation)
         for name in self.extra_fields:
             value = get_path(record, name)
             if value is _MISSING:
@@ -198,9 +240,32 @@ class _RecordParser:
         for name, value in record.items():
             if name not in self.reserved and name not in values and _is_number(value):
                 values[name] = float(value)
+            elif type(value) is float and name not in self.reserved:  # nan / inf: the column cannot be used
+                count, first = self.nonfinite_extras.get(name, (0, where))
+                self.nonfinite_extras[name] = (count + 1, first)
         return values
 
-    def _text(self, record: Mapping[str, Any], where: str) -> Any:
+    def _id(self, record: Mapping[str, Any], where: str) -> tuple[str, list | None]:
+        """The record's own id (first present of ``id_fields``; MIG's ``_id``), else, for the default id field,
+        the content id of its conversation (``selection_ops.pool.conversation.content_id``, as ``load_pool``)."""
+        self.id_derived = False
+        fields = self.id_fields if not (self.mig and self.id_field not in record) else ("_id", *self.id_fields)
+        for field in fields:
+            value = get_path(record, field)
+            if value is _MISSING or (self.derive_ids and value in (None, "")):
+                continue
+            return _sample_id(value, where, field), None
+        if not self.derive_ids:
+            raise RecordError(where, "is missing", self.id_field)
+        if self.conversation_format is None:
+            raise RecordError(where, "is missing, and the record has no conversation to derive a content id from "
+                                     "(messages, conversations, dialogs, conversation or instruction + output)",
+                              self.id_field)
+        conversation = parse_record(record, self.conversation_format, where)
+        self.id_derived = True
+        return content_id(conversation), conversation
+
+    def _text(self, record: Mapping[str, Any], where: str, conversation: list | None) -> Any:
         if self.text_field is not None:
             value = get_path(record, self.text_field)
             if value is _MISSING:
@@ -209,23 +274,43 @@ class _RecordParser:
                 raise RecordError(where, f"must be a string, got {json_type_name(value)}", self.text_field)
             return value
         if self.conversation_format is not None:
-            return conversation_text(parse_record(record, self.conversation_format, where))
+            if conversation is None:
+                conversation = parse_record(record, self.conversation_format, where)
+            return text_for_metrics(conversation)
         value = record.get("text", _MISSING)
         return value if isinstance(value, str) else _MISSING
 
 
-def _handle(error: RecordError, on_error: OnError) -> None:
-    if on_error == "raise":
-        raise error
-    logger.warning("skipping %s", error)
+class _Skips:
+    """Records left out under ``on_error="skip"``: each logged as a warning naming it, then one count at the end."""
+
+    def __init__(self, on_error: OnError) -> None:
+        self.on_error = on_error
+        self.by_field: dict[str, int] = {}
+
+    def __call__(self, error: RecordError) -> None:
+        if self.on_error == "raise":
+            raise error
+        logger.warning("skipping %s", error)
+        key = error.field or "record"
+        self.by_field[key] = self.by_field.get(key, 0) + 1
+
+    def report(self, source: str, kept: int) -> None:
+        total = sum(self.by_field.values())
+        if total:
+            reasons = ", ".join(f"{count} for field '{field}'" if field != "record" else f"{count} malformed"
+                                for field, count in sorted(self.by_field.items()))
+            logger.warning("%s: left out %d record(s) (%s); %d kept (--on-error skip)", source, total, reasons,
+                           kept)
 
 
-def load_embeddings_file(path: str | Path, ids: Sequence[str]) -> np.ndarray:
-    """(len(ids), d) float32 rows of ``path`` in the order of ``ids`` (see the module doc for the file layouts)."""
-    path = Path(path)
+def _read_embeddings_file(path: Path, ids: Sequence[str], encoding: str) -> tuple[np.ndarray, list[str], str]:
+    """(len(ids), d) float32 rows of ``path`` in the order of ``ids``, where each row is in the file, and the
+    file's field name. Rows are not checked for values here (``invalid_embedding_rows`` does that)."""
     if not path.is_file():
         raise FileNotFoundError(f"embeddings file not found: {path}")
     if path.suffix.lower() == ".npz":
+        field = "embeddings"
         with np.load(path, allow_pickle=False) as archive:
             for key in ("ids", "embeddings"):
                 if key not in archive:
@@ -236,18 +321,22 @@ def load_embeddings_file(path: str | Path, ids: Sequence[str]) -> np.ndarray:
         if matrix.ndim != 2 or len(matrix) != len(file_ids):
             raise ValueError(f"{path.name}: 'embeddings' must be (n, d) with n = len(ids) = {len(file_ids)}, "
                              f"got shape {matrix.shape}")
+        file_wheres = [f"{path.name}: row {row} (id {sample_id!r})" for row, sample_id in enumerate(file_ids)]
     else:
-        file_ids, rows = [], []
-        for where, record in iter_file_records(path):
+        field = "embedding"
+        file_ids, rows, file_wheres = [], [], []
+        for where, record in iter_file_records(path, encoding=encoding):
             if not isinstance(record, Mapping):
                 raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
             file_ids.append(_sample_id(record.get("id", _MISSING), where, "id"))
-            rows.append(_numbers(record.get("embedding"), where, "embedding") if "embedding" in record
-                        else _numbers(_MISSING, where, "embedding"))
+            rows.append(_numbers(record.get("embedding", _MISSING), where, "embedding", finite=False))
+            file_wheres.append(f"{where} (id {file_ids[-1]!r})")
             if len(rows[-1]) != len(rows[0]):
                 raise RecordError(where, f"has {len(rows[-1])} dimensions, the first row has {len(rows[0])}",
                                   "embedding")
         matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
+    if matrix.shape[1] == 0:
+        raise ValueError(f"{path.name}: the embeddings have no dimensions (shape {matrix.shape})")
     position = {sample_id: row for row, sample_id in enumerate(file_ids)}
     missing = [sample_id for sample_id in ids if sample_id not in position]
     if missing:
@@ -256,53 +345,112 @@ def load_embeddings_file(path: str | Path, ids: Sequence[str]) -> np.ndarray:
     extra = len(position) - len(set(ids))
     if extra > 0:
         logger.info("%s: ignoring %d embeddings of ids not in the pool", path.name, extra)
-    return matrix[[position[sample_id] for sample_id in ids]]
+    rows_in_file = [position[sample_id] for sample_id in ids]
+    return matrix[rows_in_file], [file_wheres[row] for row in rows_in_file], field
+
+
+def load_embeddings_file(path: str | Path, ids: Sequence[str], *, encoding: str = DEFAULT_ENCODING) -> np.ndarray:
+    """(len(ids), d) float32 rows of ``path`` in the order of ``ids`` (see the module doc for the file layouts).
+
+    A row with a non-finite value or all zeros is a RecordError naming the file, row, id and field."""
+    matrix, wheres, field = _read_embeddings_file(Path(path), ids, encoding)
+    for row, problem in invalid_embedding_rows(matrix).items():
+        raise RecordError(wheres[row], problem, field)
+    return matrix
 
 
 def load_pool_view(path: str | Path, *, id_field: str = "id", labels_field: str = "labels",
                    score_field: str = "score", embedding_field: str = "embedding",
                    embeddings_path: str | Path | None = None, text_field: str | None = None,
-                   extra_fields: Iterable[str] = (), on_error: OnError = "raise") -> tuple[PoolView, list[dict]]:
+                   extra_fields: Iterable[str] = (), on_error: OnError = "raise",
+                   score_range: tuple[float, float] | None = None,
+                   encoding: str = DEFAULT_ENCODING) -> tuple[PoolView, list[dict]]:
     """The pool file at ``path`` as a PoolView plus its raw records (kept ones, in file order, aligned with the
-    view's rows). See the module doc for fields, MIG's format, embeddings and ``on_error``."""
+    view's rows). See the module doc for fields, ids, MIG's format, embeddings and ``on_error``.
+
+    ``score_range``: the declared (low, high) of the score, inclusive; a score outside it is a RecordError.
+    ``encoding``: of JSON / JSONL files (Parquet is always UTF-8).
+    """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
+    if score_range is not None and not (math.isfinite(score_range[0]) and math.isfinite(score_range[1])
+                                        and score_range[0] <= score_range[1]):
+        raise ValueError(f"score range must be two finite numbers low <= high, got {score_range}")
     with gc_paused():
         return _load_pool_view(Path(path), id_field=id_field, labels_field=labels_field, score_field=score_field,
                                embedding_field=embedding_field, embeddings_path=embeddings_path,
-                               text_field=text_field, extra_fields=tuple(extra_fields), on_error=on_error)
+                               text_field=text_field, extra_fields=tuple(extra_fields), on_error=on_error,
+                               score_range=score_range, encoding=encoding)
 
 
 def _load_pool_view(path: Path, *, id_field: str, labels_field: str, score_field: str, embedding_field: str,
                     embeddings_path: str | Path | None, text_field: str | None, extra_fields: tuple[str, ...],
-                    on_error: OnError) -> tuple[PoolView, list[dict]]:
+                    on_error: OnError, score_range: tuple[float, float] | None,
+                    encoding: str) -> tuple[PoolView, list[dict]]:
     parser: _RecordParser | None = None
     kept: list[tuple[str, dict, dict[str, Any]]] = []  # (where, raw record, values)
     first_where: dict[str, str] = {}
-    for where, record in iter_file_records(path, skip_invalid=on_error == "skip"):
+    skip = _Skips(on_error)
+    derived = duplicates = 0
+    for where, record in iter_file_records(path, skip_invalid=on_error == "skip", encoding=encoding):
         try:
             if parser is None and isinstance(record, Mapping):
                 parser = _RecordParser(record, id_field=id_field, labels_field=labels_field,
                                        score_field=score_field, embedding_field=embedding_field,
-                                       text_field=text_field, extra_fields=tuple(extra_fields))
+                                       text_field=text_field, extra_fields=tuple(extra_fields),
+                                       score_range=score_range)
             if parser is None:
                 raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
             values = parser(record, where)
             sample_id = values[_ID]
             if sample_id in first_where:
+                if parser.id_derived:  # the same conversation again: dropped and counted, as load_pool does
+                    duplicates += 1
+                    continue
                 raise RecordError(where, f"repeats id {sample_id!r} of {first_where[sample_id]}", parser.id_field)
         except RecordError as error:
-            _handle(error, on_error)
+            skip(error)
             continue
+        derived += parser.id_derived
         first_where[sample_id] = where
         kept.append((where, record if type(record) is dict else dict(record), values))
+    if derived:
+        logger.info("%s: %d record(s) without an id got the content id of their conversation (sha1 of its "
+                    "canonical JSON, as the pool loader)", path.name, derived)
+    if duplicates:
+        logger.warning("%s: dropped %d exact duplicate conversation(s) without an id (same content id)", path.name,
+                       duplicates)
+    for name, (count, first) in (parser.nonfinite_extras.items() if parser else ()):
+        logger.warning("field '%s' is not a finite number in %d record(s) (first: %s): it is not loaded as an extra "
+                       "column (name it with --extra-field to make such records errors)", name, count, first)
     if not kept:
         raise ValueError(f"{path.name}: no usable records")
-    kept = _complete_columns(kept, on_error, parser)
-    return _build_view(kept, embeddings_path), [record for _, record, _ in kept]
+    kept = _complete_columns(kept, skip, parser)
+    embeddings = None
+    if embeddings_path is not None:
+        kept, embeddings = _embeddings_from_file(Path(embeddings_path), kept, skip, encoding)
+    skip.report(path.name, len(kept))
+    return _build_view(kept, embeddings, embeddings_path), [record for _, record, _ in kept]
 
 
-def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], on_error: OnError,
+def _embeddings_from_file(path: Path, kept: list[tuple[str, dict, dict[str, Any]]], skip: _Skips,
+                          encoding: str) -> tuple[list[tuple[str, dict, dict[str, Any]]], np.ndarray]:
+    """The kept records' rows of the embeddings file; rows with non-finite values or all zeros raise, or with
+    ``skip`` drop their records (each named, then counted)."""
+    matrix, wheres, field = _read_embeddings_file(path, [values[_ID] for _, _, values in kept], encoding)
+    bad = invalid_embedding_rows(matrix)
+    if not bad:
+        return kept, matrix
+    for row, problem in bad.items():
+        skip(RecordError(wheres[row], problem, field))
+    keep = np.ones(len(kept), dtype=bool)
+    keep[list(bad)] = False
+    if not keep.any():
+        raise ValueError(f"{path.name}: no usable embedding row")
+    return [entry for entry, good in zip(kept, keep.tolist()) if good], matrix[keep]
+
+
+def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], skip: _Skips,
                       parser: _RecordParser | None) -> list[tuple[str, dict, dict[str, Any]]]:
     """Drop (or raise for) records lacking a column that other records have; auto extras need every record."""
     assert parser is not None
@@ -335,7 +483,7 @@ def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], on_error: On
                     raise RecordError(where, f"has {size} dimensions, the first record has {dimension}",
                                       parser.embedding_field)
         except RecordError as error:
-            _handle(error, on_error)
+            skip(error)
             continue
         if values.keys() != wanted:  # drop values of fields that did not become columns
             values = {name: value for name, value in values.items() if name in wanted}
@@ -345,15 +493,14 @@ def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], on_error: On
     return complete
 
 
-def _build_view(kept: list[tuple[str, dict, dict[str, Any]]], embeddings_path: str | Path | None) -> PoolView:
+def _build_view(kept: list[tuple[str, dict, dict[str, Any]]], embeddings: np.ndarray | None,
+                embeddings_path: str | Path | None) -> PoolView:
     rows = [values for _, _, values in kept]
     names = set(rows[0])
     ids = [values[_ID] for values in rows]
-    embeddings = None
-    if embeddings_path is not None:
+    if embeddings is not None:
         if _EMBEDDING in names:
             logger.info("embeddings from %s replace the records' embedding field", embeddings_path)
-        embeddings = load_embeddings_file(embeddings_path, ids)
     elif _EMBEDDING in names:
         embeddings = np.asarray([values[_EMBEDDING] for values in rows], dtype=np.float32)
     extra = {name: np.asarray([values[name] for values in rows], dtype=np.float64)

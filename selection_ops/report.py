@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from selection_ops.foundation.atomic import atomic_path, write_text_atomic
+
 MIN_POINTS = 3
 
 
@@ -66,7 +68,8 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
 
     out_dir.mkdir(parents=True, exist_ok=True)
     evaluated = table.dropna(subset=[performance]) if performance in table else table.iloc[0:0]
-    evaluated.to_csv(out_dir / "table.csv", index=False)
+    with atomic_path(out_dir / "table.csv") as temporary:
+        evaluated.to_csv(temporary, index=False)
     metrics = sorted(c for c in evaluated.columns if c.startswith("diversity."))
     n = len(evaluated)
     if n < MIN_POINTS:
@@ -95,7 +98,7 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
                                              "mean": result.mean}
                 if result.reason:
                     report.reasons[name] = result.reason
-    (out_dir / "report.json").write_text(json.dumps(
+    write_text_atomic(out_dir / "report.json", json.dumps(
         {"points": report.points, "message": report.message, "correlations": report.correlations,
          "undefined": report.reasons}, indent=2))
     return report
@@ -116,6 +119,7 @@ def _scatter(x: pd.Series, y: pd.Series, labels: pd.Series, metric: str, perform
     ax.set_ylabel(performance)
     ax.set_title(f"{metric} vs {performance} (mean corr {mean_corr:.2f})")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=100, format="png")
     plt.close(fig)
     return path

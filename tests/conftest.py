@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def shared_data_dir() -> Path:
-    """``$INFOSIFT_DATA_DIR``, else ``<repo>/../shared/data`` (the layout of a developer checkout and of CI)."""
-    return Path(os.environ.get("INFOSIFT_DATA_DIR", REPO_ROOT.parent / "shared" / "data")).resolve()
+from selection_ops.foundation.devices import cuda_available
+from selection_ops.foundation.paths import data_dir as shared_data_dir
 
 
 @pytest.fixture(scope="session")
@@ -29,13 +25,7 @@ def data_dir() -> Path:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """GPU-marked tests are skipped where CUDA is absent, so the CPU suite never fails for lack of a device."""
-    try:
-        import torch
-
-        has_cuda = torch.cuda.is_available()
-    except ImportError:
-        has_cuda = False
-    if has_cuda:
+    if cuda_available():
         return
     skip_gpu = pytest.mark.skip(reason="needs a CUDA device; none is present")
     for item in items:

@@ -24,7 +24,7 @@ import numpy as np
 
 from selection_ops.annotation.base import Annotator
 from selection_ops.annotation.lm_utils import last_token_logits
-from selection_ops.annotation.models import default_causal_lm_path, load_causal_lm, load_tokenizer, resolve_device
+from selection_ops.annotation.models import ModelHolder, load_causal_lm, load_tokenizer
 from selection_ops.annotation.text import Sample
 
 logger = logging.getLogger(__name__)
@@ -78,27 +78,23 @@ def digit_token_ids(tokenizer: Any, model_name: str) -> list[int]:
     return ids
 
 
-class DeitaScorer(Annotator):
+class DeitaScorer(ModelHolder, Annotator):
     """``aspect`` 'complexity' or 'quality'; writes ``deita_<aspect>`` and ``deita_<aspect>_turns``."""
 
     version = "1"
+    default_max_tokens = 2048
 
-    def __init__(self, aspect: str, model_path: str = "", max_tokens: int = 2048, batch_size: int = 4,
-                 device: str = "auto", dtype: str = "auto") -> None:
+    def __init__(self, aspect: str, model_path: str = "", max_tokens: int | None = None,
+                 batch_size: int | None = None, device: str = "auto", dtype: str = "auto") -> None:
         if aspect not in ("complexity", "quality"):
             raise ValueError(f"aspect must be 'complexity' or 'quality', got {aspect!r}")
+        super().__init__(model_path, max_tokens, batch_size, device, dtype)
         self.aspect = aspect
         self.name = f"deita_{aspect}"
         self.template = COMPLEXITY_TEMPLATE if aspect == "complexity" else QUALITY_TEMPLATE
-        self.model_path = model_path or default_causal_lm_path()
-        self.max_tokens = max_tokens
-        self.batch_size = batch_size
-        self.device = resolve_device(device)
-        self.dtype = dtype
 
     def settings(self) -> dict[str, Any]:
-        return {"model": self.model_path, "template_sha1": hashlib.sha1(self.template.encode()).hexdigest()[:12],
-                "max_tokens": self.max_tokens, "dtype": self.dtype}
+        return {**self.model_settings(), "template_sha1": hashlib.sha1(self.template.encode()).hexdigest()[:12]}
 
     def output_columns(self) -> tuple[str, ...]:
         return (self.name, f"{self.name}_turns")

@@ -17,7 +17,7 @@ import numpy as np
 
 from selection_ops.annotation.base import Annotator
 from selection_ops.annotation.models import (
-    default_causal_lm_path,
+    ModelHolder,
     default_sentence_encoder_path,
     load_causal_lm,
     load_sentence_transformer,
@@ -61,23 +61,21 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-class CausalLMEmbedder:
+class CausalLMEmbedder(ModelHolder):
     """Pooled last hidden state of any Hugging Face causal LM (folder, Hub id or ``.gguf`` file path)."""
 
-    def __init__(self, model_path: str = "", pooling: str = "mean", max_tokens: int = 256, batch_size: int = 8,
-                 device: str = "auto", dtype: str = "auto") -> None:
+    default_max_tokens = 256
+    default_batch_size = 8
+
+    def __init__(self, model_path: str = "", pooling: str = "mean", max_tokens: int | None = None,
+                 batch_size: int | None = None, device: str = "auto", dtype: str = "auto") -> None:
         if pooling not in ("mean", "last"):
             raise ValueError(f"pooling must be 'mean' (NovelSum) or 'last' (DEITA), got {pooling!r}")
-        self.model_path = model_path or default_causal_lm_path()
+        super().__init__(model_path, max_tokens, batch_size, device, dtype)
         self.pooling = pooling
-        self.max_tokens = max_tokens
-        self.batch_size = batch_size
-        self.device = resolve_device(device)
-        self.dtype = dtype
 
     def settings(self) -> dict[str, Any]:
-        return {"kind": "causal-lm", "model": self.model_path, "pooling": self.pooling, "max_tokens": self.max_tokens,
-                "dtype": self.dtype}
+        return {"kind": "causal-lm", "pooling": self.pooling, **self.model_settings()}
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """(n_texts, hidden_size) float32; mean over real tokens, or the last real token's state."""

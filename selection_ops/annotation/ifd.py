@@ -23,29 +23,22 @@ from typing import Any
 
 from selection_ops.annotation.base import Annotator
 from selection_ops.annotation.lm_utils import IGNORE, mean_token_losses
-from selection_ops.annotation.models import default_causal_lm_path, load_causal_lm, load_tokenizer, resolve_device
+from selection_ops.annotation.models import ModelHolder, load_causal_lm, load_tokenizer
 from selection_ops.annotation.text import Sample
 
 ALPACA_TEMPLATE = ("Below is an instruction that describes a task. Write a response that appropriately completes the "
                    "request.\n\n### Instruction:\n{instruction}\n\n### Response:\n")
 
 
-class IFDScorer(Annotator):
+class IFDScorer(ModelHolder, Annotator):
     """Writes ``ifd_loss_conditioned``, ``ifd_loss_direct``, ``ifd`` and ``superfilter_ratio``."""
 
     name = "ifd"
     version = "1"
-
-    def __init__(self, model_path: str = "", max_tokens: int = 1024, batch_size: int = 4, device: str = "auto",
-                 dtype: str = "auto") -> None:
-        self.model_path = model_path or default_causal_lm_path()
-        self.max_tokens = max_tokens
-        self.batch_size = batch_size
-        self.device = resolve_device(device)
-        self.dtype = dtype
+    default_max_tokens = 1024
 
     def settings(self) -> dict[str, Any]:
-        return {"model": self.model_path, "max_tokens": self.max_tokens, "dtype": self.dtype}
+        return self.model_settings()
 
     def output_columns(self) -> tuple[str, ...]:
         return ("ifd_loss_conditioned", "ifd_loss_direct", "ifd", "superfilter_ratio")

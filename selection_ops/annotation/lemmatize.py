@@ -23,7 +23,8 @@ IRREGULAR: dict[str, str] = {
     "theses": "thesis", "hypotheses": "hypothesis", "indices": "index", "matrices": "matrix", "vertices": "vertex",
     "leaves": "leaf", "lives": "life", "knives": "knife", "wives": "wife", "halves": "half", "selves": "self",
     "shelves": "shelf", "wolves": "wolf", "potatoes": "potato", "tomatoes": "tomato", "heroes": "hero",
-    "quizzes": "quiz", "buses": "bus", "gases": "gas", "lenses": "lens", "viruses": "virus", "crises": "crisis", "diagnoses": "diagnosis", "syntheses": "synthesis", "axes": "axis",
+    "quizzes": "quiz", "buses": "bus", "gases": "gas", "lenses": "lens", "viruses": "virus", "crises": "crisis",
+    "diagnoses": "diagnosis", "syntheses": "synthesis", "axes": "axis",
 }
 INVARIANT: frozenset[str] = frozenset({
     "news", "series", "species", "always", "lens", "gas", "bus", "yes", "its", "has", "was", "does", "this", "thus",

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from selection_ops.annotation.base import Annotator
-from selection_ops.annotation.config import AnnotationConfig
-from selection_ops.annotation.models import default_causal_lm_path, load_causal_lm, load_tokenizer, resolve_device
+from selection_ops.annotation.config import TaggerConfig
+from selection_ops.annotation.models import ModelHolder, load_causal_lm, load_tokenizer
 from selection_ops.annotation.text import Sample
 
 logger = logging.getLogger(__name__)
@@ -103,16 +103,21 @@ class GenerationBackend(Protocol):
     def settings(self) -> dict[str, Any]: ...
 
 
-class TransformersBackend:
-    """Batched ``generate`` with any HF causal LM; the prompt goes through the chat template when there is one."""
+class TransformersBackend(ModelHolder):
+    """Batched ``generate`` with any HF causal LM; the prompt goes through the chat template when there is one.
 
-    def __init__(self, model_path: str = "", max_new_tokens: int = 256, batch_size: int = 8, device: str = "auto",
-                 dtype: str = "auto") -> None:
-        self.model_path = model_path or default_causal_lm_path()
-        self.max_new_tokens = max_new_tokens
-        self.batch_size = batch_size
-        self.device = resolve_device(device)
-        self.dtype = dtype
+    The model holder's token budget is the generation budget, ``max_new_tokens``."""
+
+    default_max_tokens = 256
+    default_batch_size = 8
+
+    def __init__(self, model_path: str = "", max_new_tokens: int | None = None, batch_size: int | None = None,
+                 device: str = "auto", dtype: str = "auto") -> None:
+        super().__init__(model_path, max_new_tokens, batch_size, device, dtype)
+
+    @property
+    def max_new_tokens(self) -> int:
+        return self.max_tokens
 
     def settings(self) -> dict[str, Any]:
         return {"backend": "transformers", "model": self.model_path, "max_new_tokens": self.max_new_tokens}
@@ -150,7 +155,7 @@ class VLLMBackend:
 
     def __init__(self, model_path: str, max_new_tokens: int = 256) -> None:
         if not model_path:
-            raise ValueError("tagger='llm-vllm' needs tagger_model (e.g. OFA-Sys/InsTagger)")
+            raise ValueError("tagger kind 'llm-vllm' needs model (e.g. OFA-Sys/InsTagger)")
         self.model_path = model_path
         self.max_new_tokens = max_new_tokens
         self._engine = None
@@ -165,7 +170,7 @@ class VLLMBackend:
             raise ImportError("tagger='llm-vllm' needs the vllm package (GPU); use 'llm-transformers' or "
                               "'llm-openai' instead") from error
         if self._engine is None:
-            self._engine = LLM(self.model_path, seed=SEED)
+            self._engine = LLM(self.model_path, seed=SEED, trust_remote_code=False)  # Hub code only when asked
         params = SamplingParams(temperature=temperature, max_tokens=self.max_new_tokens, seed=SEED)
         messages = [[{"role": "user", "content": p}] for p in prompts]
         outputs = self._engine.chat(messages, params, use_tqdm=False)
@@ -274,16 +279,15 @@ class LLMTagger(Annotator):
         return rows
 
 
-def build_llm_tagger(config: AnnotationConfig) -> LLMTagger:
-    """The LLM tagger named by ``config.tagger`` ('llm-transformers', 'llm-vllm', 'llm-openai')."""
-    if config.tagger == "llm-transformers":
-        backend: GenerationBackend = TransformersBackend(config.tagger_model, config.tagger_max_new_tokens,
-                                                         config.tagger_batch_size, config.device, config.dtype)
-    elif config.tagger == "llm-vllm":
-        backend = VLLMBackend(config.tagger_model, config.tagger_max_new_tokens)
-    elif config.tagger == "llm-openai":
-        backend = OpenAIChatBackend(config.tagger_endpoint, config.tagger_model, config.tagger_api_key_env,
-                                    config.tagger_max_new_tokens)
+def build_llm_tagger(config: TaggerConfig) -> LLMTagger:
+    """The LLM tagger named by ``config.kind`` ('llm-transformers', 'llm-vllm', 'llm-openai')."""
+    if config.kind == "llm-transformers":
+        backend: GenerationBackend = TransformersBackend(config.model, config.max_new_tokens, config.batch_size,
+                                                         config.device, config.dtype)
+    elif config.kind == "llm-vllm":
+        backend = VLLMBackend(config.model, config.max_new_tokens)
+    elif config.kind == "llm-openai":
+        backend = OpenAIChatBackend(config.endpoint, config.model, config.api_key_env, config.max_new_tokens)
     else:
-        raise ValueError(f"not an LLM tagger: {config.tagger!r}")
-    return LLMTagger(backend, max_tags=config.max_tags, max_retries=config.tagger_max_retries)
+        raise ValueError(f"not an LLM tagger: {config.kind!r}")
+    return LLMTagger(backend, max_tags=config.max_tags, max_retries=config.max_retries)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -38,8 +39,15 @@ from selection_ops.annotation.text import Sample
 
 FALLBACK_TAG = "miscellaneous"
 
+
+def load_word_list(name: str) -> frozenset[str]:
+    """The words of ``selection_ops/annotation/data/<name>`` (one per line; blank lines and ``#`` comments skipped)."""
+    text = resources.files("selection_ops.annotation").joinpath("data", name).read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
 # English function words plus the filler every instruction shares ("please", "following", "given").
-STOPWORDS: frozenset[str] = frozenset(["a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "can't", "cannot", "could", "couldn't", "did", "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "etc", "few", "for", "from", "further", "get", "gets", "got", "had", "hadn't", "has", "hasn't", "have", "haven't", "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself", "him", "himself", "his", "how", "how's", "however", "i", "i'd", "i'll", "i'm", "i've", "if", "in", "into", "is", "isn't", "it", "it's", "its", "itself", "just", "let", "let's", "like", "may", "me", "might", "more", "most", "must", "mustn't", "my", "myself", "need", "no", "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own", "per", "please", "same", "say", "says", "shall", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so", "some", "such", "than", "that", "that's", "the", "their", "theirs", "them", "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll", "they're", "they've", "this", "those", "through", "thus", "to", "too", "under", "until", "up", "upon", "us", "use", "used", "using", "very", "via", "want", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "well", "were", "weren't", "what", "what's", "whatever", "when", "when's", "where", "where's", "whether", "which", "while", "who", "who's", "whom", "whose", "why", "why's", "will", "with", "within", "without", "won't", "would", "wouldn't", "yes", "yet", "you", "you'd", "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves", "following", "given", "give", "provide", "make", "create", "generate", "write", "tell", "show", "find", "answer", "question", "output", "input", "instruction", "task", "response", "example", "sentence", "text", "word", "words", "something", "thing", "things", "way", "ways", "many", "much", "also", "really", "list", "related", "particular", "main", "certain", "different", "various", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second"])
+STOPWORDS: frozenset[str] = load_word_list("stopwords.txt")
 INTENT_BY_VERB: dict[str, str] = {
     **dict.fromkeys(("rewrite", "rephrase", "paraphrase", "reword"), "rewriting"),
     **dict.fromkeys(("translate",), "translation"),
@@ -61,13 +69,14 @@ INTENT_BY_VERB: dict[str, str] = {
     **dict.fromkeys(("predict", "forecast"), "prediction"),
     **dict.fromkeys(("imagine", "pretend", "roleplay"), "role play"),
 }
-QUESTION_OPENERS = frozenset(("what", "why", "how", "who", "whom", "whose", "when", "where", "which", "is", "are", "was",
-                              "were", "can", "could", "would", "should", "do", "does", "did", "will", "have", "has"))
+QUESTION_OPENERS = frozenset(("what", "why", "how", "who", "whom", "whose", "when", "where", "which", "is", "are",
+                              "was", "were", "can", "could", "would", "should", "do", "does", "did", "will", "have",
+                              "has"))
 COURTESY_OPENERS = ("please", "can you", "could you", "would you", "will you", "i want you to", "i need you to",
                     "help me", "i would like you to", "kindly")
-CODE_WORDS = frozenset(("python", "java", "javascript", "typescript", "sql", "c++", "c#", "rust", "golang", "html", "css",
-                        "code", "function", "program", "script", "regex", "bash", "algorithm", "class", "method",
-                        "api", "json"))
+CODE_WORDS = frozenset(("python", "java", "javascript", "typescript", "sql", "c++", "c#", "rust", "golang", "html",
+                        "css", "code", "function", "program", "script", "regex", "bash", "algorithm", "class",
+                        "method", "api", "json"))
 _CHUNK_SPLIT = re.compile(r"[.,;:!?()\[\]{}\"“”‘’`|/\\<>=*_~\n\t]+")
 _TOKEN = re.compile(r"[a-z][a-z0-9+#'\-]*[a-z0-9+#]|[a-z]")
 

@@ -1,9 +1,11 @@
 """The annotation stage as one call: pool DataFrame in, one annotated row per sample out, resumable.
 
 ``annotate(pool, config, store_dir)`` runs, in order, the embedder, the tagger and the scorers of ``config``
-through the shard store (``store.run_annotator``: only missing shards are computed), then the whole-pool
-steps that are cheap and not cached: tag normalisation (its old -> new mapping is written to
-``store_dir/tag_mapping.json``; an LLM tagger's unparseable replies to ``store_dir/tagger_unparseable.jsonl``), the DEITA combination over turns, the ``score`` choice and kNN density.
+(``factory.build_annotators``) through the shard store (``store.run_annotator``: only missing shards are computed),
+then ``combine_annotations``: the whole-pool steps that are cheap and not cached: tag normalisation (its old -> new
+mapping is written to ``store_dir/tag_mapping.json``; an LLM tagger's unparseable replies to
+``store_dir/tagger_unparseable.jsonl``), the DEITA combination over turns, the ``score`` choice and kNN density.
+A driver that runs the annotators elsewhere (one worker per model) calls ``combine_annotations`` itself.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import numpy as np
 import pandas as pd
 
 from selection_ops.annotation.config import AnnotationConfig
-from selection_ops.annotation.embedders import EmbeddingAnnotator
-from selection_ops.annotation.factory import build_embedder, build_scorers, build_sentence_encoder, build_tagger
+from selection_ops.annotation.factory import build_annotators, build_sentence_encoder
 from selection_ops.annotation.store import run_annotator
 from selection_ops.annotation.tag_normalization import load_vocabulary, normalize_tags
 from selection_ops.annotation.text import RecordError, Sample, sample_from_record
+from selection_ops.foundation.atomic import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +35,11 @@ def samples_from_pool(pool: pd.DataFrame) -> list[Sample]:
     """``Sample`` per row; RecordError names the row's id and the missing or malformed field."""
     missing = [c for c in ("id", "conversation") if c not in pool.columns]
     if missing:
-        raise RecordError(f"pool DataFrame lacks column(s) {missing}; expected {POOL_COLUMNS}")
+        raise RecordError("pool DataFrame", f"lacks column(s) {missing}; expected {POOL_COLUMNS}")
     ids = pool["id"].astype(str).tolist()
     if len(set(ids)) != len(ids):
         duplicate = pool["id"][pool["id"].astype(str).duplicated()].iloc[0]
-        raise RecordError(f"pool ids must be unique; id {duplicate!r} appears more than once")
+        raise RecordError("pool DataFrame", f"ids must be unique; id {duplicate!r} appears more than once")
     sources = pool["source"].astype(str).tolist() if "source" in pool.columns else [""] * len(ids)
     conversations = pool["conversation"].tolist()
     return [sample_from_record(i, list(c) if c is not None else [], s) for i, c, s in zip(ids, conversations, sources)]
@@ -71,18 +73,23 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     store_dir.mkdir(parents=True, exist_ok=True)
     samples = samples_from_pool(pool)
     if not samples:
-        raise RecordError("the pool is empty: nothing to annotate")
+        raise RecordError("pool DataFrame", "is empty: nothing to annotate")
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
     run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
-    embedded = run_annotator(EmbeddingAnnotator(build_embedder(config)), samples, **run)
-    tagged = run_annotator(build_tagger(config), samples, **run)
-    scored = [run_annotator(scorer, samples, **run) for scorer in build_scorers(config)]
+    outputs = [run_annotator(annotator, samples, **run) for annotator in build_annotators(config)]
+    return combine_annotations(samples, outputs, config, store_dir)
 
+
+def combine_annotations(samples: list[Sample], outputs: list[pd.DataFrame], config: AnnotationConfig,
+                        store_dir: Path) -> pd.DataFrame:
+    """The annotated frame (see ``annotate``) from the annotators' outputs, one frame per annotator of
+    ``build_annotators(config)`` in that order, each aligned with ``samples``."""
+    embedded, tagged, *scored = outputs
     if "tag_parse_error" in tagged.columns:
         failed = tagged[tagged["tag_parse_error"].astype(str) != ""]
         lines = [json.dumps({"id": i, "error": e}, ensure_ascii=False) for i, e in failed["tag_parse_error"].items()]
-        (store_dir / UNPARSEABLE_FILE).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        write_text_atomic(store_dir / UNPARSEABLE_FILE, "".join(line + "\n" for line in lines))
         if lines:
             logger.warning("%d samples have no tags: the tagger's replies did not parse (see %s)", len(lines),
                            store_dir / UNPARSEABLE_FILE)
@@ -90,7 +97,7 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     raw_tags = [list(tags) for tags in tagged["raw_tags"]]
     if config.normalize_tags:
         vocabulary = load_vocabulary(Path(config.valid_tag_vocabulary)) if config.valid_tag_vocabulary else None
-        normalized = normalize_tags(raw_tags, embedder=build_sentence_encoder(config),
+        normalized = normalize_tags(raw_tags, embedder=build_sentence_encoder(config.embedder),
                                     min_frequency=config.tag_min_frequency, merge_eps=config.tag_merge_eps,
                                     vocabulary=vocabulary, vocabulary_max_distance=config.vocabulary_max_distance)
         normalized.write_mapping(store_dir / TAG_MAPPING_FILE)

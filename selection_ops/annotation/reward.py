@@ -14,16 +14,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from selection_ops.annotation.base import Annotator
-from selection_ops.annotation.models import resolve_device, resolve_dtype
+from selection_ops.annotation.models import ModelHolder, resolve_dtype
 from selection_ops.annotation.text import Sample
 
 
 @functools.lru_cache(maxsize=2)
-def _load(path: str, device: str, dtype: str) -> tuple[Any, Any]:
+def _load(path: str, device: str, dtype: str, trust_remote_code: bool = False) -> tuple[Any, Any]:
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, dtype=resolve_dtype(dtype, device))
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    model = AutoModelForSequenceClassification.from_pretrained(path, dtype=resolve_dtype(dtype, device),
+                                                               trust_remote_code=trust_remote_code)
     if model.config.num_labels != 1:
         raise ValueError(f"reward model {path}: expected a one-logit head (num_labels=1), got "
                          f"num_labels={model.config.num_labels}")
@@ -34,24 +35,16 @@ def _load(path: str, device: str, dtype: str) -> tuple[Any, Any]:
     return tokenizer, model.to(device).eval()
 
 
-class RewardScorer(Annotator):
+class RewardScorer(ModelHolder, Annotator):
     """Writes ``reward`` (float, the checkpoint's logit)."""
 
     name = "reward"
     version = "1"
-
-    def __init__(self, model_path: str, max_tokens: int = 1024, batch_size: int = 4, device: str = "auto",
-                 dtype: str = "auto") -> None:
-        if not model_path:
-            raise ValueError("RewardScorer needs model_path (a sequence-classification checkpoint)")
-        self.model_path = model_path
-        self.max_tokens = max_tokens
-        self.batch_size = batch_size
-        self.device = resolve_device(device)
-        self.dtype = dtype
+    default_max_tokens = 1024
+    required_model = "a sequence-classification checkpoint"
 
     def settings(self) -> dict[str, Any]:
-        return {"model": self.model_path, "max_tokens": self.max_tokens, "dtype": self.dtype}
+        return self.model_settings()
 
     def output_columns(self) -> tuple[str, ...]:
         return ("reward",)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,6 +27,7 @@ from tqdm.auto import tqdm
 
 from selection_ops.annotation.base import Annotator
 from selection_ops.annotation.text import Sample
+from selection_ops.foundation.atomic import atomic_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -62,12 +62,11 @@ class ShardStore:
         self.directory.mkdir(parents=True, exist_ok=True)
         meta = self.directory / "annotator.json"
         if not meta.exists():
-            meta.write_text(json.dumps(self.fingerprint, indent=2, sort_keys=True, default=str), encoding="utf-8")
+            write_text_atomic(meta, json.dumps(self.fingerprint, indent=2, sort_keys=True, default=str))
         ids_digest = hashlib.sha1("\n".join(rows["id"]).encode("utf-8")).hexdigest()[:16]
         path = self.directory / f"shard-{ids_digest}.parquet"
-        temporary = path.with_suffix(f".tmp{os.getpid()}")
-        rows.to_parquet(temporary, index=False)
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            rows.to_parquet(temporary, index=False)
         return path
 
 

@@ -31,6 +31,7 @@ import numpy as np
 
 from selection_ops.annotation.embedders import Embedder
 from selection_ops.annotation.lemmatize import lemmatize_phrase
+from selection_ops.foundation.atomic import write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +55,7 @@ class NormalizedTags:
     mapping: dict[str, str | None]
 
     def write_mapping(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.mapping, indent=1, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+        write_text_atomic(path, json.dumps(self.mapping, indent=1, sort_keys=True, ensure_ascii=False))
 
 
 def load_vocabulary(path: Path) -> list[str]:

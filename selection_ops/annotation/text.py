@@ -1,22 +1,18 @@
 """Views of one pool sample as the annotators read it: instruction, response, turn pairs, full text.
 
-A conversation is a list of ``{"role", "content"}`` turns with roles ``system``/``user``/``assistant``
-(the canonical pool format). A system turn is prepended to the first user turn, as the official DEITA and
-InsTag code fold Alpaca's ``input`` and any system prompt into the query.
+The conversation model (roles, shape rules, renderings, the content hash) lives in
+``selection_ops.pool.conversation``; a ``Sample`` holds its ``turn_pairs`` and reads the rest from there.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-VALID_ROLES = ("system", "user", "assistant")
+from selection_ops.pool.conversation import check_conversation, embedding_text_of_pairs, turn_pairs, turns_hash
+from selection_ops.pool.errors import RecordError
 
-
-class RecordError(ValueError):
-    """A pool record is malformed; the message names the record id and the field."""
+__all__ = ["RecordError", "Sample", "sample_from_record"]
 
 
 @dataclass(frozen=True)
@@ -39,48 +35,21 @@ class Sample:
 
     @property
     def text(self) -> str:
-        """The whole conversation as one string (queries and replies separated by blank lines), for embeddings."""
-        return "\n\n".join(part for pair in self.turns for part in pair if part)
+        """``text_for_embedding`` of the conversation: contents without role names, for embeddings."""
+        return embedding_text_of_pairs(self.turns)
 
     @property
     def content_hash(self) -> str:
-        """sha1 of the turns: a cached annotation is reused only when the sample's content is unchanged."""
-        return hashlib.sha1(json.dumps(self.turns, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
+        """``turns_hash``: a cached annotation is reused only when the sample's content is unchanged."""
+        return turns_hash(self.turns)
 
 
 def sample_from_record(record_id: str, conversation: Sequence[Mapping[str, str]], source: str = "") -> Sample:
-    """Build a ``Sample``; each user turn pairs with the assistant turn that follows it (``""`` when none).
+    """Build a ``Sample`` from a conversation of valid shape (``check_conversation``); each user turn pairs with
+    the assistant turn that follows it (``""`` when the conversation ends on the user).
 
-    Raises ``RecordError`` naming the record and the turn when a role or content is missing or unknown.
+    Raises ``RecordError`` naming the record and the turn when a role or content is missing, unknown or empty,
+    or the turns do not alternate.
     """
-    if conversation is None or len(conversation) == 0:
-        raise RecordError(f"record {record_id!r}: field 'conversation' is empty")
-    system_parts: list[str] = []
-    turns: list[tuple[str, str]] = []
-    pending_user: str | None = None
-    for position, turn in enumerate(conversation):
-        role, content = turn.get("role"), turn.get("content")
-        if role not in VALID_ROLES:
-            raise RecordError(f"record {record_id!r}: conversation[{position}].role is {role!r}, expected {VALID_ROLES}")
-        if not isinstance(content, str):
-            raise RecordError(f"record {record_id!r}: conversation[{position}].content is not a string")
-        if role == "system":
-            system_parts.append(content)
-        elif role == "user":
-            if pending_user is not None:
-                turns.append((pending_user, ""))
-            pending_user = content
-        else:
-            if pending_user is None:
-                raise RecordError(f"record {record_id!r}: conversation[{position}] is an assistant turn with no "
-                                  "user turn before it")
-            turns.append((pending_user, content))
-            pending_user = None
-    if pending_user is not None:
-        turns.append((pending_user, ""))
-    if not turns:
-        raise RecordError(f"record {record_id!r}: field 'conversation' has no user turn")
-    if system_parts:
-        first_query, first_reply = turns[0]
-        turns[0] = ("\n".join(system_parts + [first_query]), first_reply)
-    return Sample(id=str(record_id), turns=tuple(turns), source=str(source))
+    check_conversation(conversation, f"record {record_id!r}")
+    return Sample(id=str(record_id), turns=turn_pairs(conversation), source=str(source))

@@ -35,12 +35,15 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 
 @contextlib.contextmanager
-def atomic_open(target: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
-    """``open`` for writing, atomically: the file appears at ``target`` only once the block ends without error."""
+def atomic_open(target: str | os.PathLike[str], mode: str = "w", encoding: str | None = "utf-8",
+                newline: str | None = None) -> Iterator[IO]:
+    """``open`` for writing, atomically: the file appears at ``target`` only once the block ends without error.
+
+    ``newline`` as for ``open`` (``""`` for the csv module)."""
     if "b" in mode:
-        encoding = None
+        encoding = newline = None
     with atomic_path(target) as temporary:
-        with open(temporary, mode, encoding=encoding) as stream:
+        with open(temporary, mode, encoding=encoding, newline=newline) as stream:
             yield stream
             stream.flush()
             os.fsync(stream.fileno())

@@ -25,7 +25,7 @@ def state_dir(create: bool = True) -> Path:
 
 def data_dir() -> Path:
     """``$INFOSIFT_DATA_DIR`` or ``<repo>/../shared/data``: the real pools and benchmarks (may be absent)."""
-    return Path(os.environ.get(DATA_DIR_ENV) or REPO_ROOT.parent / "shared" / "data").resolve()
+    return Path(os.environ.get(DATA_DIR_ENV) or REPO_ROOT.parent / "shared" / "data").expanduser().resolve()
 
 
 def default_tracking_uri() -> str:

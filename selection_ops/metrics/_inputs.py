@@ -5,13 +5,10 @@ Not a metric family: it registers nothing.
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-
 import numpy as np
 
 from selection_ops.data_model import MissingFieldError, PoolView, normalize_rows
+from selection_ops.foundation.devices import cuda_available
 
 
 def embeddings_of(view: PoolView, metric: str, *, normalize: bool, role: str = "subset") -> np.ndarray:
@@ -46,13 +43,11 @@ def require_rows(view: PoolView, metric: str, minimum: int, role: str = "subset"
 def torch_cuda_device():  # -> torch.device | None
     """The CUDA device when torch sees one, else None (numpy/BLAS on CPU is used then).
 
-    Where no NVIDIA driver is visible and torch is not loaded yet, answers None without importing torch (an import
-    costs seconds, more than most metrics on small subsets).
+    Asks ``foundation.devices.cuda_available``, which answers without importing torch where no NVIDIA driver is
+    visible (an import costs seconds, more than most metrics on small subsets).
     """
-    if "torch" not in sys.modules and not os.path.exists("/dev/nvidiactl") and shutil.which("nvidia-smi") is None:
+    if not cuda_available():
         return None
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - torch is a declared dependency
-        return None
-    return torch.device("cuda") if torch.cuda.is_available() else None
+    import torch
+
+    return torch.device("cuda")

@@ -1,4 +1,4 @@
-"""MIG's dataset information E(D) = sum_j phi((sum_{i in D} x_i P)_j) (paper 000, Eq. 8) of a selection.
+"""MIG's dataset information E(D) = sum_j phi((sum_{i in D} x_i P)_j) (MIG, Chen et al. 2025, Eq. 8) of a selection.
 
 Measured against the reference pool's label graph (``pool.label_graph``, or one built from the pool's labels with
 the default encoder), so selections from the same pool are comparable.

@@ -1,4 +1,4 @@
-"""MIG (Maximize the Information Gain, paper 000): label graph, propagation, phi, sampler and E(D).
+"""MIG (Maximize the Information Gain, Chen et al. 2025): label graph, propagation, phi, sampler and E(D).
 
 Plain functions for use without the registry: ``mig_select`` (Alg. 1) and ``dataset_information`` (Eq. 8).
 """

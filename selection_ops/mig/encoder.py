@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from selection_ops.foundation.devices import resolve_device
+
 logger = logging.getLogger(__name__)
 
 LabelEncoder = Callable[[list[str]], np.ndarray]
@@ -25,10 +27,7 @@ def sentence_transformer_encoder(model_name_or_path: str, batch_size: int = 256,
     """
     from sentence_transformers import SentenceTransformer
 
-    if device is None:
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = device or resolve_device("auto")
     logger.info("loading label encoder %s on %s", model_name_or_path, device)
     model = SentenceTransformer(str(model_name_or_path), device=device)
 

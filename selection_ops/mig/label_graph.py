@@ -12,8 +12,11 @@ threshold (``LabelGraph.at_threshold``); a lower one needs a rebuild and raises.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import functools
 import logging
+import os
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,10 +25,12 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from selection_ops.foundation.atomic import atomic_open
 from selection_ops.mig.encoder import default_label_encoder, sentence_transformer_encoder
 
-__all__ = ["LabelGraph", "build_label_graph", "default_label_encoder", "graph_stats", "label_graph_from_edge_list",
-           "label_vocabulary", "resolve_label_graph", "save_edge_list"]
+__all__ = ["EdgeListMatch", "LabelGraph", "build_label_graph", "check_model_available", "default_label_encoder",
+           "graph_stats", "label_graph_from_edge_list", "label_vocabulary", "read_edge_list", "resolve_label_graph",
+           "save_edge_list"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +53,7 @@ class LabelGraph:
     similarity: sp.csr_matrix
     threshold: float
     valid_labels: frozenset[str] | None = None
+    label_match: Mapping[str, int] | None = None  # for a graph read from an edge list: ``EdgeListMatch.counts()``
 
     def __post_init__(self) -> None:
         n = len(self.labels)
@@ -71,10 +77,11 @@ class LabelGraph:
         coo = self.similarity.tocoo()
         keep = (coo.row == coo.col) | (coo.data >= threshold)
         similarity = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=coo.shape)
-        return LabelGraph(self.labels, similarity, threshold, self.valid_labels)
+        return LabelGraph(self.labels, similarity, threshold, self.valid_labels, self.label_match)
 
 
-def label_vocabulary(labels_per_sample: Iterable[Sequence[str]], valid_labels: Iterable[str] | None = None) -> list[str]:
+def label_vocabulary(labels_per_sample: Iterable[Sequence[str]],
+                     valid_labels: Iterable[str] | None = None) -> list[str]:
     """The sorted set of labels occurring in the pool, restricted to ``valid_labels`` when given."""
     occurring = {label for labels in labels_per_sample for label in labels}
     if valid_labels is not None:
@@ -145,28 +152,117 @@ def build_label_graph(labels_per_sample: Iterable[Sequence[str]],
                              np.concatenate(sims) if sims else np.zeros(0), threshold, valid)
 
 
+EDGE_LIST_COLUMNS = ("source", "target", "similarity")
+EDGE_LIST_DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+SIMILARITY_TOLERANCE = 1e-6  # cosines computed in float32 may exceed 1 by rounding; beyond this they are refused
+
+
+@dataclass(frozen=True)
+class EdgeListMatch:
+    """How an edge list's labels meet the pool's (after the valid-label filter).
+
+    matched:   pool labels that occur in the edge list;  unknown: edge-list labels the pool lacks (their edges are
+    dropped: ``dropped_edges``);  isolated: pool labels without any edge at or above the threshold.
+    """
+
+    matched: int
+    unknown: tuple[str, ...]
+    isolated: int
+    dropped_edges: int
+    pool_labels: int
+
+    def counts(self) -> dict[str, int]:
+        return {"edge_list_labels_matched": self.matched, "edge_list_labels_unknown": len(self.unknown),
+                "edge_list_edges_dropped": self.dropped_edges, "pool_labels_isolated": self.isolated,
+                "pool_labels": self.pool_labels}
+
+
+def detect_delimiter(header: str, path: Path) -> str:
+    """The delimiter that splits ``header`` into the columns source, target, similarity (comma, tab, semicolon or
+    pipe); a ValueError naming the file and what its first line holds otherwise."""
+    for delimiter in EDGE_LIST_DELIMITERS:
+        names = [name.strip().strip('"').lower() for name in header.split(delimiter)]
+        if set(EDGE_LIST_COLUMNS) <= set(names) and len(names) == len(set(names)):
+            return delimiter
+    raise ValueError(f"{path}: line 1 must be the header source,target,similarity (separated by a comma, tab, "
+                     f"semicolon or pipe); it is {header[:120]!r}")
+
+
+def read_edge_list(path: str | Path) -> pd.DataFrame:
+    """The edge list at ``path`` as columns source, target (str) and similarity (float64), each row checked.
+
+    Header required; the delimiter is detected from it. A label must be non-empty; a similarity must be a finite
+    number in [-1, 1] (cosine similarity; rounding up to 1e-6 past the ends is accepted). Errors name the file,
+    line and field.
+    """
+    path = Path(path)
+    try:
+        with path.open("r", encoding="utf-8", newline="") as handle:
+            header = handle.readline().rstrip("\r\n").lstrip("\ufeff")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); an edge list is a UTF-8 "
+                         "CSV or TSV") from None
+    if not header.strip():
+        raise ValueError(f"{path}: empty; an edge list needs the header source,target,similarity and one edge per "
+                         "line")
+    delimiter = detect_delimiter(header, path)
+    try:
+        with warnings.catch_warnings():  # a row with extra fields is an error, not a silently shifted column
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            table = pd.read_csv(path, sep=delimiter, dtype={"source": str, "target": str}, keep_default_na=False,
+                                na_filter=False, encoding="utf-8", skipinitialspace=True, index_col=False)
+    except (pd.errors.ParserError, pd.errors.ParserWarning, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a {EDGE_LIST_DELIMITERS[delimiter]}-separated edge list ({error})") from None
+    table.columns = [str(name).strip().lower() for name in table.columns]
+    for column in ("source", "target"):
+        values = table[column].astype(str).str.strip()
+        empty = np.flatnonzero((values == "").to_numpy())
+        if len(empty):
+            raise ValueError(f"{path}: line {int(empty[0]) + 2}: field '{column}' is empty")
+        table[column] = values
+    raw = table["similarity"]
+    similarity = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64)
+    bad = np.flatnonzero(~np.isfinite(similarity))
+    if len(bad):
+        raise ValueError(f"{path}: line {int(bad[0]) + 2}: field 'similarity' is {raw.iloc[bad[0]]!r}, not a finite "
+                         "number")
+    outside = np.flatnonzero(np.abs(similarity) > 1 + SIMILARITY_TOLERANCE)
+    if len(outside):
+        raise ValueError(f"{path}: line {int(outside[0]) + 2}: field 'similarity' is {similarity[outside[0]]:g}, "
+                         f"outside [-1, 1] ({len(outside)} such row(s)); an edge weight is a cosine similarity")
+    return pd.DataFrame({"source": table["source"], "target": table["target"],
+                         "similarity": np.clip(similarity, -1.0, 1.0)})
+
+
 def label_graph_from_edge_list(path_csv: str | Path, labels_per_sample: Iterable[Sequence[str]], threshold: float,
                                valid_labels: Iterable[str] | None = None) -> LabelGraph:
-    """Label graph from a CSV ``source,target,similarity`` (an undirected edge may be listed once or both ways).
+    """Label graph from an edge list ``source,target,similarity`` (CSV or TSV with that header; an undirected edge
+    may be listed once or both ways), read and checked by ``read_edge_list``.
 
-    Nodes are the pool's labels (``label_vocabulary``); edges touching other labels, self-loops and similarities
-    below ``threshold`` are ignored. A pair listed both ways with different similarities is an error.
+    Nodes are the pool's labels (``label_vocabulary``); self-loops and similarities below ``threshold`` are
+    ignored. The edge list's labels are matched against the pool's: counts of matched, unknown (their edges
+    dropped) and isolated labels are logged and kept in ``LabelGraph.label_match``; a warning names unknown labels
+    (a misspelling drops its edges); no matched label at all is an error. A pair listed both ways with different
+    similarities is an error.
     """
     path = Path(path_csv)
     valid = None if valid_labels is None else frozenset(valid_labels)
     labels = label_vocabulary(labels_per_sample, valid)
-    table = pd.read_csv(path, dtype={"source": str, "target": str}, keep_default_na=False, na_filter=False)
-    missing = {"source", "target", "similarity"} - set(table.columns)
-    if missing:
-        raise ValueError(f"{path}: edge list needs columns source,target,similarity; missing {sorted(missing)}")
-    similarity = pd.to_numeric(table["similarity"], errors="coerce").to_numpy(np.float64)
-    bad = np.flatnonzero(~np.isfinite(similarity))
-    if len(bad):
-        raise ValueError(f"{path}: row {int(bad[0]) + 2}: similarity {table['similarity'].iloc[bad[0]]!r} "
-                         "is not a finite number")
+    table = read_edge_list(path)
     node = pd.Index(labels)
     source, target = node.get_indexer(table["source"]), node.get_indexer(table["target"])
+    edge_labels = pd.unique(pd.concat([table["source"], table["target"]], ignore_index=True))
+    known = node.get_indexer(edge_labels) >= 0
+    unknown = tuple(sorted(str(label) for label in edge_labels[~known]))
+    matched = int(known.sum())
+    if labels and matched == 0:
+        raise ValueError(f"{path}: none of its {len(edge_labels)} labels occurs among the pool's {len(labels)} labels "
+                         f"(edge list: {', '.join(repr(str(x)) for x in edge_labels[:3])}; pool: "
+                         f"{', '.join(repr(x) for x in labels[:3])}); check the file, --labels-field and "
+                         "--valid-labels")
     keep = (source >= 0) & (target >= 0) & (source != target)
+    dropped = int(np.count_nonzero((source < 0) | (target < 0)))
+    similarity = table["similarity"].to_numpy(np.float64)
     source, target, similarity = source[keep], target[keep], similarity[keep]
     low, high = np.minimum(source, target), np.maximum(source, target)
     pairs = pd.DataFrame({"low": low, "high": high, "similarity": similarity})
@@ -176,31 +272,89 @@ def label_graph_from_edge_list(path_csv: str | Path, labels_per_sample: Iterable
         (p, q), row = next(iter(conflict.iterrows()))
         raise ValueError(f"{path}: edge {labels[p]!r} - {labels[q]!r} is listed with different similarities "
                          f"({row['min']} and {row['max']}); the edge list must be symmetric")
-    logger.info("read %d label-graph edges among %d labels from %s", len(spread), len(labels), path)
-    return _graph_from_pairs(labels, spread.index.get_level_values(0).to_numpy(np.int64),
-                             spread.index.get_level_values(1).to_numpy(np.int64), spread["max"].to_numpy(np.float64),
-                             threshold, valid)
+    graph = _graph_from_pairs(labels, spread.index.get_level_values(0).to_numpy(np.int64),
+                              spread.index.get_level_values(1).to_numpy(np.int64),
+                              spread["max"].to_numpy(np.float64), threshold, valid)
+    degree = np.diff(graph.similarity.indptr) - 1  # the diagonal is always stored
+    match = EdgeListMatch(matched=matched, unknown=unknown, isolated=int(np.count_nonzero(degree == 0)),
+                          dropped_edges=dropped, pool_labels=len(labels))
+    logger.info("read %d label-graph edges among %d labels from %s: %d of the pool's labels matched, %d isolated "
+                "at threshold %s", len(spread), len(labels), path, matched, match.isolated, threshold)
+    if unknown:
+        logger.warning("%s: %d label(s) do not occur in the pool and their %d edge row(s) are dropped: %s%s", path,
+                       len(unknown), dropped, ", ".join(repr(x) for x in unknown[:10]),
+                       f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+    return dataclasses.replace(graph, label_match=match.counts())
 
 
 def save_edge_list(graph: LabelGraph, path: str | Path) -> None:
     """Write the graph's edges as CSV ``source,target,similarity``, each undirected edge once (source < target)."""
     upper = sp.triu(graph.similarity, k=1).tocoo()
     order = np.lexsort((upper.col, upper.row))
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with atomic_open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["source", "target", "similarity"])
         for k in order.tolist():
             writer.writerow([graph.labels[upper.row[k]], graph.labels[upper.col[k]], repr(float(upper.data[k]))])
 
 
+EDGE_LIST_SUFFIXES = (".csv", ".tsv", ".txt")
+HUB_PROBE = ("huggingface.co", 443)
+
+
+def _hub_reachable(timeout_s: float = 3.0) -> bool:
+    """Whether a TCP connection to the Hugging Face Hub opens within ``timeout_s`` (so an offline machine fails in
+    seconds instead of after the Hub client's retries)."""
+    import socket
+
+    try:
+        with socket.create_connection(HUB_PROBE, timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _hub_offline() -> bool:
+    return any(os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+               for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+
+
+def check_model_available(name: str, *, what: str = "label graph model") -> None:
+    """Fail fast, before any model loading, when ``name`` is neither a local folder nor in the Hugging Face cache
+    and the Hub cannot be asked (``HF_HUB_OFFLINE`` / ``TRANSFORMERS_OFFLINE`` set, or no connection in 3 s)."""
+    if Path(name).exists():
+        return
+    try:
+        from huggingface_hub import snapshot_download
+
+        snapshot_download(name, local_files_only=True)
+        return
+    except Exception:  # not cached (or not a valid repo id): decide below whether the Hub may be asked
+        pass
+    looks_like_path = name.startswith((".", "/", "~")) or name.count("/") > 1  # a Hub id is "name" or "org/name"
+    if looks_like_path:
+        raise FileNotFoundError(f"{what} {name!r} does not exist (neither a local folder nor a Hub model id)")
+    if _hub_offline():
+        raise FileNotFoundError(f"{what} {name!r} is not a local folder and not in the Hugging Face cache, and the "
+                                "Hub is switched off (HF_HUB_OFFLINE / TRANSFORMERS_OFFLINE); pass a local "
+                                "sentence-transformers folder or an edge-list .csv")
+    if not _hub_reachable():
+        raise FileNotFoundError(f"{what} {name!r} is not a local folder and not in the Hugging Face cache, and the "
+                                "Hugging Face Hub cannot be reached; pass a local sentence-transformers folder or an "
+                                "edge-list .csv")
+
+
 def resolve_label_graph(spec: str, labels_per_sample: Sequence[Sequence[str]], threshold: float = 0.9,
                         valid_labels: Iterable[str] | None = None) -> LabelGraph:
-    """The label graph named by ``spec``: an existing ``.csv`` edge list, else a sentence-transformers model
-    (folder or cached name) used to embed the pool's labels."""
-    if str(spec).lower().endswith(".csv"):
-        if not Path(spec).is_file():
+    """The label graph named by ``spec``: an edge-list file (``.csv`` / ``.tsv`` / ``.txt``, or any existing file),
+    else a sentence-transformers model (a local folder, a name in the Hugging Face cache, or a Hub name when the
+    Hub can be reached: ``check_model_available``) used to embed the pool's labels."""
+    path = Path(spec)
+    if path.is_file() or (str(spec).lower().endswith(EDGE_LIST_SUFFIXES) and not path.is_dir()):
+        if not path.is_file():
             raise FileNotFoundError(f"label graph edge list {spec} does not exist")
         return label_graph_from_edge_list(spec, labels_per_sample, threshold, valid_labels)
+    check_model_available(str(spec))
     return build_label_graph(labels_per_sample, sentence_transformer_encoder(spec), threshold, valid_labels)
 
 

@@ -47,5 +47,6 @@ class MigParams(InformationParams):
         "help": "linear: (x_i P) . phi'(x_sel), the official gradient gain (Eq. 10-11); "
                 "exact: sum phi(x_sel + x_i P) - phi(x_sel), the true marginal gain (Eq. 9)"})
     device: Literal["auto", "cpu", "cuda"] = field(default="auto", metadata={
-        "help": "auto: the torch path on CUDA when a GPU is present, else the numpy path; cpu: numpy; "
+        "help": "auto: the torch path on CUDA when a GPU is present, else the numba path; cpu: numba (numpy "
+                "where numba cannot be imported); "
                 "cuda: torch on the GPU. All give the same picks"})

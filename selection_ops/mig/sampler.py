@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from selection_ops.foundation import devices
 from selection_ops.mig.gains import NumpyGains, TorchGains
 from selection_ops.mig.label_graph import LabelGraph
 from selection_ops.mig.lazy_greedy import GainEvaluator, GreedyRun, lazy_greedy, lazy_greedy_numba
@@ -19,16 +20,10 @@ logger = logging.getLogger(__name__)
 
 
 def resolve_device(device: str) -> str:
-    """"auto" -> "cuda" when torch sees a GPU, else "cpu"; "cuda" without a GPU is an error."""
-    if device == "cpu":
-        return "cpu"
-    import torch
-
-    if device == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("MIG device 'cuda' was asked for but torch sees no CUDA device")
-    if device not in ("auto", "cuda"):
+    """"auto" -> "cuda" when torch sees a GPU, else "cpu"; "cuda" without a GPU is an error (``foundation.devices``)"""
+    if device not in ("auto", "cpu", "cuda"):
         raise ValueError(f"MIG device must be auto, cpu or cuda, got {device!r}")
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    return devices.resolve_device(device, owner="MIG device")
 
 
 BACKENDS = ("numba", "numpy", "torch-cpu", "torch-cuda")

@@ -5,11 +5,23 @@ Public API (used by the Dagster ``pool`` asset and the CLI):
 - ``PoolSource``, ``PoolSpec``, ``default_pool_spec(data_dir, limit_per_source, seed)``, ``resolve_data_dir``
 - ``load_pool(spec) -> DataFrame[id, conversation, source]``
 - ``write_pool_parquet(df, path)``, ``read_pool_parquet(path)``
-- ``conversation_text(conversation) -> str``, ``content_id(conversation) -> str``
+- the conversation model: ``check_conversation``, ``text_for_metrics``, ``text_for_embedding``, ``turn_pairs``,
+  ``messages_for_training``, ``content_id`` (``conversation_text`` is ``text_for_metrics``'s first name)
 - ``RecordError`` (malformed record: file, position, field)
 """
 
-from selection_ops.pool.conversation import Conversation, content_id, conversation_text
+from selection_ops.pool.conversation import (
+    ROLES,
+    Conversation,
+    ConversationError,
+    check_conversation,
+    content_id,
+    conversation_text,
+    messages_for_training,
+    text_for_embedding,
+    text_for_metrics,
+    turn_pairs,
+)
 from selection_ops.pool.errors import RecordError
 from selection_ops.pool.formats import FORMATS, detect_format, parse_record
 from selection_ops.pool.load import load_pool
@@ -17,7 +29,8 @@ from selection_ops.pool.spec import PoolSource, PoolSpec, default_pool_spec, res
 from selection_ops.pool.store import read_pool_parquet, write_pool_parquet
 
 __all__ = [
-    "FORMATS", "Conversation", "PoolSource", "PoolSpec", "RecordError", "content_id", "conversation_text",
-    "default_pool_spec", "detect_format", "load_pool", "parse_record", "read_pool_parquet", "resolve_data_dir",
-    "write_pool_parquet",
+    "FORMATS", "ROLES", "Conversation", "ConversationError", "PoolSource", "PoolSpec", "RecordError",
+    "check_conversation", "content_id", "conversation_text", "default_pool_spec", "detect_format", "load_pool",
+    "messages_for_training", "parse_record", "read_pool_parquet", "resolve_data_dir", "text_for_embedding",
+    "text_for_metrics", "turn_pairs", "write_pool_parquet",
 ]

@@ -11,8 +11,10 @@
 - ``canonical``: our own store, ``conversation`` = list of ``{"role", "content"}``.
 - ``turns``: ``conversations`` = list of strings alternating user / assistant (LIMA on the Hugging Face Hub).
 
-Every conversation must hold at least one user turn and one assistant turn. Errors name the field by its path
-inside the record, e.g. ``conversations[3].from`` or ``history[2][1]``.
+Every conversation must have the shape ``conversation.check_conversation`` checks (an optional leading system
+turn, then user and assistant alternating from the user's, no empty turn) and hold at least one user turn and one
+assistant turn. Errors name the field by its path inside the record, e.g. ``conversations[3].from`` or
+``history[2][1]``.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from selection_ops.pool.conversation import Conversation
+from selection_ops.pool.conversation import Conversation, check_conversation
 from selection_ops.pool.errors import RecordError, is_object, json_type_name, require_string
 
 FormatName = Literal["auto", "alpaca", "sharegpt", "messages", "mig", "canonical", "turns"]
@@ -59,7 +61,11 @@ def _optional_system(record: Mapping[str, Any], where: str) -> Conversation:
     return [{"role": "system", "content": require_string(value, where, "system")}]
 
 
-def _check_complete(conversation: Conversation, where: str, key: str) -> Conversation:
+def _check_complete(conversation: Conversation, where: str, key: str, turn_fields: list[str] | None = None,
+                    role_key: str | None = "role", content_key: str | None = "content") -> Conversation:
+    """The shape rules of ``check_conversation``, then at least one user and one assistant turn."""
+    check_conversation(conversation, where, field=key, turn_fields=turn_fields, role_key=role_key,
+                       content_key=content_key)
     roles = {turn["role"] for turn in conversation}
     missing = [role for role in ("user", "assistant") if role not in roles]
     if missing:
@@ -80,6 +86,7 @@ def parse_alpaca(record: Mapping[str, Any], where: str) -> Conversation:
     if not prompt:
         raise RecordError(where, "is empty (and so is 'input')", "instruction")
     conversation = _optional_system(record, where)
+    turn_fields = ["system"] * len(conversation)
     history = record.get("history")
     if history is not None:
         if not isinstance(history, (list, tuple)):
@@ -92,9 +99,10 @@ def parse_alpaca(record: Mapping[str, Any], where: str) -> Conversation:
             conversation.append({"role": "user", "content": require_string(pair[0], where, f"history[{i}][0]")})
             conversation.append({"role": "assistant",
                                  "content": require_string(pair[1], where, f"history[{i}][1]")})
+            turn_fields += [f"history[{i}][0]", f"history[{i}][1]"]
     conversation.append({"role": "user", "content": prompt})
     conversation.append({"role": "assistant", "content": output})
-    return conversation
+    return _check_complete(conversation, where, "instruction", turn_fields + ["instruction", "output"], None, None)
 
 
 def _checked_turn(turn: Any, where: str, field: str, role_key: str, content_key: str) -> dict[str, str]:
@@ -113,6 +121,7 @@ def _parse_turn_list(record: Mapping[str, Any], where: str, key: str, role_key: 
                      conversation: Conversation) -> Conversation:
     """Append the turns of ``record[key]`` (objects with ``role_key`` / ``content_key``) to ``conversation``."""
     turns = _require_list(record, key, where)
+    turn_fields = ["system"] * len(conversation) + [f"{key}[{i}]" for i in range(len(turns))]
     for i, turn in enumerate(turns):
         if type(turn) is dict:  # fast path: a well-formed turn with an exactly spelled role
             raw_role, content = turn.get(role_key), turn.get(content_key)
@@ -121,7 +130,7 @@ def _parse_turn_list(record: Mapping[str, Any], where: str, key: str, role_key: 
                 conversation.append({"role": role, "content": content})
                 continue
         conversation.append(_checked_turn(turn, where, f"{key}[{i}]", role_key, content_key))
-    return _check_complete(conversation, where, key)
+    return _check_complete(conversation, where, key, turn_fields, role_key, content_key)
 
 
 def parse_sharegpt(record: Mapping[str, Any], where: str) -> Conversation:
@@ -147,7 +156,8 @@ def parse_turns(record: Mapping[str, Any], where: str) -> Conversation:
     turns = _require_list(record, "conversations", where)
     conversation = [{"role": "user" if i % 2 == 0 else "assistant",
                      "content": require_string(text, where, f"conversations[{i}]")} for i, text in enumerate(turns)]
-    return _check_complete(conversation, where, "conversations")
+    return _check_complete(conversation, where, "conversations", [f"conversations[{i}]" for i in range(len(turns))],
+                           None, None)
 
 
 PARSERS: dict[str, Callable[[Mapping[str, Any], str], Conversation]] = {

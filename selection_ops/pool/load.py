@@ -46,7 +46,7 @@ class SourceStats:
 def raw_records(source: PoolSource) -> Iterator[tuple[str, Any]]:
     """``(where, record)`` of a source, before any limit."""
     if source.path is not None:
-        return iter_file_records(source.path, skip_invalid=source.on_error == "skip")
+        return iter_file_records(source.path, skip_invalid=source.on_error == "skip", encoding=source.encoding)
     data_files = list(source.hf_data_files) if isinstance(source.hf_data_files, tuple) else source.hf_data_files
     return iter_hf_records(str(source.hf_id), split=source.hf_split, config=source.hf_config, data_files=data_files,
                            trust_remote_code=source.hf_trust_remote_code)

@@ -9,6 +9,7 @@ A ``.json`` file whose first non-blank character is ``{`` is read as JSONL (a co
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import json
@@ -42,16 +43,25 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _first_char(path: Path) -> str:
-    with path.open("r", encoding="utf-8") as handle:
+DEFAULT_ENCODING = "utf-8"
+
+
+def _ascii_compatible(encoding: str) -> bool:
+    """Whether ``encoding`` writes ``\\n`` as the single byte 0x0A (so a file can be split into lines as bytes)."""
+    name = codecs.lookup(encoding).name
+    return not name.startswith(("utf-16", "utf-32"))
+
+
+def _first_char(path: Path, encoding: str = DEFAULT_ENCODING) -> str:
+    with path.open("r", encoding=encoding, errors="replace") as handle:
         while chunk := handle.read(4096):
-            stripped = chunk.lstrip()
+            stripped = chunk.lstrip("\ufeff \t\r\n")
             if stripped:
                 return stripped[0]
     return ""
 
 
-def file_kind(path: Path) -> str:
+def file_kind(path: Path, encoding: str = DEFAULT_ENCODING) -> str:
     """"parquet", "jsonl" or "json" (array), from the suffix and, for .json, the first character."""
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
@@ -59,37 +69,97 @@ def file_kind(path: Path) -> str:
     if suffix == ".jsonl":
         return "jsonl"
     if suffix == ".json":
-        return "json" if _first_char(path) in ("[", "") else "jsonl"
+        return "json" if _first_char(path, encoding) in ("[", "") else "jsonl"
     raise ValueError(f"{path}: unknown pool file type {suffix!r}; expected .json, .jsonl or .parquet")
 
 
-def iter_jsonl(path: Path, *, skip_invalid: bool = False) -> Iterator[tuple[str, Any]]:
-    """One parsed JSON value per non-blank line; invalid JSON is a RecordError naming the line, or with
-    ``skip_invalid`` a warning naming it (the line is then left out)."""
-    with path.open("r", encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
+def _decode_problem(error: UnicodeDecodeError, encoding: str, offset: int = 0) -> str:
+    """``"is not valid utf-8 (byte 0xff at column 12)"`` with the hint that fixes it."""
+    byte = error.object[error.start:error.start + 1].hex()
+    return (f"is not valid {encoding} (byte 0x{byte} at column {error.start - offset + 1}); pass --encoding "
+            "(e.g. latin-1, cp1252, utf-16) or --on-error skip to leave such lines out")
+
+
+def _parse_line(line: str, where: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        raise RecordError(where, f"invalid JSON ({error.msg} at column {error.colno})") from None
+
+
+def _text_lines(handle: Any, path: Path, encoding: str) -> Iterator[str | bytes]:
+    """The handle's lines; a decoding error of a text-mode handle (decoded in chunks) names the line it is near."""
+    line_number = 0
+    while True:
+        try:
+            line = next(handle)
+        except StopIteration:
+            return
+        except UnicodeDecodeError as error:
+            raise RecordError(f"{path.name}: near line {line_number + 1}",
+                              f"is not valid {encoding} ({error.reason}); pass the file's --encoding") from None
+        line_number += 1
+        yield line
+
+
+def iter_jsonl(path: Path, *, skip_invalid: bool = False,
+               encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[str, Any]]:
+    """One parsed JSON value per non-blank line; invalid JSON or a line that is not valid ``encoding`` is a
+    RecordError naming the line, or with ``skip_invalid`` a warning naming it (the line is then left out and
+    counted; the counts are logged at the end).
+
+    Lines are split as bytes and decoded one by one, so a bad byte names its line (and only that line is lost
+    when skipping); UTF-16/32 files are read as text (their newline is not one byte).
+    """
+    skipped = {"undecodable": 0, "invalid JSON": 0}
+    with path.open("rb" if _ascii_compatible(encoding) else "r",
+                   **({} if _ascii_compatible(encoding) else {"encoding": encoding})) as handle:
+        for line_number, raw in enumerate(_text_lines(handle, path, encoding), start=1):
             where = f"{path.name}: line {line_number}"
             try:
-                value = json.loads(line)
-            except json.JSONDecodeError as error:
-                problem = RecordError(where, f"invalid JSON ({error.msg} at column {error.colno})")
+                line = raw.decode(encoding) if isinstance(raw, bytes) else raw
+                if line_number == 1 and line.startswith("\ufeff"):  # a byte-order mark is not content
+                    line = line[1:]
+            except UnicodeDecodeError as error:
                 if not skip_invalid:
-                    raise problem from None
+                    raise RecordError(where, _decode_problem(error, encoding)) from None
+                logger.warning("skipping %s: %s", where, _decode_problem(error, encoding))
+                skipped["undecodable"] += 1
+                continue
+            if not line.strip():
+                continue
+            try:
+                value = _parse_line(line, where)
+            except RecordError as problem:
+                if not skip_invalid:
+                    raise
                 logger.warning("skipping %s", problem)
+                skipped["invalid JSON"] += 1
                 continue
             yield where, value
+    if any(skipped.values()):
+        logger.warning("%s: skipped %s", path.name,
+                       ", ".join(f"{count} {reason} line(s)" for reason, count in skipped.items() if count))
 
 
-def iter_json_array(path: Path) -> Iterator[tuple[str, Any]]:
-    """The elements of a top-level JSON array, with their 0-based index."""
-    with path.open("r", encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise RecordError(path.name, f"invalid JSON ({error.msg} at line {error.lineno} column "
-                                         f"{error.colno})") from None
+def iter_json_array(path: Path, encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[str, Any]]:
+    """The elements of a top-level JSON array, with their 0-based index (a bad byte names its line)."""
+    data_bytes = path.read_bytes()
+    try:
+        text = data_bytes.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data_bytes.count(b"\n", 0, error.start) + 1
+        line_start = data_bytes.rfind(b"\n", 0, error.start) + 1
+        raise RecordError(f"{path.name}: line {line}", _decode_problem(error, encoding, line_start).replace(
+            " or --on-error skip to leave such lines out", " (a JSON array is decoded whole: no line can be skipped)"
+        )) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordError(path.name, f"invalid JSON ({error.msg} at line {error.lineno} column "
+                                     f"{error.colno})") from None
     if not isinstance(data, list):
         raise RecordError(path.name, f"must hold a JSON array of records, got {type(data).__name__}")
     for index, record in enumerate(data):
@@ -107,19 +177,26 @@ def iter_parquet(path: Path) -> Iterator[tuple[str, Any]]:
             row += 1
 
 
-def iter_file_records(path: str | Path, *, skip_invalid: bool = False) -> Iterator[tuple[str, Any]]:
-    """``(where, record)`` for every record of a JSON-array, JSONL or Parquet file (``skip_invalid``: JSONL lines
-    that are not valid JSON are logged and left out instead of raising)."""
+def iter_file_records(path: str | Path, *, skip_invalid: bool = False,
+                      encoding: str = DEFAULT_ENCODING) -> Iterator[tuple[str, Any]]:
+    """``(where, record)`` for every record of a JSON-array, JSONL or Parquet file in ``encoding`` (Parquet
+    strings are always UTF-8). ``skip_invalid``: JSONL lines that are not valid JSON or not valid ``encoding``
+    are logged, counted and left out instead of raising."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"pool file not found: {path}")
-    kind = file_kind(path)
-    logger.info("reading %s (%s)", path, kind)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r} (Python codec names: utf-8, latin-1, cp1252, utf-16, "
+                         "...)") from None
+    kind = file_kind(path, encoding)
+    logger.info("reading %s (%s, %s)", path, kind, "parquet" if kind == "parquet" else encoding)
     if kind == "parquet":
         return iter_parquet(path)
     if kind == "jsonl":
-        return iter_jsonl(path, skip_invalid=skip_invalid)
-    return iter_json_array(path)
+        return iter_jsonl(path, skip_invalid=skip_invalid, encoding=encoding)
+    return iter_json_array(path, encoding)
 
 
 def _is_saved_dataset(path: Path) -> bool:

@@ -9,18 +9,15 @@ instead, with the same source labels, so everything downstream of the pool is un
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from selection_ops.foundation import paths
 from selection_ops.pool.formats import FORMATS, FormatName
 
 logger = logging.getLogger(__name__)
-
-DATA_DIR_ENV = "INFOSIFT_DATA_DIR"
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # (label, local file under <data_dir>/pools, Hub id, Hub format, field renames for the Hub copy, Hub sample size)
 _DEFAULT_SOURCES: tuple[tuple[str, str, str, str, dict[str, str], int | None], ...] = (
@@ -61,6 +58,9 @@ class PoolSource:
     limit: int | None = field(default=None, metadata={"help": "take at most this many records (small runs)"})
     seed: int | None = field(default=None, metadata={
         "help": "with limit: a seeded uniform sample of `limit` records (kept in file order); None = the first"})
+    encoding: str = field(default="utf-8", metadata={
+        "help": "text encoding of a JSON / JSONL file (Parquet is always UTF-8); a byte that is not valid in it is an "
+                "error naming the file and line (or, with on_error='skip', a skipped and counted line)"})
     on_error: Literal["raise", "skip"] = field(default="raise", metadata={
         "help": "malformed records: stop with an error naming file, position and field (raise), or leave them out "
                 "with a warning naming them (skip)"})
@@ -97,10 +97,8 @@ class PoolSpec:
 
 
 def resolve_data_dir(data_dir: str | Path | None = None) -> Path:
-    """``data_dir`` if given, else ``$INFOSIFT_DATA_DIR``, else ``<repo root>/../shared/data`` (need not exist)."""
-    if data_dir is None:
-        data_dir = os.environ.get(DATA_DIR_ENV) or REPO_ROOT.parent / "shared" / "data"
-    return Path(data_dir).expanduser().resolve()
+    """``data_dir`` if given, else ``foundation.paths.data_dir()``: ``$INFOSIFT_DATA_DIR`` or ``../shared/data``."""
+    return paths.data_dir() if data_dir is None else Path(data_dir).expanduser().resolve()
 
 
 def default_pool_spec(data_dir: str | Path | None = None, limit_per_source: int | None = None,

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from selection_ops.foundation.atomic import atomic_path
 from selection_ops.pool.load import POOL_COLUMNS
 from selection_ops.pool.readers import gc_paused
 
@@ -23,15 +24,16 @@ _ATTRS_KEY = b"infosift.attrs"
 
 
 def write_pool_parquet(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write the pool table (columns id, conversation, source) to ``path`` (parents created); returns the path."""
+    """Write the pool table (columns id, conversation, source) to ``path`` (parents created) atomically; returns
+    the path."""
     missing = [column for column in POOL_COLUMNS if column not in df.columns]
     if missing:
         raise ValueError(f"pool table lacks column(s) {missing}; expected {list(POOL_COLUMNS)}")
     table = pa.Table.from_pydict({column: list(df[column]) for column in POOL_COLUMNS}, schema=POOL_SCHEMA)
     table = table.replace_schema_metadata({_ATTRS_KEY: json.dumps(df.attrs, default=str).encode("utf-8")})
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(table, path)
+    with atomic_path(path) as temporary:
+        pq.write_table(table, temporary)
     return path
 
 

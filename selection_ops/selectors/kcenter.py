@@ -2,8 +2,8 @@
 
 A seeded random first point, then repeatedly the point farthest from the selection: the one whose minimum cosine
 distance (1 - cos) to the selected points is largest. Each step updates the running (n,) minimum with the distances
-to the one new centre, so a step costs one (n, d) x (d,) product instead of a recompute against all centres (on torch when a CUDA GPU is
-present). Ties go to the lowest pool row.
+to the one new centre, so a step costs one (n, d) x (d,) product instead of a recompute against all centres (on
+torch when a CUDA GPU is present). Ties go to the lowest pool row.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
+from selection_ops.foundation.devices import cuda_available
 from selection_ops.registry import NoParams, register_selector
 from selection_ops.similarity import max_similarity, unit_embeddings
 
@@ -65,8 +66,6 @@ def kcenter_recompute(unit: np.ndarray, budget: int, first: int) -> np.ndarray:
 def select_kcenter(pool: PoolView, budget: int, seed: int, params: NoParams) -> np.ndarray:
     """K-Center-Greedy: seeded first point, then the point with the largest min cosine distance to the selection."""
     first = int(np.random.default_rng(seed).integers(len(pool)))
-    import torch
-
-    if torch.cuda.is_available():
+    if cuda_available():
         return kcenter_greedy_torch(unit_embeddings(pool), budget, first)
     return kcenter_greedy(unit_embeddings(pool), budget, first)

@@ -1,4 +1,4 @@
-"""MIG: greedy maximisation of the label-graph information E(D) (paper 000, Sec. 3, Alg. 1).
+"""MIG: greedy maximisation of the label-graph information E(D) (MIG, Chen et al. 2025, Sec. 3, Alg. 1).
 
 The pool's label graph (``PoolView.label_graph``) is used when set; otherwise one is built over the pool's labels
 with the default offline encoder (all-MiniLM-L6-v2; the paper uses E5-Mistral-7B-Instruct).

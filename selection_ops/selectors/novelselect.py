@@ -17,9 +17,10 @@ each row moves per insertion), so its advantage grows with d and log |S|; see be
 ``novelselect_recompute`` is the full per-step recompute (the official algorithm in fp32), kept as the reference
 and as the fallback when the (n, budget) sorted state would not fit in ``max_state_gb``.
 
-Deviations from the official script, as the issue specifies: selected points are excluded from the argmax (the
-official loop can in principle re-pick one), density is computed on the normalised embeddings (the official code
-feeds the raw vectors to FAISS), and everything is fp32 (the official loop runs in fp16 autocast).
+Deliberate deviations from the official script (NovelSum/NovelSelect, Yang et al. 2025, Appx. B.2): selected points
+are excluded from the argmax (the official loop can in principle re-pick one), density is computed on the normalised
+embeddings (the official code feeds the raw vectors to FAISS), and everything is fp32 (the official loop runs in fp16
+autocast).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
+from selection_ops.foundation.devices import cuda_available, resolve_device
 from selection_ops.neighbors import knn_density
 from selection_ops.registry import register_selector
 from selection_ops.similarity import unit_embeddings
@@ -151,7 +153,7 @@ def _novelselect_torch(unit: np.ndarray, density: np.ndarray, budget: int, first
     with one value inserted (a gather-free select) and takes the weighted sum as one matrix-vector product."""
     import torch
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(resolve_device("auto"))
     unit_t = torch.from_numpy(unit).to(device)
     density_t = torch.from_numpy(density).to(device)
     weights = torch.from_numpy(rank_weights(budget, power).astype(np.float32)).to(device)
@@ -185,9 +187,9 @@ def _novelselect_torch(unit: np.ndarray, density: np.ndarray, budget: int, first
 
 def _default_state_limit_gb(backend: str) -> float:
     """Half of the memory the merge state would live in: the CUDA device's for torch there, else the machine's RAM."""
-    import torch
+    if backend == "torch" and cuda_available():
+        import torch
 
-    if backend == "torch" and torch.cuda.is_available():
         return torch.cuda.get_device_properties(0).total_memory / 2**31
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**31
 
@@ -198,9 +200,7 @@ def novelselect_order(unit: np.ndarray, density: np.ndarray, budget: int, first:
     unit = np.ascontiguousarray(unit, dtype=np.float32)
     density = np.ascontiguousarray(density, dtype=np.float32)
     if backend == "auto":
-        import torch
-
-        backend = "torch" if torch.cuda.is_available() else "numba"
+        backend = "torch" if cuda_available() else "numba"
     state_gb = len(unit) * budget * 4 / 2**30
     if max_state_gb is None:
         max_state_gb = _default_state_limit_gb(backend)

@@ -6,9 +6,9 @@ Greedy maximisation of  F(A) = (1 - alpha) * d(A) + alpha * sum_{a in A} q(a)  w
 
 and q is the quality score min-max normalised to [0, 1] over the pool. d is divided by the pool size N so both terms
 live on [0, 1] per sample and alpha trades like for like (alpha = 0.7 for large pools, 0.9 for X_sota; MIG A.1).
-The issue (and the survey's Eq. 40) write d as a plain sum over the pool; with that, a pool of 10^5 samples swamps
-any quality in [0, 1] and alpha loses its meaning, so the mean is the default and ``diversity_scale="sum"`` gives
-the literal sum.
+The data-selection survey (Qin et al. 2024, Eq. 40) writes d as a plain sum over the pool; with that, a pool of 10^5
+samples swamps any quality in [0, 1] and alpha loses its meaning, so the mean is the default and
+``diversity_scale="sum"`` gives the literal sum.
 The first pick is the sample with the largest total similarity to the pool (NovelSum A.3) plus its quality term.
 
 Lazy greedy (Minoux): F is submodular, so a sample's last computed gain bounds its current one. A heap holds the
@@ -36,6 +36,7 @@ from scipy import sparse
 from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
+from selection_ops.foundation.devices import cuda_available
 from selection_ops.neighbors import knn_search
 from selection_ops.registry import register_selector
 from selection_ops.similarity import unit_embeddings
@@ -223,9 +224,7 @@ def select_qdit(pool: PoolView, budget: int, seed: int, params: QditParams) -> n
             raise ValueError(f"qdit: 'neighbors' must be in [1, {len(pool)}], got {params.neighbors}")
         coverage: DenseCoverage | KnnCoverage = KnnCoverage(unit, params.neighbors)
     else:
-        import torch
-
-        coverage = TorchDenseCoverage(unit) if torch.cuda.is_available() else DenseCoverage(unit)
+        coverage = TorchDenseCoverage(unit) if cuda_available() else DenseCoverage(unit)
     logger.info("qdit: kernel %s, alpha %.2f", params.kernel, params.alpha)
     return lazy_greedy(coverage.initial_gains(), coverage.gains, coverage.add, normalized_quality(pool.score),
                        params.alpha, budget, mean=params.diversity_scale == "mean")

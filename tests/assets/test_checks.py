@@ -61,7 +61,8 @@ def test_annotation_checks_pass_and_fail_on_out_of_range_or_non_finite_scores() 
 
 
 def test_embedding_check_fails_on_a_wrong_or_mixed_dimension() -> None:
-    assert not by_name(annotation_checks(_annotations(), expected_dim=384))["embeddings_have_expected_dimension"].passed
+    wrong = by_name(annotation_checks(_annotations(), expected_dim=384))
+    assert not wrong["embeddings_have_expected_dimension"].passed
     mixed = _annotations(embedding=[np.ones(4), np.ones(3)])
     assert not by_name(annotation_checks(mixed, expected_dim=None))["embeddings_have_expected_dimension"].passed
 

@@ -39,7 +39,7 @@ base_models: {tiny: embedded, other-model: /models/x}
 
 
 def test_the_grid_is_a_variant_by_budget_matrix(tmp_path: Path) -> None:
-    from assets.study import grid_partitions, partition_for, selection_of
+    from dagster_project.partitions import grid_partitions, partition_for, selection_of
 
     grid = load_grid(write_grid(tmp_path, "study: s\nselectors: [random, mig]\nbudgets: [3, 5]\n"))
     partitions = grid_partitions(grid)

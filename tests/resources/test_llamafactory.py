@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from resources.llamafactory import (
     recipe_path_for,
     run_training,
     write_dataset,
+    write_recipe,
 )
 
 CONVERSATION = [{"role": "user", "content": "Name a prime."}, {"role": "assistant", "content": "Seven."}]
@@ -45,20 +47,37 @@ def test_write_dataset_keeps_other_registered_datasets(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("conversation, message", [
-    ([], "record 1: empty conversation"),
-    ([{"role": "user", "content": "q"}], "record 1: the conversation must end with an assistant turn"),
-    ([{"role": "assistant", "content": "a"}], "record 1, turn 0: field 'role' is 'assistant', expected 'user'"),
-    ([{"role": "user", "content": "q"}, {"role": "bot", "content": "a"}], "record 1, turn 1: field 'role' is 'bot'"),
-    ([{"role": "user", "content": "q"}, {"role": "assistant", "content": "  "}], "record 1, turn 1: field 'content'"),
-    ([{"role": "user"}, {"role": "assistant", "content": "a"}], "record 1, turn 0: missing field 'content'"),
+    ([], "record 1: field 'conversation' is empty"),
+    ([{"role": "user", "content": "q"}], "record 1: field 'conversation' ends with a user turn (turn 0); training "
+                                         "data must end with the assistant's response"),
+    ([{"role": "assistant", "content": "a"}], "record 1: field 'conversation[0].role' is an assistant turn at turn 0"),
+    ([{"role": "user", "content": "q"}, {"role": "bot", "content": "a"}],
+     "record 1: field 'conversation[1].role' has role 'bot'"),
+    ([{"role": "user", "content": "q"}, {"role": "assistant", "content": "  "}],
+     "record 1: field 'conversation[1].content' is empty (assistant turn 1)"),
+    ([{"role": "user"}, {"role": "assistant", "content": "a"}],
+     "record 1: field 'conversation[0].content' must be a string, got null"),
     ([{"role": "user", "content": "q"}, {"role": "system", "content": "s"}, {"role": "assistant", "content": "a"}],
-     "record 1, turn 1: field 'role' is 'system'"),
+     "record 1: field 'conversation[1].role' is a system turn at turn 1"),
+    ([{"role": "user", "content": "q"}, {"role": "user", "content": "q2"}, {"role": "assistant", "content": "a"}],
+     "record 1: field 'conversation[1].role' is a second user turn in a row"),
 ])
 def test_malformed_conversations_are_rejected_naming_record_turn_and_field(tmp_path: Path, conversation: list,
                                                                            message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         write_dataset([CONVERSATION, conversation], tmp_path, "bad")
     assert not (tmp_path / "bad.json").exists()
+    with pytest.raises(ValueError, match=re.escape(message.replace("record 1", "record 'x9'"))):
+        write_dataset([CONVERSATION, conversation], tmp_path, "bad", record_ids=["x1", "x9"])
+
+
+def test_dataset_files_are_replaced_whole(tmp_path: Path) -> None:
+    write_dataset([CONVERSATION], tmp_path, "sel")
+    before = (tmp_path / "sel.json").read_bytes()
+    with pytest.raises(ValueError):
+        write_dataset([CONVERSATION, [{"role": "user", "content": "q"}]], tmp_path, "sel")
+    assert (tmp_path / "sel.json").read_bytes() == before  # a refused export leaves the previous one
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dataset_info.json", "sel.json"]  # no temporary files
 
 
 # --- recipes ----------------------------------------------------------------------------------------------------
@@ -72,6 +91,30 @@ def test_build_recipe_fills_the_run_and_lets_overrides_win(tmp_path: Path) -> No
     assert recipe["finetuning_type"] == "lora" and recipe["report_to"] == "none"
     assert recipe["max_steps"] == 3 and recipe["learning_rate"] == 1e-4
     assert recipe["stage"] == "sft" and recipe["template"] == "smollm2"
+
+
+def test_trust_remote_code_is_off_unless_set_explicitly(tmp_path: Path) -> None:
+    for path in sorted(RECIPES_DIR.glob("*.yaml")):
+        assert yaml.safe_load(path.read_text()).get("trust_remote_code", False) is False, path.name
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("stage: sft\ndo_train: true\n")
+    common = dict(model_path="m", dataset_dir=tmp_path, dataset_name="d", output_dir=tmp_path, finetuning_type="full")
+    assert build_recipe(bare, **common)["trust_remote_code"] is False
+    assert build_recipe(bare, **common, overrides={"trust_remote_code": True})["trust_remote_code"] is True
+    with pytest.raises(ValueError, match="trust_remote_code must be true or false, got 'yes'"):
+        build_recipe(bare, **common, overrides={"trust_remote_code": "yes"})
+
+
+def test_credentials_in_overrides_never_reach_the_recipe_file(tmp_path: Path) -> None:
+    recipe = build_recipe(recipe_path_for("full_cpu_small"), model_path="m", dataset_dir=tmp_path, dataset_name="d",
+                          output_dir=tmp_path, finetuning_type="full",
+                          overrides={"hf_hub_token": "hf_SECRET123", "max_steps": 2, "max_new_tokens": 7})
+    public, args = write_recipe(recipe, tmp_path / "recipe.yaml", recipe_path_for("full_cpu_small"))
+    text = (tmp_path / "recipe.yaml").read_text()
+    assert "hf_SECRET123" not in text and "hf_hub_token: passed on the command line" in text
+    assert yaml.safe_load(text)["max_steps"] == 2 and "hf_hub_token" not in yaml.safe_load(text)
+    assert public["hf_hub_token"] == "***" and public["max_new_tokens"] == 7  # a count, not a credential
+    assert args == ["hf_hub_token=hf_SECRET123"]
 
 
 def test_build_recipe_rejects_an_unknown_finetuning_type(tmp_path: Path) -> None:
@@ -180,5 +223,9 @@ def test_lora_fine_tuning_writes_an_adapter_on_the_base(smollm2_hf: Path, lora_t
 def test_a_failing_cli_run_raises_with_the_log_tail(alpaca_conversations: list, tmp_path: Path) -> None:
     with pytest.raises(TrainingError, match="exited [1-9]") as err:
         run_training(model_path=tmp_path / "no_model_here", records=alpaca_conversations[:2],
-                     output_dir=tmp_path / "out", overrides={"max_steps": 1})
-    assert "no_model_here" in str(err.value)  # the tail shows the CLI's own complaint
+                     output_dir=tmp_path / "out", overrides={"max_steps": 1, "hf_hub_token": "hf_SECRET123"})
+    assert "no_model_here" in str(err.value)  # the tail shows the CLI's own complaint (the token argument parsed)
+    run_dir = tmp_path / "out" / "infosift"
+    for written in run_dir.rglob("*"):
+        if written.is_file():
+            assert "hf_SECRET123" not in written.read_text(errors="replace"), written

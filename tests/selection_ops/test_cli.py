@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +57,8 @@ def test_select_random_end_to_end(tmp_path):
     assert len(first) == 10 and len({r["id"] for r in first}) == 10 and {r["id"] for r in first} <= pool_ids
     assert first == again  # same seed, same selection, same order
     assert [r["id"] for r in other] != [r["id"] for r in first]
-    assert all("embedding" not in r and r["messages"][0]["role"] == "user" for r in first)  # full record minus embedding
+    # the full record minus its embedding
+    assert all("embedding" not in r and r["messages"][0]["role"] == "user" for r in first)
     assert "random selected 10 of 40" in done.stderr  # progress logging on stderr
 
 
@@ -67,7 +67,9 @@ def test_missing_field_is_one_line_and_exit_2(tmp_path):
     done = _run("select", "--method", "kcenter", "--pool", str(pool), "--budget", "3", "--out",
                 str(tmp_path / "o.jsonl"))
     assert done.returncode == 2
-    assert done.stderr.strip().splitlines()[-1] == "infosift: error: kcenter needs embeddings; the pool has none"
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("infosift: error: kcenter needs embeddings; the pool has none")
+    assert "pass --embeddings FILE" in last and "infosift embed --pool POOL --out EMB.npz" in last
     assert "Traceback" not in done.stderr and not (tmp_path / "o.jsonl").exists()
 
 
@@ -86,7 +88,8 @@ def test_keep_embeddings_and_added_id(tmp_path, capsys):
 
 @pytest.mark.parametrize(("argv", "message"), [
     (["--method", "nope"], "infosift: error: unknown selector 'nope'; known:"),
-    (["--method", "random", "--budget", "99"], "infosift: error: random: budget 99 is larger than the pool (40 samples)"),
+    (["--method", "random", "--budget", "99"],
+     "infosift: error: random: budget 99 is larger than the pool (40 samples)"),
     (["--method", "random", "--param", "x=1"], "infosift: error: random: unknown parameter(s) ['x']"),
     (["--method", "random", "--param", "oops"], "infosift: error: --param 'oops' must look like name=value"),
 ])
@@ -142,9 +145,9 @@ def graph_probe(monkeypatch):
         seen["call"] = (spec, [list(x) for x in labels_per_sample], threshold, valid_labels)
         return "GRAPH"
 
-    fake = types.ModuleType("selection_ops.mig.label_graph")
-    fake.resolve_label_graph = resolve_label_graph
-    monkeypatch.setitem(sys.modules, "selection_ops.mig.label_graph", fake)
+    from selection_ops.mig import label_graph
+
+    monkeypatch.setattr(label_graph, "resolve_label_graph", resolve_label_graph)
     return seen
 
 

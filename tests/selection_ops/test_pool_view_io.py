@@ -87,11 +87,14 @@ def test_mig_example_skips_the_malformed_line(data_dir, caplog):
 
 
 @pytest.mark.parametrize(("records", "message"), [
-    ([{"id": "a", "score": 1}, {"id": "b", "score": None}], "p.jsonl: line 2: field 'score' must be a number, got null"),
+    ([{"id": "a", "score": 1}, {"id": "b", "score": None}],
+     "p.jsonl: line 2: field 'score' must be a number, got null"),
     ([{"id": "a", "labels": ["x"]}, {"id": "b", "labels": "x"}],
      "p.jsonl: line 2: field 'labels' must be an array of strings, got string"),
     ([{"id": "a", "score": 1}, {"id": "b"}], "p.jsonl: line 2: field 'score' is missing (other records have it)"),
-    ([{"id": "a"}, {"score": 1}], "p.jsonl: line 2: field 'id' is missing"),
+    ([{"id": "a"}, {"score": 1}], "p.jsonl: line 2: field 'id' is missing, and the record has no conversation to "
+                                  "derive a content id from (messages, conversations, dialogs, conversation or "
+                                  "instruction + output)"),
     ([{"id": "a"}, {"id": "a"}], "p.jsonl: line 2: field 'id' repeats id 'a' of p.jsonl: line 1"),
     ([{"id": "a", "embedding": [1, 2]}, {"id": "b", "embedding": [1]}],
      "p.jsonl: line 2: field 'embedding' has 1 dimensions, the first record has 2"),
@@ -108,7 +111,8 @@ def test_malformed_records_raise_or_skip(tmp_path, records, message):
 def test_missing_mig_deita_field_is_named(tmp_path):
     record = {"_id": "m1", "dialogs": HI, "annotation": {"instag": {"content": ["x"]},
                                                          "deita": {"quality_scores": [1.0]}}}
-    with pytest.raises(RecordError, match=r"^mig.jsonl: line 1: field 'annotation.deita.complexity_scores' is missing$"):
+    message = r"^mig.jsonl: line 1: field 'annotation.deita.complexity_scores' is missing$"
+    with pytest.raises(RecordError, match=message):
         load_pool_view(_jsonl(tmp_path / "mig.jsonl", [record]))
 
 
@@ -132,3 +136,16 @@ def test_embeddings_file_missing_ids_are_named(tmp_path):
     np.savez(tmp_path / "e.npz", ids=np.array(["a"]), embeddings=np.ones((1, 4)))
     with pytest.raises(ValueError, match=r"e.npz: no embedding for 1 pool id\(s\): 'b'"):
         load_pool_view(pool, embeddings_path=tmp_path / "e.npz")
+
+
+def test_a_non_finite_extra_field_is_named_not_silently_dropped(tmp_path, caplog):
+    import logging
+
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"id": "a", "ifd": 0.5}\n{"id": "b", "ifd": NaN}\n', encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        view, _ = load_pool_view(path)
+    assert "ifd" not in view.extra
+    assert "field 'ifd' is not a finite number in 1 record(s) (first: p.jsonl: line 2)" in caplog.text
+    with pytest.raises(RecordError, match="p.jsonl: line 2: field 'ifd' must be a finite number, got nan"):
+        load_pool_view(path, extra_fields=["ifd"])

@@ -10,7 +10,7 @@ from typing import Self
 import pandas as pd
 import pytest
 
-from selection_ops.annotation import AnnotationConfig, annotate
+from selection_ops.annotation import AnnotationConfig, TaggerConfig, annotate
 from selection_ops.annotation.llm_tagger import LLMTagger, OpenAIChatBackend, TagParseError, build_prompt, parse_tags
 from selection_ops.annotation.pipeline import UNPARSEABLE_FILE
 from selection_ops.annotation.text import sample_from_record
@@ -60,8 +60,9 @@ class ChatServer:
                     content = "Hmm, let me think about that."
                 else:
                     word = query.split()[0].lower()
-                    content = "```json\n" + json.dumps([{"tag": f"{word} task", "explanation": "first word"},
-                                                        {"tag": "Query Answering", "explanation": "generic"}]) + "\n```"
+                    tags = [{"tag": f"{word} task", "explanation": "first word"},
+                            {"tag": "Query Answering", "explanation": "generic"}]
+                    content = "```json\n" + json.dumps(tags) + "\n```"
                 payload = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
                                       "choices": [{"index": 0, "finish_reason": "stop",
                                                    "message": {"role": "assistant", "content": content}}]})
@@ -112,8 +113,8 @@ def test_pipeline_with_openai_tagger_is_a_config_change(tmp_path):
         [{"role": "user", "content": q}, {"role": "assistant", "content": "An answer of some words."}]
         for q in ("Summarize the article", "Summarize this email", "Explain GARBLED-ALWAYS")]})
     with ChatServer() as server:
-        config = AnnotationConfig(tagger="llm-openai", tagger_endpoint=server.url, tagger_model="instagger",
-                                  tagger_max_retries=1, show_progress=False)
+        tagger = TaggerConfig(kind="llm-openai", endpoint=server.url, model="instagger", max_retries=1)
+        config = AnnotationConfig(tagger=tagger, show_progress=False)
         out = annotate(pool, config, tmp_path)
         requests_first_run = len(server.requests)
         annotate(pool, config, tmp_path)  # all cached: no request

@@ -61,3 +61,16 @@ def test_fallback_for_stopword_only_query(tagger):
 ])
 def test_intent_tags(text, intents):
     assert intent_tags(text) == intents
+
+
+def test_stopwords_are_package_data():
+    import tomllib
+    from pathlib import Path
+
+    from selection_ops.annotation.offline_tagger import STOPWORDS, load_word_list
+
+    assert {"the", "and", "please", "following", "given"} <= STOPWORDS
+    assert not any(word.startswith("#") or " " in word or not word for word in STOPWORDS)
+    assert load_word_list("stopwords.txt") == STOPWORDS
+    pyproject = tomllib.loads((Path(__file__).resolve().parents[3] / "pyproject.toml").read_text())
+    assert "data/*.txt" in pyproject["tool"]["setuptools"]["package-data"]["selection_ops.annotation"]

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from selection_ops.annotation import AnnotationConfig, annotate
+from selection_ops.annotation import AnnotationConfig, ScorerConfig, TaggerConfig, annotate
 from selection_ops.annotation.embedders import EmbeddingAnnotator
 from selection_ops.annotation.offline_tagger import KeyphraseTagger
 from selection_ops.annotation.pipeline import TAG_MAPPING_FILE
@@ -83,7 +83,7 @@ def test_killed_run_resumes_without_recomputing(real_pool, tmp_path, monkeypatch
     np.testing.assert_allclose(np.stack(resumed["embedding"]), np.stack(reference["embedding"]), atol=1e-6)
 
     # a changed tagger setting invalidates the tagger's shards only
-    changed = AnnotationConfig(shard_size=4, show_progress=False, max_tags=2)
+    changed = AnnotationConfig(shard_size=4, show_progress=False, tagger=TaggerConfig(max_tags=2))
     annotate(pool, changed, tmp_path / "run")
     assert tagger_calls.samples == 8 + 12 and embed_calls.calls == 0
     # and a changed sample content is recomputed, alone
@@ -104,11 +104,16 @@ def test_pool_errors_name_the_record(tmp_path):
 
 
 def test_config_validation():
-    with pytest.raises(ValueError, match="tagger='nope'"):
-        AnnotationConfig(tagger="nope")
+    with pytest.raises(ValueError, match="tagger.kind"):
+        AnnotationConfig(tagger={"kind": "nope"})
     with pytest.raises(ValueError, match="needs reward_model"):
-        AnnotationConfig(scorer="reward")
-    assert "embedder" in AnnotationConfig.help()
+        AnnotationConfig(scorer=ScorerConfig(kind="reward"))
+    with pytest.raises(ValueError, match="unknown scorer"):
+        ScorerConfig(extra_scorers=["ifd", "nope"])
+    with pytest.raises(ValueError, match="extra"):
+        AnnotationConfig(scorer_model="flat names are gone")
+    help_text = AnnotationConfig.help()
+    assert "embedder" in help_text and "NovelSum" in help_text["embedder.kind"]
 
 
 def test_knn_density_column(annotated, real_pool, tmp_path):

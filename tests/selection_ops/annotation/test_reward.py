@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import torch
 
-from selection_ops.annotation import AnnotationConfig, annotate
+from selection_ops.annotation import AnnotationConfig, ScorerConfig, annotate
 from selection_ops.annotation.models import default_sentence_encoder_path
 from selection_ops.annotation.reward import RewardScorer
 from selection_ops.annotation.text import sample_from_record
@@ -56,6 +56,7 @@ def test_multi_logit_head_is_rejected(tmp_path):
 def test_pipeline_score_from_reward_model(checkpoint, tmp_path):
     pool = pd.DataFrame({"id": [f"r{i}" for i in range(3)], "source": ["toy"] * 3, "conversation": [
         [{"role": "user", "content": q}, {"role": "assistant", "content": a}] for q, a in SAMPLES]})
-    out = annotate(pool, AnnotationConfig(scorer="reward", reward_model=checkpoint, show_progress=False), tmp_path)
+    config = AnnotationConfig(scorer=ScorerConfig(kind="reward", reward_model=checkpoint), show_progress=False)
+    out = annotate(pool, config, tmp_path)
     assert out["score"].tolist() == out["reward"].tolist()
     assert out["quality_handcrafted"].between(0, 1).all()  # hand-crafted indicators still run

@@ -34,7 +34,9 @@ def test_frequency_filter_lowercase_and_lemmatise_without_merge():
 
 
 def test_dbscan_merge_at_cosine_eps():
-    angle = lambda deg: [float(np.cos(np.radians(deg))), float(np.sin(np.radians(deg)))]
+    def angle(deg: float) -> list[float]:
+        return [float(np.cos(np.radians(deg))), float(np.sin(np.radians(deg)))]
+
     # cosine distance 1 - cos(10 deg) = 0.0152 < 0.05: merged; 1 - cos(40 deg) = 0.234: kept apart
     embedder = LookupEmbedder({"coding": angle(0), "programming": angle(10), "cooking": angle(50)})
     raw = [["coding"], ["programming", "cooking"], ["programming"]]

@@ -70,11 +70,12 @@ def test_edge_list_errors(tmp_path):
         label_graph_from_edge_list(conflict, POOL, threshold=0.9)
     bad = tmp_path / "bad.csv"
     bad.write_text("source,target,similarity\na,b,high\n")
-    with pytest.raises(ValueError, match="row 2: similarity 'high'"):
+    with pytest.raises(ValueError, match="bad.csv: line 2: field 'similarity' is 'high', not a finite number"):
         label_graph_from_edge_list(bad, POOL, threshold=0.9)
     columns = tmp_path / "columns.csv"
     columns.write_text("from,to,weight\na,b,1\n")
-    with pytest.raises(ValueError, match="missing"):
+    with pytest.raises(ValueError, match=r"columns.csv: line 1 must be the header source,target,similarity .*"
+                                         r"it is 'from,to,weight'"):
         label_graph_from_edge_list(columns, POOL, threshold=0.9)
     with pytest.raises(FileNotFoundError):
         resolve_label_graph(str(tmp_path / "absent.csv"), POOL)

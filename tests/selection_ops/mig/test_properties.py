@@ -21,8 +21,8 @@ def test_every_path_gives_the_full_rescan_picks(instance, seed, setting):
     case = instance(seed)
     params = MigParams(**setting)
     n = len(case.scores)
-    information = propagated_information(case.labels_per_sample, case.scores, case.graph.at_threshold(params.threshold),
-                                         params.prop_weight, params.norm)
+    information = propagated_information(case.labels_per_sample, case.scores,
+                                         case.graph.at_threshold(params.threshold), params.prop_weight, params.norm)
     rescan = full_rescan_greedy(NumpyGains(information, params.phi_function(), params.gain), n)
     assert np.array_equal(dense_reference_run(case.labels_per_sample, case.scores, case.graph, n, params).indices,
                           rescan.indices)
@@ -56,7 +56,10 @@ def test_e_d_is_monotone_and_submodular(instance, seed, setting):
     for _ in range(10):
         order = rng.permutation(60)
         small, large, extra = order[:10], order[:30], int(order[45])
-        e = lambda rows: dataset_information(case.labels_per_sample, case.scores, case.graph, rows, params)
+
+        def e(rows):
+            return dataset_information(case.labels_per_sample, case.scores, case.graph, rows, params)
+
         assert e(small) <= e(large) + 1e-9
         gain_small = e(np.r_[small, extra]) - e(small)
         gain_large = e(np.r_[large, extra]) - e(large)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from selection_ops.pool import PoolSource, PoolSpec, RecordError, content_id, conversation_text, load_pool
+from selection_ops.pool import PoolSource, PoolSpec, RecordError, content_id, load_pool, text_for_metrics
 
 HI = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]
 
@@ -85,7 +85,8 @@ def test_same_content_same_id_across_formats(tmp_path):
     sharegpt = _write_jsonl(tmp_path / "s.jsonl", [{"conversations": [{"from": "human", "value": "Hi"},
                                                                        {"from": "gpt", "value": "Hello!"}]}])
     pq.write_table(pa.Table.from_pylist([{"messages": HI}]), tmp_path / "m.parquet")
-    ids = {load_pool(PoolSpec((PoolSource(path=str(p)),)))["id"][0] for p in (alpaca, sharegpt, tmp_path / "m.parquet")}
+    ids = {load_pool(PoolSpec((PoolSource(path=str(p)),)))["id"][0]
+           for p in (alpaca, sharegpt, tmp_path / "m.parquet")}
     assert len(ids) == 1
     # the documented recipe: sha1 of the compact, key-sorted conversation JSON, first 16 hex digits
     canonical = b'[{"content":"Hi","role":"user"},{"content":"Hello!","role":"assistant"}]'
@@ -98,9 +99,9 @@ def test_explicit_format_and_rename(tmp_path):
     assert _load(path, format="alpaca", rename={"context": "input", "response": "output"}) == [HI]
 
 
-def test_conversation_text_rendering():
+def test_text_for_metrics_rendering():
     convo = [{"role": "system", "content": "S"}] + HI
-    assert conversation_text(convo) == "System: S\n\nUser: Hi\n\nAssistant: Hello!"
+    assert text_for_metrics(convo) == "System: S\n\nUser: Hi\n\nAssistant: Hello!"
 
 
 @pytest.mark.parametrize(("records", "kind", "message"), [

@@ -103,7 +103,8 @@ import datasets
 
 class TinyPool(datasets.GeneratorBasedBuilder):
     def _info(self):
-        return datasets.DatasetInfo(features=datasets.Features({"conversations": datasets.Sequence(datasets.Value("string"))}))
+        features = datasets.Features({"conversations": datasets.Sequence(datasets.Value("string"))})
+        return datasets.DatasetInfo(features=features)
 
     def _split_generators(self, dl_manager):
         return [datasets.SplitGenerator(name=datasets.Split.TRAIN)]

@@ -96,7 +96,8 @@ def test_read_pool_parquet_rejects_other_tables(tmp_path):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.Table.from_pylist([{"id": "1"}]), tmp_path / "x.parquet")
-    with pytest.raises(ValueError, match=r"x.parquet: not a pool store, lacks column\(s\) \['conversation', 'source'\]"):
+    message = r"x.parquet: not a pool store, lacks column\(s\) \['conversation', 'source'\]"
+    with pytest.raises(ValueError, match=message):
         read_pool_parquet(tmp_path / "x.parquet")
 
 
