@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from dagster import Definitions, FilesystemIOManager
+from dagster import Definitions, FilesystemIOManager, in_process_executor
 
 from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
@@ -81,7 +81,11 @@ def build_definitions(grid: GridSpec | None = None, resources: dict | None = Non
                       home: str | None = None) -> Definitions:
     grid = grid or load_grid()
     merged = {**study_resources(grid, env, home), **(resources or {})}
+    # In-process steps: a partition's steps run one after another anyway (selection -> training -> evaluation), and
+    # a process per step would import torch again each time; parallelism comes from concurrent runs (a backfill),
+    # which the accelerator pool limits.
     return Definitions(assets=all_assets(grid, merged), jobs=build_jobs(grid), resources=merged,
+                       executor=in_process_executor,
                        metadata={"study": grid.study, "grid_file": str(grid.source_path),
                                  "variants": len(grid.variants), "budgets": str(list(grid.budgets)),
                                  "base_models": str(list(grid.base_models)),
