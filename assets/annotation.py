@@ -15,6 +15,7 @@ from assets.versioning import frame_digest, version
 from dagster_project.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
 from dagster_project.grid import digest
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
+from resources.ray_cluster import RayCluster
 from resources.study_layout import StudyLayout
 from selection_ops.annotation.config import AnnotationConfig, StageConfig
 
@@ -35,22 +36,22 @@ def build_annotation_assets(annotator_settings: dict | None = None) -> list:
     @asset(group_name=GROUP_ANNOTATION, io_manager_key=PARQUET_IO_MANAGER,
            code_version=f"{ANNOTATION_CODE_VERSION}-{settings}", check_specs=specs("annotations", ANNOTATION_CHECKS))
     def annotations(context: AssetExecutionContext, config: AnnotationRunConfig, embedder: EmbedderResource,
-                    tagger: TaggerResource, scorer: ScorerResource, layout: StudyLayout, pool: pd.DataFrame):
+                    tagger: TaggerResource, scorer: ScorerResource, ray_cluster: RayCluster, layout: StudyLayout,
+                    pool: pd.DataFrame):
         """One row per pool sample: ``id``, ``labels``, ``score``, ``quality_*`` indicators, model scores,
-        ``embedding``. Finished shards of the same pool and settings are reused, never recomputed."""
-        from selection_ops.annotation.pipeline import annotate
-
+        ``embedding``. Finished shards of the same pool and settings are reused, never recomputed; with
+        ``ray_cluster.ray_address`` set, each annotator runs as a pool of Ray actors over the same shards."""
         settings = AnnotationConfig.assemble(config, embedder=embedder, tagger=tagger, scorer=scorer)
         shards = layout.annotation_shards(digest({"pool": frame_digest(pool[["id"]]),
                                                   "settings": settings.model_dump(mode="json")}, 16))
-        frame = annotate(pool, settings, shards)
+        frame = ray_cluster.annotate(pool, settings, shards)
         n_labels = frame["labels"].map(len)
         distinct = len({label for labels in frame["labels"] for label in labels})
         yield Output(frame, data_version=version(frame_digest(frame)), metadata={
             "samples": len(frame), "distinct_labels": distinct, "mean_labels_per_sample": float(n_labels.mean()),
             "unlabelled_samples": int((n_labels == 0).sum()), "score_column": settings.score_column,
             "score_mean": float(frame["score"].mean()), "embedding_dim": len(frame["embedding"].iloc[0]),
-            "shards": str(shards)})
+            "shards": str(shards), "ray_address": ray_cluster.ray_address or "in-process"})
         yield from annotation_checks(frame, KNOWN_EMBEDDING_DIMS.get((embedder.kind, embedder.model)))
 
     return [annotations]

@@ -18,6 +18,7 @@ from dagster_project.grid import GridSpec
 from dagster_project.partitions import grid_partitions
 from resources.mlflow_tracker import AVG_OBJ, BENCH_PREFIX, MlflowTracker
 from resources.opencompass import OpenCompassRunner
+from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 
 EVALUATION_CODE_VERSION = "2"
@@ -29,7 +30,7 @@ def benchmark_scores_key(model: str) -> AssetKey:
 
 def build_evaluation_assets(grid: GridSpec, model: str) -> list:
     @asset(key=benchmark_scores_key(model), group_name=GROUP_EVALUATION, partitions_def=grid_partitions(grid),
-           code_version=EVALUATION_CODE_VERSION, pool=ACCELERATOR_POOL,
+           code_version=EVALUATION_CODE_VERSION, pool=ACCELERATOR_POOL, op_tags=cell_op_tags("evaluation"),
            ins={"fine_tuned_model": AssetIn(fine_tuned_key(model))},
            automation_condition=AutomationCondition.eager(),
            check_specs=specs(benchmark_scores_key(model), EVALUATION_CHECKS),

@@ -36,6 +36,7 @@ from resources.mlflow_tracker import (
     KIND_SELECTION,
     MlflowTracker,
 )
+from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 from selection_ops.foundation.atomic import write_text_atomic
 
@@ -92,13 +93,14 @@ def build_selection_assets(grid: GridSpec) -> list:
             for key in partitions.get_partition_keys()})
 
     @asset(group_name=GROUP_SELECTION, partitions_def=partitions, code_version=SELECTION_CODE_VERSION,
-           deps=[selection_spec], check_specs=specs("selection", SELECTION_CHECKS, blocking=True))
+           deps=[selection_spec], check_specs=specs("selection", SELECTION_CHECKS, blocking=True),
+           op_tags=cell_op_tags("selection"))
     def selection(context: AssetExecutionContext, config: SelectionConfig, layout: StudyLayout,
                   mlflow_tracker: MlflowTracker, pool: pd.DataFrame, annotations: pd.DataFrame, label_graph):
         """The ids a variant picks at a budget (in selection order), with every applicable diversity metric; one
         MLflow run (child of the study run) with the parameters, metrics and the selection as a dataset input."""
         from selection_ops.annotated_pool import pool_view_from_tables
-        from selection_ops.registry import get_selector, measure, run_selector
+        from selection_ops.registry import get_selector, measure, metric_details, run_selector
 
         key = selection_of(context.partition_key)
         spec = spec_for(grid, key)
@@ -107,7 +109,8 @@ def build_selection_assets(grid: GridSpec) -> list:
         result = run_selector(spec.selector, view, spec.budget, seed=spec.seed, params=params)
         subset = view.subset(result.indices)
         present = {name for name in ("labels", "score", "embeddings", "texts") if view.has(name)} | set(view.extra)
-        metrics = measure(subset, view, config.metrics or applicable_metrics(present))
+        measured = measure(subset, view, config.metrics or applicable_metrics(present))
+        metrics, details = {k: float(v) for k, v in measured.items()}, metric_details(measured)
         ids = tuple(result.ids)
         digest = ids_digest(ids)
         ids_path = write_text_atomic(layout.selection_ids(key, digest),
@@ -141,7 +144,8 @@ def build_selection_assets(grid: GridSpec) -> list:
             "params": json.dumps(result.params, default=str), "ids_path": MetadataValue.path(str(ids_path)),
             "mlflow_run": MetadataValue.url(url), "preview": MetadataValue.md(preview(selected, annotations["score"])),
             "score_mean": float(np.nanmean(scores)) if len(scores) else float("nan"),
-            **{f"metric/{k}": float(v) for k, v in metrics.items()}})
+            **{f"metric/{k}": float(v) for k, v in metrics.items()},
+            **{f"metric_details/{k}": json.dumps(v) for k, v in details.items()}})
         yield from selection_checks(ids, pool["id"], spec.budget,
                                     allows_repeats=get_selector(spec.selector).allows_repeats, partition=key)
 

@@ -26,6 +26,7 @@ from resources.mlflow_tracker import (
     TRAIN_LOSS,
     MlflowTracker,
 )
+from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 
 BASE_MODEL_CODE_VERSION = "1"
@@ -60,7 +61,7 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
                                 "path": MetadataValue.path(str(path))})
 
     @asset(key=fine_tuned_key(model), group_name=GROUP_TRAINING, partitions_def=partitions,
-           code_version=TRAINING_CODE_VERSION, pool=ACCELERATOR_POOL,
+           code_version=TRAINING_CODE_VERSION, pool=ACCELERATOR_POOL, op_tags=cell_op_tags("fine_tune"),
            ins={"selection": AssetIn("selection"), "base_model": AssetIn(base_model_key(model)),
                 "pool": AssetIn("pool")},
            automation_condition=AutomationCondition.eager(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from dagster import Definitions, FilesystemIOManager, in_process_executor
+from dagster import Definitions, ExecutorDefinition, FilesystemIOManager, in_process_executor
 
 from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
@@ -22,11 +22,13 @@ from assets.training import build_training_assets
 from dagster_project.constants import ENV_VAR, PARQUET_IO_MANAGER
 from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs
+from dagster_project.ray_execution import grid_executor
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner
 from resources.parquet_io import ParquetIOManager
+from resources.ray_cluster import RayCluster
 from resources.study_layout import StudyLayout
 
 # Builders of the assets that exist once per base model; another evaluation (e.g. a judge) appends its builder.
@@ -65,6 +67,7 @@ def study_resources(grid: GridSpec, env: str | None = None, home: str | None = N
         "tagger": TaggerResource(),
         "scorer": ScorerResource(),
         "mlflow_tracker": MlflowTracker(),
+        "ray_cluster": RayCluster(),
         **RESOURCE_SETS[env or environment()](),
     }
 
@@ -78,14 +81,15 @@ def all_assets(grid: GridSpec, resources: dict | None = None) -> list:
 
 
 def build_definitions(grid: GridSpec | None = None, resources: dict | None = None, env: str | None = None,
-                      home: str | None = None) -> Definitions:
+                      home: str | None = None, executor: ExecutorDefinition | None = None) -> Definitions:
+    """``executor`` defaults to dagster-ray's when ``$INFOSIFT_RAY_ADDRESS`` names a cluster, else in-process."""
     grid = grid or load_grid()
     merged = {**study_resources(grid, env, home), **(resources or {})}
     # In-process steps: a partition's steps run one after another anyway (selection -> training -> evaluation), and
     # a process per step would import torch again each time; parallelism comes from concurrent runs (a backfill),
     # which the accelerator pool limits.
     return Definitions(assets=all_assets(grid, merged), jobs=build_jobs(grid), resources=merged,
-                       executor=in_process_executor,
+                       executor=executor or grid_executor() or in_process_executor,
                        metadata={"study": grid.study, "grid_file": str(grid.source_path),
                                  "variants": len(grid.variants), "budgets": str(list(grid.budgets)),
                                  "base_models": str(list(grid.base_models)),

@@ -35,6 +35,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
+from resources.llamafactory_launch import LaunchPlan, launch_environment, launch_overrides
 from resources.named_configs import named_config
 from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.foundation.paths import REPO_ROOT
@@ -213,7 +214,8 @@ def llamafactory_cli() -> Path:
 def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]], output_dir: Path,
                  recipe: str | Path = DEFAULT_RECIPE, finetuning_type: Literal["full", "lora"] = "full",
                  overrides: Mapping[str, Any] | None = None, dataset_name: str = DEFAULT_DATASET_NAME,
-                 timeout_s: float | None = None, record_ids: Sequence[str] | None = None) -> TrainingResult:
+                 timeout_s: float | None = None, record_ids: Sequence[str] | None = None,
+                 launch: LaunchPlan | None = None) -> TrainingResult:
     """Fine-tune ``model_path`` on ``records`` with the real ``llamafactory-cli train`` and return the run's result.
 
     ``records``: conversations, each a list of ``{"role", "content"}`` turns (``record_ids`` name them in errors).
@@ -229,6 +231,8 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     resolved = build_recipe(source_recipe, model_path=model_path, dataset_dir=dataset_dir,
                             dataset_name=dataset_name, output_dir=output_dir, finetuning_type=finetuning_type,
                             overrides=overrides)
+    launch = launch or LaunchPlan()
+    resolved.update(launch_overrides(launch, resolved))  # multi-GPU keys: resources/llamafactory_launch.py
     recipe_path = run_dir / "recipe.yaml"
     public_recipe, secret_args = write_recipe(resolved, recipe_path, source_recipe)
     for stale in ("trainer_state.json", "trainer_log.jsonl"):  # never read a previous run's loss
@@ -237,7 +241,8 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     cmd = [str(llamafactory_cli()), "train", str(recipe_path), *secret_args]
     logger.info("training %s on %d conversations (%s, recipe %s) -> %s; log %s", model_path, len(records),
                 finetuning_type, source_recipe.name, output_dir, log_path)
-    wall_s = run_logged(cmd, cwd=run_dir, env=training_env(), log_path=log_path, timeout_s=timeout_s,
+    wall_s = run_logged(cmd, cwd=run_dir, env=launch_environment(launch, training_env()), log_path=log_path,
+                        timeout_s=timeout_s,
                         error=TrainingError)
     history = read_loss_history(output_dir)
     if not history:
@@ -273,6 +278,25 @@ class LlamaFactoryTrainer(ConfigurableResource):
                            "credentials (hf_hub_token, ...) are redacted from files and metadata, but Dagster keeps "
                            "run config as given: prefer HF_TOKEN in the environment")
     timeout_s: float | None = Field(default=None, description="kill the training subprocess after this many seconds")
+    launch: Literal["single", "torchrun", "ray"] = Field(default="single", description=(
+        "LLaMA-Factory's launch: one process, FORCE_TORCHRUN over nproc_per_node x nnodes GPUs, or USE_RAY with "
+        "ray_num_workers workers (resources/llamafactory_launch.py)"))
+    nproc_per_node: int = Field(default=1, description="GPUs per node for launch 'torchrun'")
+    nnodes: int = Field(default=1, description="nodes for launch 'torchrun' (run the same command on each)")
+    node_rank: int = Field(default=0, description="this node's rank for launch 'torchrun'")
+    master_addr: str = Field(default="", description="rendezvous host for multi-node torchrun / Ray mode")
+    master_port: int | None = Field(default=None, description="rendezvous port (None = a free one)")
+    ray_num_workers: int = Field(default=1, description="training workers (1 GPU each) for launch 'ray'")
+    ray_address: str = Field(default="", description="cluster for launch 'ray' (ray_init_kwargs.address)")
+    deepspeed: str = Field(default="", description="'z2', 'z3' (training_configs/deepspeed) or a DeepSpeed JSON path")
+    effective_batch_size: int | None = Field(default=None, description=(
+        "keep this global batch (MIG A.3: 128) by setting gradient_accumulation_steps for the world size"))
+
+    def launch_plan(self) -> LaunchPlan:
+        return LaunchPlan(mode=self.launch, nproc_per_node=self.nproc_per_node, nnodes=self.nnodes,
+                          node_rank=self.node_rank, master_addr=self.master_addr, master_port=self.master_port,
+                          ray_num_workers=self.ray_num_workers, ray_address=self.ray_address,
+                          deepspeed=self.deepspeed, effective_batch_size=self.effective_batch_size)
 
     def resolved_overrides(self) -> dict[str, Any]:
         return parse_overrides(self.overrides)
@@ -281,4 +305,4 @@ class LlamaFactoryTrainer(ConfigurableResource):
               output_dir: Path, record_ids: Sequence[str] | None = None) -> TrainingResult:
         return run_training(model_path=model_path, records=records, output_dir=output_dir, recipe=self.recipe,
                             finetuning_type=self.finetuning_type, overrides=self.resolved_overrides(),
-                            timeout_s=self.timeout_s, record_ids=record_ids)
+                            timeout_s=self.timeout_s, record_ids=record_ids, launch=self.launch_plan())

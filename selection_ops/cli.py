@@ -335,7 +335,7 @@ def format_table(rows: Sequence[tuple[str, str]], headers: tuple[str, str]) -> s
 
 
 def cmd_measure(args: argparse.Namespace) -> int:
-    from selection_ops.registry import get_metric, measure
+    from selection_ops.registry import get_metric, measure, metric_details
 
     metrics = [name.strip() for name in args.metrics.split(",") if name.strip()]
     if not metrics:
@@ -362,7 +362,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
     print(format_table([(name, f"{value:.6g}") for name, value in results.items()], ("metric", "value")))
     if out is not None:
         report = {"pool": str(args.pool), "subset": str(args.subset), "n_pool": len(pool), "n_subset": len(ids),
-                  "metrics": results, "params": params}
+                  "metrics": {name: float(value) for name, value in results.items()}, "params": params,
+                  "details": metric_details(results)}
         graph = label_graph_report(pool)
         if graph is not None:
             report["label_graph"] = {"source": str(args.label_graph or "default encoder"), **graph}

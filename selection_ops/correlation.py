@@ -5,6 +5,7 @@
 * ``correlate``: Pearson, Spearman and their mean (Eq. 6) between one metric's values and the performance over the
   same subsets.
 * ``correlation_table``: the same for every metric, subsets matched by key.
+* ``constant_metrics``: the metrics a report leaves out because they take one value on every subset.
 
 Degenerate inputs never raise: fewer than 3 usable subsets, or a constant metric or performance, give NaN
 coefficients with ``reason`` saying why, so a report can show the row instead of failing the run.
@@ -100,6 +101,23 @@ def correlate(values: Sequence[float] | np.ndarray, performance: Sequence[float]
     pearson = _pearson(x, y)
     spearman = _pearson(rankdata(x), rankdata(y))
     return Correlation(metric, n, pearson, spearman, (pearson + spearman) / 2.0)
+
+
+def constant_metrics(metric_values: Mapping[str, Sequence[float] | np.ndarray]) -> dict[str, str]:
+    """The metrics a report leaves out, each with the reason: no finite value, or one value on every subset.
+
+    metric_values: metric -> its values over the subsets (NaN = not measured there, ignored). A metric that cannot
+    tell the subsets apart has no correlation to report (e.g. a cluster count at or above the subset size).
+    """
+    reasons = {}
+    for name, values in metric_values.items():
+        finite = np.asarray(values, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        if len(finite) == 0:
+            reasons[name] = "no subset has a value"
+        elif len(finite) > 1 and np.ptp(finite) == 0:
+            reasons[name] = f"the same value ({finite[0]:.6g}) on all {len(finite)} subsets"
+    return reasons
 
 
 def correlation_table(metric_values: Mapping[str, Mapping[str, float]],

@@ -164,8 +164,8 @@ def knn_density(embeddings: np.ndarray, reference: np.ndarray | None = None, k: 
       Duplicate-selector subset) does not find its own copies at distance 0;
     * the search asks for K + 1 neighbours and drops the first one: the point itself, since every query is a row of
       the reference. A query that is *not* in the reference also loses its nearest neighbour (official behaviour).
-    * distances are taken on the vectors as given. The official pipeline feeds vLLM embedding outputs; our callers
-      (NovelSum metric, NovelSelect) L2-normalise first, so squared L2 = 2 (1 - cos).
+    * distances are taken on the vectors as given: the official code, and by default our callers (NovelSum metric,
+      NovelSelect), pass the raw embeddings; on unit-norm rows squared L2 = 2 (1 - cos).
 
     Returns (m,) float64.
     """

@@ -5,7 +5,8 @@ Selector contract: ``select(pool, budget, seed, params) -> np.ndarray`` of pool 
 the declared needs, so each selector module only holds its algorithm.
 
 Metric contract: ``compute(subset, pool, params) -> float`` where ``subset`` is the selection's PoolView (rows in
-selection order, repeats kept) and ``pool`` the reference pool (metrics that do not need one ignore it).
+selection order, repeats kept) and ``pool`` the reference pool (metrics that do not need one ignore it). A metric
+that resolves a setting from the data returns a ``MeasuredValue`` (a float with ``details``; ``metric_details``).
 
 Params are frozen dataclasses; every field has a default and ``metadata={"help": ...}``. CLI strings
 ("true", "0.9", "pow") are coerced to the field's type by ``parse_params``.
@@ -202,5 +203,11 @@ def measure(subset: PoolView, pool: PoolView | None, metrics: list[str],
             raise ValueError(f"metric {name} needs the reference pool")
         subset.require(f"metric {name}", *spec.needs)
         typed = parse_params(spec.params_type, params.get(name), f"metric {name}")
-        results[name] = float(spec.compute(subset, pool if pool is not None else subset, typed))
+        value = spec.compute(subset, pool if pool is not None else subset, typed)
+        results[name] = value if isinstance(value, float) else float(value)  # a MeasuredValue keeps its details
     return results
+
+
+def metric_details(results: Mapping[str, float]) -> dict[str, dict[str, Any]]:
+    """The ``details`` of the values ``measure`` returned that carry some (e.g. the cluster count a rule chose)."""
+    return {name: dict(value.details) for name, value in results.items() if getattr(value, "details", None)}

@@ -39,21 +39,23 @@ class CorrelationReport:
     correlations: dict[str, dict[str, float]] = field(default_factory=dict)  # metric -> pearson/spearman/mean
     reasons: dict[str, str] = field(default_factory=dict)  # metric -> why its correlation is undefined (NaN)
     plots: dict[str, Path] = field(default_factory=dict)
+    left_out: dict[str, str] = field(default_factory=dict)  # metric -> why it is not in the table (constant_metrics)
 
     def flat_metrics(self) -> dict[str, float]:
         return {f"{metric}.{kind}": value for metric, values in self.correlations.items()
                 for kind, value in values.items() if value is not None and math.isfinite(value)}
 
     def markdown(self) -> str:
+        left_out = "".join(f"\n- left out: {metric} ({reason})" for metric, reason in sorted(self.left_out.items()))
         if not self.correlations:
-            return self.message
+            return self.message + left_out
         lines = ["| metric | Pearson | Spearman | mean |", "|---|---|---|---|"]
         for metric, v in sorted(self.correlations.items(), key=lambda kv: -_nan_last(kv[1]["mean"])):
             if metric in self.reasons:
                 lines.append(f"| {metric} | - | - | - ({self.reasons[metric]}) |")
             else:
                 lines.append(f"| {metric} | {v['pearson']:.3f} | {v['spearman']:.3f} | {v['mean']:.3f} |")
-        return self.message + "\n\n" + "\n".join(lines)
+        return self.message + left_out + "\n\n" + "\n".join(lines)
 
 
 def _nan_last(value: float) -> float:
@@ -64,13 +66,15 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
     """Correlate every ``diversity.*`` column of ``table`` with ``performance``; writes report.json, table.csv and
     one scatter PNG per metric into ``out_dir``. With several ``bench.*`` columns, each metric is also correlated
     with their z-score aggregate (NovelSum Eq. 5), reported as ``<metric>.vs_zsum``."""
-    from selection_ops.correlation import aggregate_performance, correlate
+    from selection_ops.correlation import aggregate_performance, constant_metrics, correlate
 
     out_dir.mkdir(parents=True, exist_ok=True)
     evaluated = table.dropna(subset=[performance]) if performance in table else table.iloc[0:0]
     with atomic_path(out_dir / "table.csv") as temporary:
         evaluated.to_csv(temporary, index=False)
     metrics = sorted(c for c in evaluated.columns if c.startswith("diversity."))
+    left_out = constant_metrics({c.removeprefix("diversity."): evaluated[c].to_numpy() for c in metrics})
+    metrics = [c for c in metrics if c.removeprefix("diversity.") not in left_out]
     n = len(evaluated)
     if n < MIN_POINTS:
         report = CorrelationReport(n, f"{n} evaluated selection(s): at least {MIN_POINTS} are needed for a "
@@ -100,7 +104,8 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str = "a
                     report.reasons[name] = result.reason
     write_text_atomic(out_dir / "report.json", json.dumps(
         {"points": report.points, "message": report.message, "correlations": report.correlations,
-         "undefined": report.reasons}, indent=2))
+         "undefined": report.reasons, "left_out": left_out}, indent=2))
+    report.left_out = left_out
     return report
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -60,8 +61,12 @@ def deita_combination(quality_turns: list, complexity_turns: list) -> float:
     return float(np.dot(np.asarray(quality_turns, dtype=np.float64), np.asarray(complexity_turns, dtype=np.float64)))
 
 
-def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> pd.DataFrame:
+def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path,
+             runner: Callable[..., pd.DataFrame] = run_annotator) -> pd.DataFrame:
     """Annotate every sample of ``pool`` (columns ``id``, ``conversation``, ``source``).
+
+    ``runner`` computes one annotator's outputs through the shard store: ``store.run_annotator`` in-process, or
+    ``annotation.ray_runner.ray_runner(...)`` on a Ray cluster (same store, same shards, same result).
 
     Returns one row per pool row, in pool order, with columns: ``id``; ``labels`` (list[str], normalised tags);
     ``score`` (float, the column named by ``config.scorer``); ``raw_tags`` (list[str], tagger output); the
@@ -77,7 +82,7 @@ def annotate(pool: pd.DataFrame, config: AnnotationConfig, store_dir: Path) -> p
     logger.info("annotating %d samples into %s", len(samples), store_dir)
 
     run = {"store_root": store_dir, "shard_size": config.shard_size, "show_progress": config.show_progress}
-    outputs = [run_annotator(annotator, samples, **run) for annotator in build_annotators(config)]
+    outputs = [runner(annotator, samples, **run) for annotator in build_annotators(config)]
     return combine_annotations(samples, outputs, config, store_dir)
 
 

@@ -70,6 +70,36 @@ class ShardStore:
         return path
 
 
+def pending_shards(samples: Sequence[Sample], stored: pd.DataFrame, shard_size: int) -> list[list[Sample]]:
+    """The samples still to compute (absent from ``stored`` or with changed content), cut into shards in pool order.
+
+    In-process and Ray runs cut the same shards, so their shard files carry the same names and either can resume
+    the other's store.
+    """
+    if shard_size < 1:
+        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
+    done = dict(zip(stored["id"], stored["content_hash"]))
+    missing = [s for s in samples if done.get(s.id) != s.content_hash]
+    return [missing[start:start + shard_size] for start in range(0, len(missing), shard_size)]
+
+
+def shard_frame(annotator_name: str, batch: Sequence[Sample], outputs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """One shard's rows: ``id``, ``content_hash``, then the annotator's output columns; checks the row count."""
+    if len(outputs) != len(batch):
+        raise RuntimeError(f"annotator {annotator_name} returned {len(outputs)} rows for {len(batch)} samples")
+    frame = pd.DataFrame(list(outputs))
+    frame.insert(0, "content_hash", [s.content_hash for s in batch])
+    frame.insert(0, "id", [s.id for s in batch])
+    return frame
+
+
+def assemble(stored: pd.DataFrame, new_frames: Sequence[pd.DataFrame], samples: Sequence[Sample]) -> pd.DataFrame:
+    """Stored plus new rows, one per sample in ``samples`` order, index ``id``, without ``content_hash``."""
+    combined = pd.concat([stored, *new_frames], ignore_index=True) if new_frames else stored
+    combined = combined.drop_duplicates(subset="id", keep="last").set_index("id")
+    return combined.reindex([s.id for s in samples]).drop(columns=["content_hash"])
+
+
 def run_annotator(annotator: Annotator, samples: Sequence[Sample], store_root: Path, shard_size: int,
                   show_progress: bool = True) -> pd.DataFrame:
     """Annotate ``samples`` with ``annotator``, reusing stored shards; returns one row per sample, in order.
@@ -78,36 +108,23 @@ def run_annotator(annotator: Annotator, samples: Sequence[Sample], store_root: P
     (or whose content changed) are passed to ``annotator.annotate``, ``shard_size`` at a time, and each
     finished batch is written as a shard before the next starts.
     """
-    if shard_size < 1:
-        raise ValueError(f"shard_size must be >= 1, got {shard_size}")
     store = ShardStore(store_root, annotator.name, annotator.fingerprint())
     stored = store.load()
-    done = dict(zip(stored["id"], stored["content_hash"]))
-    missing = [s for s in samples if done.get(s.id) != s.content_hash]
+    shards = pending_shards(samples, stored, shard_size)
+    n_missing = sum(len(batch) for batch in shards)
     logger.info("annotator %s (%s): %d of %d samples cached, %d to compute in %d shard(s)", annotator.name,
-                store.directory.name, len(samples) - len(missing), len(samples), len(missing),
-                -(-len(missing) // shard_size))
+                store.directory.name, len(samples) - n_missing, len(samples), n_missing, len(shards))
     new_frames: list[pd.DataFrame] = []
-    if missing:
+    if shards:
         started = time.perf_counter()
-        with tqdm(total=len(missing), desc=f"annotate:{annotator.name}", unit="sample",
+        with tqdm(total=n_missing, desc=f"annotate:{annotator.name}", unit="sample",
                   disable=not show_progress) as progress:
-            for start in range(0, len(missing), shard_size):
-                batch = missing[start:start + shard_size]
-                outputs = annotator.annotate(batch)
-                if len(outputs) != len(batch):
-                    raise RuntimeError(f"annotator {annotator.name} returned {len(outputs)} rows for "
-                                       f"{len(batch)} samples")
-                frame = pd.DataFrame(outputs)
-                frame.insert(0, "content_hash", [s.content_hash for s in batch])
-                frame.insert(0, "id", [s.id for s in batch])
+            for batch in shards:
+                frame = shard_frame(annotator.name, batch, annotator.annotate(batch))
                 store.write(frame)
                 new_frames.append(frame)
                 progress.update(len(batch))
         elapsed = time.perf_counter() - started
-        logger.info("annotator %s: %d samples in %.1f s (%.2f samples/s)", annotator.name, len(missing), elapsed,
-                    len(missing) / max(elapsed, 1e-9))
-    combined = pd.concat([stored, *new_frames], ignore_index=True) if new_frames else stored
-    combined = combined.drop_duplicates(subset="id", keep="last").set_index("id")
-    result = combined.reindex([s.id for s in samples])
-    return result.drop(columns=["content_hash"])
+        logger.info("annotator %s: %d samples in %.1f s (%.2f samples/s)", annotator.name, n_missing, elapsed,
+                    n_missing / max(elapsed, 1e-9))
+    return assemble(stored, new_frames, samples)

@@ -1,5 +1,5 @@
-"""Weighted k-means on distinct rows (FAISS) for partition entropy; distinct-row and nearest-centroid helpers shared
-with cluster inertia. Registers nothing.
+"""Weighted k-means on distinct rows (FAISS) for partition entropy; the cluster-count rule, distinct-row and
+nearest-centroid helpers shared with cluster inertia. Registers nothing.
 
 Rows are collapsed to their distinct values with multiplicities as weights before clustering: the objective is
 unchanged, and a Duplicate-style subset (m distinct rows repeated) cannot seed two centroids on the same point,
@@ -20,6 +20,21 @@ from selection_ops.neighbors import faiss_gpu_available, knn_search
 logger = logging.getLogger(__name__)
 
 _CACHE_SIZE = 4
+MIN_AUTO_CLUSTERS = 2  # a partition into one cluster says nothing about spread or balance
+
+
+def auto_cluster_count(paper_count: int, samples: int, samples_per_cluster: int) -> int:
+    """The paper's cluster count where the data supports it, else fewer: K = min(paper_count, max(2, floor(samples /
+    samples_per_cluster))), where samples_per_cluster is the paper's own ratio (NovelSum Sec. 2.2: 10,000-sample
+    subsets; Appx. A.2: 200 clusters for cluster inertia = 50 per cluster, 1,000 for partition entropy = 10).
+
+    At the paper's subset size the paper's count comes out; on a small pool, where 200 or 1,000 clusters would make
+    every sample its own cluster (inertia 0, entropy ln n on every subset), the same ratio is kept instead.
+    """
+    if paper_count < 1 or samples_per_cluster < 1:
+        raise ValueError(f"cluster count rule needs paper_count >= 1 and samples_per_cluster >= 1, "
+                         f"got {paper_count} and {samples_per_cluster}")
+    return min(paper_count, max(MIN_AUTO_CLUSTERS, samples // samples_per_cluster))
 _centroid_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
 
 

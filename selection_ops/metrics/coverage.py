@@ -10,7 +10,8 @@ import numpy as np
 
 from selection_ops.data_model import PoolView
 from selection_ops.metrics._inputs import embeddings_of, require_rows
-from selection_ops.metrics._kmeans import assign, kmeans_centroids
+from selection_ops.metrics._kmeans import assign, auto_cluster_count, kmeans_centroids
+from selection_ops.metrics._value import MeasuredValue
 from selection_ops.registry import NoParams, register_metric
 from selection_ops.similarity import max_similarity
 
@@ -30,28 +31,41 @@ def facility_location(subset: PoolView, pool: PoolView, params: NoParams) -> flo
     return float(max_similarity(pool_unit, subset_unit).astype(np.float64).sum())
 
 
+ENTROPY_PAPER_CLUSTERS = 1000  # NovelSum Appx. A.2, for the 10,000-sample subsets of a 396K pool (Sec. 2.2)
+ENTROPY_SAMPLES_PER_CLUSTER = 10  # subset samples per cluster there: 10,000 / 1,000
+
+
 @dataclass(frozen=True)
 class PartitionEntropyParams:
-    clusters: int = field(default=1000, metadata={"help": "k-means clusters of the pool (at most its distinct rows)"})
+    clusters: int | None = field(default=None, metadata={
+        "help": "k-means clusters of the pool (at most its distinct rows); None: the paper's 1,000, or "
+                "max(2, n // 10) for a subset of n < 10,000 samples"})
     seed: int = field(default=0, metadata={"help": "seed of the k-means initialisation"})
     niter: int = field(default=25, metadata={"help": "k-means iterations"})
     normalize: bool = field(default=False, metadata={"help": "cluster unit-norm rows instead of raw embeddings"})
 
 
 @register_metric("partition_entropy", PartitionEntropyParams, needs=("embeddings",), needs_reference_pool=True)
-def partition_entropy(subset: PoolView, pool: PoolView, params: PartitionEntropyParams) -> float:
+def partition_entropy(subset: PoolView, pool: PoolView, params: PartitionEntropyParams) -> MeasuredValue:
     """Partition entropy (Eq. 4): -sum_k p_k ln p_k, p_k the share of subset samples in k-means cluster k of the pool.
 
-    The pool is clustered into 1,000 clusters (Appx. A.2; fewer when it has fewer distinct rows); each subset row goes
-    to its nearest centroid. Natural log, so the maximum is ln(min(K, n)). The clustering is memoised per pool.
+    The pool is clustered into K clusters: the paper's 1,000 (Appx. A.2) for subsets of 10,000 and more, else
+    ``auto_cluster_count`` (10 subset samples per cluster, at least 2), since with K >= n every subset of distinct
+    rows scores ln n; at most the pool's distinct rows. Each subset row goes to its nearest centroid. Natural log, so
+    the maximum is ln(min(K, n)). The clustering is memoised per pool; the value's ``details`` say which K was used.
     """
     require_rows(subset, "partition_entropy", 1)
-    if params.clusters < 1:
+    if params.clusters is not None and params.clusters < 1:
         raise ValueError(f"metric partition_entropy: clusters must be >= 1, got {params.clusters}")
     subset_matrix = embeddings_of(subset, "partition_entropy", normalize=params.normalize)
     pool_matrix = embeddings_of(pool, "partition_entropy", normalize=params.normalize, role="reference pool")
-    centroids = kmeans_centroids(pool_matrix, params.clusters, seed=params.seed, niter=params.niter)
+    requested = params.clusters if params.clusters is not None else auto_cluster_count(
+        ENTROPY_PAPER_CLUSTERS, len(subset_matrix), ENTROPY_SAMPLES_PER_CLUSTER)
+    centroids = kmeans_centroids(pool_matrix, requested, seed=params.seed, niter=params.niter)
     cluster, _ = assign(subset_matrix, centroids)
     share = np.bincount(cluster, minlength=len(centroids)) / len(cluster)
     share = share[share > 0]
-    return float(-(share * np.log(share)).sum())
+    return MeasuredValue(float(-(share * np.log(share)).sum()), clusters=len(centroids), clusters_requested=requested,
+                         clusters_rule="given" if params.clusters is not None else
+                         f"min({ENTROPY_PAPER_CLUSTERS}, max(2, n // {ENTROPY_SAMPLES_PER_CLUSTER})), "
+                         f"n = {len(subset_matrix)}")

@@ -1,7 +1,8 @@
 """NovelSum (Yang et al. 2025, Sec. 3, Eq. 7-9, Appx. B.1): proximity-weighted, density-aware diversity.
 
-Semantics follow the official ``novelsum.py`` (UmeanNever/NovelSum), which differs from the paper's text in two
-places; both are kept as the official code has them, since the published numbers come from it:
+The computation is the official ``novelsum.py`` (UmeanNever/NovelSum) with the paper's main setting K = 10,
+beta = 0.5, alpha = p = 1 (Sec. 5.2, Appx. B.1; one cell of the official script's parameter grid). The official
+code differs from the paper's text in two places; both are kept, since the published numbers come from it:
 
 * the density factor multiplies each *row*: a_ij = sigma(x_i)^beta * D_ij with D = 1 - cos over the subset,
   diagonal included (Eq. 9 writes sigma(x_j)); since sigma_i is constant along row i it scales v_i and does not
@@ -10,9 +11,13 @@ places; both are kept as the official code has them, since the published numbers
   normalised by the weights: v_i = sum_r r^(-p) a_i(r) / sum_r r^(-p), a_i(1) <= a_i(2) <= ... sorted ascending,
   r = 1..n. The diagonal zero takes rank 1 (and repeated rows of a Duplicate selection take the next ranks).
 
-sigma(x)^beta comes from ``selection_ops.neighbors.knn_density``: squared L2 distance to the K nearest rows of the
-deduplicated reference pool, the point itself excluded (official ``FaissIndex.local_density``). Embeddings are
-L2-normalised first (``normalize=True``; cosine distances do not depend on it, the density does).
+Density, as the official ``utils.FaissIndex.local_density`` (``selection_ops.neighbors.knn_density``): squared L2
+distance on the *raw* embeddings (FAISS IndexFlatL2) to the K nearest rows of the deduplicated reference pool, the
+first hit (the point itself) dropped; sigma^beta = (mean + 1e-9)^(-beta). Only the cosine distances use unit-norm
+rows. ``normalized_density=True`` searches unit-norm rows instead (not the official metric; a named option).
+
+Deviations from the official code: none with the defaults; ``normalized_density`` and an approximate density search
+(``index="ivf"`` or ``"auto"``) are opt-in.
 
 Cost: the (n, n) distance matrix is never held; rows are done in blocks (product, sort, one dot with the weights),
 on the GPU with torch when one is present. Densities are remembered per pool row within a process
@@ -47,7 +52,8 @@ class NovelSumParams:
     k: int = field(default=10, metadata={"help": "K nearest neighbours in the reference pool for the density (Eq. 9)"})
     beta: float = field(default=0.5, metadata={"help": "exponent of the density factor (Eq. 9)"})
     p: float = field(default=1.0, metadata={"help": "proximity weight r^(-p) (alpha in Eq. 8; 'distance power')"})
-    normalize: bool = field(default=True, metadata={"help": "L2-normalise embeddings before the density search"})
+    normalized_density: bool = field(default=False, metadata={
+        "help": "search the density on L2-normalised rows (official: raw embeddings, squared L2)"})
     index: Literal["flat", "ivf", "auto"] = field(default="flat", metadata={
         "help": "density search: flat = exact (as the official code), ivf = approximate, auto = ivf from 200K rows"})
 
@@ -134,7 +140,7 @@ def novelsum_value(unit_subset: np.ndarray, density_subset: np.ndarray, density_
     """NovelSum of a subset against its reference pool.
 
     unit_subset:       (m, d) unit-norm subset rows, for D = 1 - cos.
-    density_subset:    (m, d) the same rows as the density search sees them (unit-norm by default).
+    density_subset:    (m, d) the same rows as the density search sees them (raw by default, as the official code).
     density_reference: (N, d) the reference pool rows, in the same form.
     """
     density = memoised_density(density_subset, density_reference, k=k, beta=beta, index=index)
@@ -147,7 +153,7 @@ def novelsum(subset: PoolView, pool: PoolView, params: NovelSumParams) -> float:
     """NovelSum: mean proximity-weighted, density-scaled cosine distance (Eq. 7-9; official novelsum.py)."""
     require_rows(subset, "novelsum", 1)
     unit_subset = embeddings_of(subset, "novelsum", normalize=True)
-    density_subset = unit_subset if params.normalize else embeddings_of(subset, "novelsum", normalize=False)
-    reference = embeddings_of(pool, "novelsum", normalize=params.normalize, role="reference pool")
+    density_subset = unit_subset if params.normalized_density else embeddings_of(subset, "novelsum", normalize=False)
+    reference = embeddings_of(pool, "novelsum", normalize=params.normalized_density, role="reference pool")
     return novelsum_value(unit_subset, density_subset, reference, k=params.k, beta=params.beta, p=params.p,
                           index=params.index)

@@ -67,9 +67,10 @@ class LabelGraph:
         """label -> row of ``similarity``."""
         return {label: k for k, label in enumerate(self.labels)}
 
-    def at_threshold(self, threshold: float) -> LabelGraph:
-        """The graph with only the edges of similarity >= ``threshold``; raises if below the built threshold."""
-        if threshold == self.threshold:
+    def at_threshold(self, threshold: float | None) -> LabelGraph:
+        """The graph with only the edges of similarity >= ``threshold`` (None: as built); raises if below the built
+        threshold."""
+        if threshold is None or threshold == self.threshold:
             return self
         if threshold < self.threshold:
             raise ValueError(f"the label graph keeps similarities >= {self.threshold} only; threshold {threshold} "

@@ -1,7 +1,10 @@
 """MIG's parameters, shared by the selector ("mig"), the metric ("mig_information") and the plain functions.
 
-Defaults follow the official implementation (yichengchen24/MIG, ``mig sample``): threshold 0.9, prop_weight 1.0,
-phi pow with a = 1e-6, b = 0.8, norm off (its CLI default; its MIGSampler class alone defaults to norm on).
+Defaults follow the official implementation (yichengchen24/MIG, ``mig sample``): prop_weight 1.0, phi pow with
+a = 1e-6, b = 0.8, norm off (its CLI default; its MIGSampler class alone defaults to norm on). The label-graph
+threshold belongs to the label encoder, so it is set where the graph is built (official 0.9 for E5-Mistral, as
+``infosift select --label-graph MODEL`` builds it; 0.6 for the offline MiniLM, ``MINILM_LABEL_GRAPH_THRESHOLD``);
+``threshold`` here only raises it.
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from selection_ops.mig.phi import Phi
 class InformationParams:
     """What defines E(D) (Eq. 8): the label graph threshold, the propagation, phi and the sample vectors."""
 
-    threshold: float = field(default=0.9, metadata={
-        "help": "keep a label-graph edge when the cosine similarity of the two labels is >= this (inclusive)"})
+    threshold: float | None = field(default=None, metadata={
+        "help": "keep a label-graph edge when the cosine similarity of the two labels is >= this (inclusive); "
+                "None: the graph's own threshold (0.9 built from a given model, 0.6 with the offline MiniLM)"})
     prop_weight: float = field(default=1.0, metadata={
         "help": "weight of off-diagonal edges in the propagation matrix before column normalisation (alpha, Eq. 6)"})
     phi: Literal["pow", "exp"] = field(default="pow", metadata={

@@ -79,7 +79,7 @@ def mig_select(labels_per_sample: Sequence[Sequence[str]], scores: Sequence[floa
                budget: int, params: MigParams | None = None, *, ids: Sequence[str] | None = None) -> np.ndarray:
     """(budget,) int64 pool rows in MIG's greedy order (Alg. 1; pick rule in ``selection_ops.mig.lazy_greedy``).
 
-    labels_per_sample: (N,) label lists; scores: (N,) finite scores >= 0; graph: the pool's label graph (its
-    threshold must be <= params.threshold; it is re-thresholded at params.threshold).
+    labels_per_sample: (N,) label lists; scores: (N,) finite scores >= 0; graph: the pool's label graph, used as
+    built, or re-thresholded at params.threshold when one is given (it must be >= the graph's).
     """
     return mig_run(labels_per_sample, scores, graph, budget, params, ids=ids).indices

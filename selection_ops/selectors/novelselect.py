@@ -1,8 +1,10 @@
 """NovelSelect (NovelSum paper, Sec. 6; official UmeanNever/NovelSum ``novelselect.py``).
 
-On L2-normalised embeddings u with NovelSum's density factor sigma(x) = (mean squared L2 distance to the K nearest
-pool rows + 1e-9)^(-beta) (Eq. 9; ``selection_ops.neighbors.knn_density``), a seeded random first point, then at
-each step the unselected x maximising
+With NovelSum's density factor sigma(x) = (mean squared L2 distance to the K nearest pool rows + 1e-9)^(-beta)
+(Eq. 9; ``selection_ops.neighbors.knn_density``) computed, as the official code does, on the *raw* embeddings (the
+deduplicated pool as reference, the point itself dropped), cosine distances on the L2-normalised embeddings u, and
+the official first point (``numpy.random.seed(seed); numpy.random.randint(0, n)``), each step adds the unselected x
+maximising
 
     score(x) = (1/|S|) sum_j M_xj * rank_x(j)^(-p),    M_xj = (1 - <u_x, u_sj>) * (sigma(x) + sigma(s_j)),
 
@@ -17,10 +19,13 @@ each row moves per insertion), so its advantage grows with d and log |S|; see be
 ``novelselect_recompute`` is the full per-step recompute (the official algorithm in fp32), kept as the reference
 and as the fallback when the (n, budget) sorted state would not fit in ``max_state_gb``.
 
-Deliberate deviations from the official script (NovelSum/NovelSelect, Yang et al. 2025, Appx. B.2): selected points
-are excluded from the argmax (the official loop can in principle re-pick one), density is computed on the normalised
-embeddings (the official code feeds the raw vectors to FAISS), and everything is fp32 (the official loop runs in fp16
-autocast).
+Deliberate deviations from the official script (NovelSum/NovelSelect, Yang et al. 2025, Appx. B.2;
+``normalized_density=True`` and ``exclude_selected=True`` are further, opt-in ones):
+* everything is fp32 (the official loop runs in fp16 autocast, whose rounding can reorder near-ties).
+As the official script (our default), the argmax runs over every row, picked ones included: with raw-vector
+densities it can pick a dense row again (measured on synthetic 1,000 x 32 rows: 40 of 100 picks repeated with norms
+spread 20x, none on unit rows); the repeats are counted in a warning. ``exclude_selected=True`` removes picked rows
+from the argmax as the paper's Alg. 1 (line 6) does, and gives distinct picks.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ class NovelSelectParams:
     neighbors: int = field(default=10, metadata={"help": "K: nearest neighbours in the density factor (NovelSum: 10)"})
     density_power: float = field(default=0.5, metadata={"help": "beta: exponent of the density factor (0.5)"})
     distance_power: float = field(default=1.0, metadata={"help": "p: rank weight exponent, weight = rank^-p (1)"})
+    normalized_density: bool = field(default=False, metadata={
+        "help": "search the density on L2-normalised rows (official: raw embeddings, squared L2)"})
+    exclude_selected: bool = field(default=False, metadata={
+        "help": "false (official script): the argmax runs over every row and can pick a row again (the selection "
+                "then holds repeats, counted in a warning); true: a picked row is never picked again (paper Alg. 1)"})
     backend: Backend = field(default="auto", metadata={
         "help": "auto (torch on a CUDA GPU, else numba), numba (CPU merge), torch (merge on torch, GPU or CPU), "
                 "recompute (official-style full recompute per step; slow, the reference)"})
@@ -66,7 +76,7 @@ def rank_weights(count: int, power: float) -> np.ndarray:
 
 
 def novelselect_recompute(unit: np.ndarray, density: np.ndarray, budget: int, first: int,
-                          power: float = 1.0) -> np.ndarray:
+                          power: float = 1.0, exclude_selected: bool = True) -> np.ndarray:
     """The reference: at every step rebuild M for all rows against all selected points, sort, weight, argmax.
 
     unit: (n, d) unit float32 rows; density: (n,) float32 sigma. Returns (budget,) int64 rows in selection order.
@@ -83,7 +93,8 @@ def novelselect_recompute(unit: np.ndarray, density: np.ndarray, budget: int, fi
             weighted = (1.0 - unit[start:stop] @ selected_unit.T) * (density[start:stop, None] + selected_density)
             weighted.sort(axis=1)
             scores[start:stop] = weighted @ weights[:step] / np.float32(step)
-        scores[selected] = -np.inf
+        if exclude_selected:
+            scores[selected] = -np.inf
         picked[step] = int(np.argmax(scores))
     return picked
 
@@ -125,7 +136,7 @@ _compiled_kernels: dict[bool, object] = {}
 
 
 def _novelselect_numba(unit: np.ndarray, density: np.ndarray, budget: int, first: int, power: float,
-                       parallel: bool = False) -> np.ndarray:
+                       exclude_selected: bool = True, parallel: bool = False) -> np.ndarray:
     if parallel not in _compiled_kernels:
         _compiled_kernels[parallel] = _numba_kernel(parallel)
     insert_column = _compiled_kernels[parallel]
@@ -137,18 +148,19 @@ def _novelselect_numba(unit: np.ndarray, density: np.ndarray, budget: int, first
     active = np.ones(n, dtype=np.bool_)
     picked = np.empty(budget, dtype=np.int64)
     picked[0] = first
-    active[first] = False
+    active[first] = not exclude_selected
     for step in tqdm(range(1, budget), desc="novelselect", unit="sample", disable=budget < 2_000):
         newest = picked[step - 1]
         column = (1.0 - unit @ unit[newest]) * (density + density[newest])  # (n,) float32
         insert_column(sorted_rows, step - 1, column, weights, weight_steps, score_sums, active)
         chosen = int(np.argmax(np.where(active, score_sums, -np.inf)))
         picked[step] = chosen
-        active[chosen] = False
+        active[chosen] = not exclude_selected
     return picked
 
 
-def _novelselect_torch(unit: np.ndarray, density: np.ndarray, budget: int, first: int, power: float) -> np.ndarray:
+def _novelselect_torch(unit: np.ndarray, density: np.ndarray, budget: int, first: int, power: float,
+                       exclude_selected: bool = True) -> np.ndarray:
     """The same merge, vectorised over rows with torch (CUDA when present): each step rebuilds the sorted rows
     with one value inserted (a gather-free select) and takes the weighted sum as one matrix-vector product."""
     import torch
@@ -163,7 +175,7 @@ def _novelselect_torch(unit: np.ndarray, density: np.ndarray, budget: int, first
     active = torch.ones(n, dtype=torch.bool, device=device)
     picked = np.empty(budget, dtype=np.int64)
     picked[0] = first
-    active[first] = False
+    active[first] = not exclude_selected
     for step in tqdm(range(1, budget), desc="novelselect (torch)", unit="sample", disable=budget < 2_000):
         count = step - 1
         newest = int(picked[step - 1])
@@ -181,7 +193,7 @@ def _novelselect_torch(unit: np.ndarray, density: np.ndarray, budget: int, first
             scores[start:stop] = merged @ weights[:count + 1]
         chosen = int(torch.argmax(torch.where(active, scores, torch.tensor(-torch.inf, device=device))))
         picked[step] = chosen
-        active[chosen] = False
+        active[chosen] = not exclude_selected
     return picked
 
 
@@ -195,8 +207,10 @@ def _default_state_limit_gb(backend: str) -> float:
 
 
 def novelselect_order(unit: np.ndarray, density: np.ndarray, budget: int, first: int, power: float = 1.0,
-                      backend: Backend = "auto", max_state_gb: float | None = None) -> np.ndarray:
-    """NovelSelect on unit rows (n, d) float32 with density (n,): (budget,) int64 rows in selection order."""
+                      backend: Backend = "auto", max_state_gb: float | None = None,
+                      exclude_selected: bool = True) -> np.ndarray:
+    """NovelSelect on unit rows (n, d) float32 with density (n,): (budget,) int64 rows in selection order
+    (distinct unless ``exclude_selected`` is False, the official script's argmax over every row)."""
     unit = np.ascontiguousarray(unit, dtype=np.float32)
     density = np.ascontiguousarray(density, dtype=np.float32)
     if backend == "auto":
@@ -211,19 +225,38 @@ def novelselect_order(unit: np.ndarray, density: np.ndarray, budget: int, first:
     logger.info("novelselect: %d of %d samples, backend %s", budget, len(unit), backend)
     if backend == "numba":
         # threads pay off only when each step has enough rows; on a busy 2-core machine they cost more than they save
-        return _novelselect_numba(unit, density, budget, first, power, parallel=len(unit) >= _PARALLEL_MIN_ROWS)
+        return _novelselect_numba(unit, density, budget, first, power, exclude_selected,
+                                  parallel=len(unit) >= _PARALLEL_MIN_ROWS)
     if backend == "torch":
-        return _novelselect_torch(unit, density, budget, first, power)
+        return _novelselect_torch(unit, density, budget, first, power, exclude_selected)
     if backend == "recompute":
-        return novelselect_recompute(unit, density, budget, first, power)
+        return novelselect_recompute(unit, density, budget, first, power, exclude_selected)
     raise ValueError(f"novelselect: unknown backend {backend!r}")
 
 
-@register_selector("novelselect", NovelSelectParams, needs=("embeddings",))
+def official_first_point(seed: int, n: int) -> int:
+    """The official script's first point: ``np.random.seed(seed); np.random.randint(0, n)``, drawn from a private
+    legacy ``RandomState`` so numpy's global state is left alone (same stream, same draw)."""
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"novelselect: seed must be in [0, 2**32) (numpy.random.seed), got {seed}")
+    return int(np.random.RandomState(seed).randint(0, n))
+
+
+@register_selector("novelselect", NovelSelectParams, needs=("embeddings",), allows_repeats=True)
 def select_novelselect(pool: PoolView, budget: int, seed: int, params: NovelSelectParams) -> np.ndarray:
-    """NovelSelect: greedy on density- and proximity-weighted novelty (NovelSum Sec. 6), seeded first point."""
+    """NovelSelect: greedy on density- and proximity-weighted novelty (NovelSum Sec. 6), official first point."""
+    if budget > len(pool):  # the registry does not check it: repeats are allowed (exclude_selected=False)
+        raise ValueError(f"novelselect: budget {budget} is larger than the pool ({len(pool)} samples)")
     unit = unit_embeddings(pool)
-    density = knn_density(unit, k=params.neighbors, beta=params.density_power).astype(np.float32)
-    first = int(np.random.default_rng(seed).integers(len(pool)))
-    return novelselect_order(unit, density, budget, first, params.distance_power, params.backend,
-                             params.max_state_gb)
+    density_rows = unit if params.normalized_density else np.asarray(pool.embeddings, dtype=np.float32)
+    density = knn_density(density_rows, k=params.neighbors, beta=params.density_power).astype(np.float32)
+    first = official_first_point(seed, len(pool))
+    order = novelselect_order(unit, density, budget, first, params.distance_power, params.backend,
+                              params.max_state_gb, params.exclude_selected)
+    repeats = len(order) - len(np.unique(order))
+    if params.exclude_selected and repeats:  # the registry's check, skipped for repeats
+        raise AssertionError("novelselect returned repeated samples with exclude_selected=True")
+    if repeats:
+        logger.warning("novelselect: the official argmax picked %d of %d rows again (the selection holds repeats); "
+                       "exclude_selected=true gives distinct picks (paper Alg. 1)", repeats, len(order))
+    return order

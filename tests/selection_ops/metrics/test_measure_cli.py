@@ -46,6 +46,8 @@ def test_measure_command_prints_and_writes(pool_file, tmp_path: Path, capsys: py
     printed = capsys.readouterr().out
     report = json.loads(out.read_text())
     assert set(report["metrics"]) == set(OUR_METRICS) and report["n_subset"] == 8
+    assert report["details"]["cluster_inertia"]["clusters"] == 3  # the count used, next to the value
+    assert report["details"]["partition_entropy"]["clusters_rule"] == "given"
     assert all(name in printed for name in OUR_METRICS)
     # the same numbers as the library call on the same rows
     rows = [int(i[1:]) for i in subset_ids]

@@ -15,16 +15,33 @@ def view(embeddings: np.ndarray) -> PoolView:
     return PoolView(ids=[f"r{i}" for i in range(len(embeddings))], embeddings=np.asarray(embeddings, np.float32))
 
 
-def naive_novelsum(subset: np.ndarray, pool: np.ndarray, k: int, beta: float, p: float) -> float:
-    """The official novelsum.py steps in plain numpy: full cosine-distance matrix, densities from a deduplicated
-    reference with the nearest (self) dropped, each row scaled by its density, argsort, np.average with 1/r^p."""
+def official_novelsum(subset: np.ndarray, pool: np.ndarray, k: int, beta: float, p: float,
+                      normalized_density: bool = False) -> float:
+    """The official novelsum.py + utils.FaissIndex steps in plain numpy: the density on the *raw* vectors (squared
+    L2 to a deduplicated reference, K + 1 nearest with the first (self) dropped, (mean + 1e-9)^-beta), the full
+    cosine-distance matrix, each row scaled by its density, argsort, np.average with weights 1/r^p, mean of rows."""
+    subset, pool = subset.astype(np.float64), pool.astype(np.float64)
     unit = subset / np.linalg.norm(subset, axis=1, keepdims=True)
-    ref = np.unique(pool / np.linalg.norm(pool, axis=1, keepdims=True), axis=0)
-    sq = ((unit[:, None, :].astype(np.float64) - ref[None, :, :]) ** 2).sum(axis=2)
+    queries, reference = subset, pool
+    if normalized_density:
+        queries, reference = unit, pool / np.linalg.norm(pool, axis=1, keepdims=True)
+    reference = np.unique(reference, axis=0)
+    sq = ((queries[:, None, :] - reference[None, :, :]) ** 2).sum(axis=2)
     density = 1.0 / np.power(np.sort(sq, axis=1)[:, 1:k + 1].mean(axis=1) + 1e-9, beta)
     weighted = (1.0 - unit @ unit.T) * density[:, None]
     weights = 1.0 / np.power(np.arange(1, len(unit) + 1), p)
     return float(np.mean([np.average(row[np.argsort(row)], weights=weights) for row in weighted]))
+
+
+def raw_pool(seed: int, n: int = 400, dim: int = 12) -> np.ndarray:
+    """Clustered rows with norms spread over [0.3, 5] (as raw LLM embeddings have), a few rows repeated: the raw
+    and the normalised densities rank the rows differently here."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(8, dim)) * 2
+    pool = centres[rng.integers(0, 8, n)] + rng.normal(size=(n, dim))
+    pool *= rng.uniform(0.3, 5.0, size=(n, 1))
+    pool[-5:] = pool[:5]  # duplicates: the reference is deduplicated before the search
+    return pool.astype(np.float32)
 
 
 def test_three_point_hand_value() -> None:
@@ -38,17 +55,28 @@ def test_three_point_hand_value() -> None:
     assert no_density == pytest.approx(19 / 33, rel=1e-6)
 
 
-def test_matches_naive_official_computation() -> None:
+def test_default_is_the_official_value_on_raw_embeddings() -> None:
+    pool = raw_pool(3)
     rng = np.random.default_rng(3)
-    pool = rng.normal(size=(400, 12)).astype(np.float32)
-    subset_rows = np.concatenate([rng.choice(400, 60, replace=False), [5, 5, 7]])  # repeats included
-    expected = naive_novelsum(pool[subset_rows], pool, k=10, beta=0.5, p=1.0)
-    got = measure(view(pool[subset_rows]), view(pool), ["novelsum"])["novelsum"]
+    subset_rows = np.concatenate([rng.choice(400, 60, replace=False), [5, 5, 7, 398]])  # repeats included
+    subset = pool[subset_rows]
+    expected = official_novelsum(subset, pool, k=10, beta=0.5, p=1.0)
+    got = measure(view(subset), view(pool), ["novelsum"])["novelsum"]
     assert got == pytest.approx(expected, rel=1e-5)
-    expected_p2 = naive_novelsum(pool[subset_rows], pool, k=5, beta=0.25, p=2.0)
-    got_p2 = measure(view(pool[subset_rows]), view(pool), ["novelsum"],
-                     {"novelsum": {"k": 5, "beta": 0.25, "p": 2}})["novelsum"]
+    expected_p2 = official_novelsum(subset, pool, k=5, beta=0.25, p=2.0)
+    got_p2 = measure(view(subset), view(pool), ["novelsum"], {"novelsum": {"k": 5, "beta": 0.25, "p": 2}})["novelsum"]
     assert got_p2 == pytest.approx(expected_p2, rel=1e-5)
+
+
+def test_normalized_density_is_a_named_option_and_differs() -> None:
+    pool = raw_pool(8)
+    subset = pool[np.random.default_rng(8).choice(400, 50, replace=False)]
+    official = measure(view(subset), view(pool), ["novelsum"])["novelsum"]
+    normalized = measure(view(subset), view(pool), ["novelsum"],
+                         {"novelsum": {"normalized_density": "true"}})["novelsum"]
+    assert normalized == pytest.approx(official_novelsum(subset, pool, 10, 0.5, 1.0, normalized_density=True),
+                                       rel=1e-5)
+    assert abs(normalized - official) > 0.05 * abs(official)  # the two densities really differ on raw vectors
 
 
 def test_blocked_rows_equal_single_block(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from selection_ops.data_model import PoolView
+from selection_ops.mig.encoder import MINILM_LABEL_GRAPH_THRESHOLD
 from selection_ops.mig.information import dataset_information
 from selection_ops.mig.label_graph import build_label_graph, default_label_encoder
 from selection_ops.mig.params import MigParams
@@ -77,6 +78,6 @@ def test_selector_and_metric_through_the_registry(example):
     measured = measure(subset, with_graph, ["mig_information"], {"mig_information": {"phi_b": "0.5"}})
     assert measured["mig_information"] == pytest.approx(
         dataset_information(pool.labels, pool.score, graph, result.indices, MigParams(phi_b=0.5)), rel=1e-12)
-    # without a graph the selector builds one over all of the pool's labels with the default encoder
-    built = build_label_graph(pool.labels, encode, threshold=0.9)
+    # without a graph the selector builds one over all of the pool's labels with the default encoder at its threshold
+    built = build_label_graph(pool.labels, encode, threshold=MINILM_LABEL_GRAPH_THRESHOLD)
     assert run_selector("mig", pool, 9).indices.tolist() == mig_select(pool.labels, pool.score, built, 9).tolist()
