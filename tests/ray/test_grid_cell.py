@@ -77,7 +77,8 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
     while not client.get_job_status(steps[0].submission_id).is_terminal() and time.monotonic() < deadline:
         time.sleep(0.5)  # the step has reported success; its process is still exiting
     assert client.get_job_status(steps[0].submission_id) == JobStatus.SUCCEEDED
-    picked = [json.loads(line)["id"] for line in next((study / "selections" / "kcenter__b6").glob("*.jsonl")).read_text().splitlines()]
+    ids_file = next((study / "selections" / "kcenter__b6").glob("*.jsonl"))
+    picked = [json.loads(line)["id"] for line in ids_file.read_text().splitlines()]
     assert len(picked) == len(set(picked)) == 6
 
     # A fine-tune cell of the embedded default's model through the same executor (2 steps; no GPU on this cluster,
