@@ -1,37 +1,58 @@
-"""The evaluation stage: OpenCompass on each fine-tuned model; scores go to Dagster metadata and the MLflow run.
+"""The evaluation stage, one asset per base model: ``<model>/benchmark_scores``, OpenCompass on each fine-tuned
+model of that base, partitioned like the selections. Scores go to Dagster metadata and to the fine-tune's MLflow run.
 
-Human-preference benchmarks (judged) are the sibling asset ``preference_scores`` in ``assets/preference.py``.
+Human-preference benchmarks (judged) are the sibling ``<model>/preference_scores`` in ``assets/preference.py``,
+built the same way.
 """
 
-from dagster import AssetExecutionContext, Output, asset
+from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
-from dagster_project.constants import GROUP_EVALUATION
+from assets.checks import EVALUATION_CHECKS, evaluation_checks, specs
+from assets.training import fine_tuned_key
+from assets.values import BenchmarkScores, TrainedModel
+from assets.versioning import json_digest, version
+from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION
 from dagster_project.grid import GridSpec
-from dagster_project.partitions import training_partitions
-from dagster_project.paths import state_dir
+from dagster_project.partitions import grid_partitions
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import OpenCompassRunner
 from resources.ray_cluster import cell_op_tags
+from resources.study_layout import StudyLayout
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
 
+EVALUATION_CODE_VERSION = "3"
 
-def build_evaluation_assets(grid: GridSpec) -> list:
-    @asset(group_name=GROUP_EVALUATION, partitions_def=training_partitions(grid), op_tags=cell_op_tags("evaluation"))
-    def benchmark_scores(context: AssetExecutionContext, evaluator: OpenCompassRunner, mlflow_tracker: MlflowTracker,
-                         fine_tuned_model: dict) -> Output[dict]:
-        """``{"scores": {benchmark: 0-100}, "avg_obj"}`` from OpenCompass's summary (never its exit code)."""
-        key = context.partition_key
-        work_dir = state_dir() / "evaluations" / key
-        result = evaluator.evaluate(model_path=fine_tuned_model["path"], model_name=key, work_dir=work_dir)
-        mlflow_tracker.log(fine_tuned_model["run_id"],
-                           metrics=evaluation_metrics(result.scores, result.stderr, result.n),
-                           artifacts={"opencompass": result.summary_path})
-        context.log.info(f"{key}: {result.scores} avg_obj={result.avg_obj:.2f}")
-        return Output({"scores": result.scores, "avg_obj": result.avg_obj, "run_id": fine_tuned_model["run_id"],
-                       "stderr": result.stderr, "n": result.n},
-                      metadata={**{f"score/{k}": float(v) for k, v in result.scores.items()},
-                                **evaluation_metadata(result.scores, result.stderr, result.n),
-                                "avg_obj": float(result.avg_obj), "summary": str(result.summary_path),
-                                "eval_wall_s": float(result.wall_s)})
+
+def benchmark_scores_key(model: str) -> AssetKey:
+    return AssetKey([model, "benchmark_scores"])
+
+
+def build_evaluation_assets(grid: GridSpec, model: str) -> list:
+    @asset(key=benchmark_scores_key(model), group_name=GROUP_EVALUATION, partitions_def=grid_partitions(grid),
+           code_version=EVALUATION_CODE_VERSION, pool=ACCELERATOR_POOL, op_tags=cell_op_tags("evaluation"),
+           ins={"fine_tuned_model": AssetIn(fine_tuned_key(model))},
+           automation_condition=AutomationCondition.eager(),
+           check_specs=specs(benchmark_scores_key(model), EVALUATION_CHECKS),
+           description=f"OpenCompass scores of the {model!r} fine-tunes; pool {ACCELERATOR_POOL!r}")
+    def benchmark_scores(context: AssetExecutionContext, evaluator: OpenCompassRunner, layout: StudyLayout,
+                         mlflow_tracker: MlflowTracker, fine_tuned_model: TrainedModel):
+        """Scores 0-100 per benchmark and their mean Avg_obj, read from OpenCompass's summary (never its exit code)."""
+        cell = fine_tuned_model.cell
+        fingerprint = json_digest({"model": fine_tuned_model.fingerprint, "evaluator": evaluator.model_dump()})
+        with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
+            result = evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell,
+                                        work_dir=layout.evaluation_dir(cell, fingerprint))
+            mlflow_tracker.log(run_id, metrics=evaluation_metrics(result.scores, result.stderr, result.n),
+                               artifacts={"opencompass": result.summary_path})
+        value = BenchmarkScores(cell=cell, scores=dict(result.scores), avg_obj=result.avg_obj,
+                                requested=tuple(evaluator.datasets), summary_path=str(result.summary_path),
+                                mlflow_run_id=run_id, stderr=dict(result.stderr), n=dict(result.n))
+        context.log.info(f"{cell}: {result.scores} avg_obj={result.avg_obj:.2f}")
+        yield Output(value, data_version=version(json_digest(value.scores)), metadata={
+            **{f"score/{k}": float(v) for k, v in result.scores.items()}, "avg_obj": float(result.avg_obj),
+            **evaluation_metadata(result.scores, result.stderr, result.n),
+            "summary": MetadataValue.path(str(result.summary_path)), "eval_wall_s": float(result.wall_s),
+            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
+        yield from evaluation_checks(value.requested, value.scores, cell, asset_key=benchmark_scores_key(model))
 
     return [benchmark_scores]

@@ -4,20 +4,26 @@ import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Config, Output, asset, asset_check
 from pydantic import Field
 
+from assets.versioning import frame_digest, version
 from dagster_project.constants import GROUP_POOL, PARQUET_IO_MANAGER
-from dagster_project.grid import GridSpec
-from dagster_project.paths import data_dir
+from dagster_project.grid import GridSpec, digest
+from selection_ops.foundation.paths import data_dir
+
+POOL_CODE_VERSION = "2"
 
 
 class PoolConfig(Config):
-    limit_per_source: int | None = Field(None, description="Seeded subsample per source; None keeps every record")
+    limit_per_source: int | None = Field(None, description="Seeded subsample per source; None keeps the grid's")
     data_dir: str | None = Field(None, description="Folder holding pools/ (default: $INFOSIFT_DATA_DIR)")
 
 
 def build_pool_assets(grid: GridSpec) -> list:
     default_limit = grid.pool_limit_per_source
+    # The pool's settings are part of its code version: in a study's own instance, a changed limit or seed marks
+    # the pool (and, once its content changes, everything downstream) stale.
+    settings = digest({"limit_per_source": default_limit, "seed": grid.seed}, 8)
 
-    @asset(group_name=GROUP_POOL, io_manager_key=PARQUET_IO_MANAGER)
+    @asset(group_name=GROUP_POOL, io_manager_key=PARQUET_IO_MANAGER, code_version=f"{POOL_CODE_VERSION}-{settings}")
     def pool(context: AssetExecutionContext, config: PoolConfig) -> Output[pd.DataFrame]:
         """The instruction pool: columns ``id`` (stable), ``conversation`` (list of {role, content}), ``source``."""
         from selection_ops.pool import default_pool_spec, load_pool
@@ -29,8 +35,9 @@ def build_pool_assets(grid: GridSpec) -> list:
         counts = frame["source"].value_counts().to_dict()
         context.log.info(f"pool: {len(frame)} samples from {counts}")
         turns = frame["conversation"].map(len)
-        return Output(frame, metadata={"samples": len(frame), "per_source": counts,
-                                       "mean_turns": float(turns.mean()) if len(frame) else 0.0})
+        return Output(frame, data_version=version(frame_digest(frame[["id", "source"]])),
+                      metadata={"samples": len(frame), "per_source": counts,
+                                "mean_turns": float(turns.mean()) if len(frame) else 0.0})
 
     @asset_check(asset=pool, description="ids are unique and every conversation has a user and an assistant turn")
     def pool_is_well_formed(pool: pd.DataFrame) -> AssetCheckResult:

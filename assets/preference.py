@@ -1,73 +1,119 @@
-"""Human-preference scores (a sibling of ``benchmark_scores``, partitioned the same way) and the untuned base model
-evaluated on both halves: the baseline row of every report (MIG Table 1's reference).
+"""Human-preference scores, one asset per base model like ``benchmark_scores``, and the untuned base model on both
+halves: the baseline row of every report (MIG Table 1's reference).
 
-``preference_scores``: the judge's scores of each fine-tuned model; it reads ``benchmark_scores`` of the same
-partition only to log MIG Appx. A.4's Avg (which needs both halves) on the model's MLflow run.
+``<model>/preference_scores`` (partitioned by the grid's matrix): AlpacaEval 2 / MT-Bench / WildBench of each
+fine-tune, judged through OpenCompass's subjective pipeline; it reads ``<model>/benchmark_scores`` of the same
+partition only to log MIG Appx. A.4's Avg (which needs both halves) on the fine-tune's MLflow run. A separate asset
+rather than a second half of ``benchmark_scores``: the judge is the cost, so a changed judge re-runs only this half.
+``<model>/baseline_scores`` (unpartitioned): the base model without fine-tuning, objective and preference halves.
 """
 
-from dagster import AssetExecutionContext, Output, asset
+from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
-from dagster_project.constants import GROUP_EVALUATION
+from assets.checks import judge_parse_rate_check, specs
+from assets.evaluation import benchmark_scores_key
+from assets.training import base_model_key, fine_tuned_key
+from assets.values import BenchmarkScores, PreferenceScores, TrainedModel
+from assets.versioning import json_digest, version
+from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION
 from dagster_project.grid import GridSpec
-from dagster_project.partitions import base_model_partitions, training_partitions
-from dagster_project.paths import state_dir
+from dagster_project.partitions import grid_partitions
 from resources.judge import JudgeResource
-from resources.mlflow_tracker import DAGSTER_RUN_TAG, MlflowTracker
+from resources.mlflow_tracker import DAGSTER_RUN_TAG, KIND_BASELINE, MlflowTracker
 from resources.opencompass import OpenCompassRunner, PreferenceEvaluator
+from resources.ray_cluster import cell_op_tags
+from resources.study_layout import StudyLayout
+from selection_ops.evaluation.a4 import a4_scores
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
 
-BASELINE_RUN_KIND = "baseline"
+PREFERENCE_CODE_VERSION = "1"
+BASELINE_CODE_VERSION = "1"
 
 
-def build_preference_assets(grid: GridSpec) -> list:
-    @asset(group_name=GROUP_EVALUATION, partitions_def=training_partitions(grid))
+def preference_scores_key(model: str) -> AssetKey:
+    return AssetKey([model, "preference_scores"])
+
+
+def baseline_scores_key(model: str) -> AssetKey:
+    return AssetKey([model, "baseline_scores"])
+
+
+def _averages(scores: dict, stderr: dict) -> dict[str, float]:
+    """A.4's Avg_obj / Avg_sub / Avg and their standard errors, for metadata (NaN where a half is missing)."""
+    return {name: float(value) for name, value in a4_scores(scores, stderr).columns().items()}
+
+
+def build_preference_assets(grid: GridSpec, model: str) -> list:
+    @asset(key=preference_scores_key(model), group_name=GROUP_EVALUATION, partitions_def=grid_partitions(grid),
+           code_version=PREFERENCE_CODE_VERSION, pool=ACCELERATOR_POOL, op_tags=cell_op_tags("evaluation"),
+           ins={"fine_tuned_model": AssetIn(fine_tuned_key(model)),
+                "benchmark_scores": AssetIn(benchmark_scores_key(model))},
+           automation_condition=AutomationCondition.eager(),
+           check_specs=specs(preference_scores_key(model), ["judge_parse_rate"]),
+           description=f"Judged human-preference scores of the {model!r} fine-tunes; pool {ACCELERATOR_POOL!r}")
     def preference_scores(context: AssetExecutionContext, preference_evaluator: PreferenceEvaluator,
-                          judge: JudgeResource, mlflow_tracker: MlflowTracker, fine_tuned_model: dict,
-                          benchmark_scores: dict) -> Output[dict]:
-        """``{"scores", "stderr", "n", "parse_rate", "judge"}``: AlpacaEval 2 / MT-Bench / WildBench on native
-        scales, judged through OpenCompass's subjective pipeline; the judge and its mode are recorded."""
-        key = context.partition_key
+                          judge: JudgeResource, layout: StudyLayout, mlflow_tracker: MlflowTracker,
+                          fine_tuned_model: TrainedModel, benchmark_scores: BenchmarkScores):
+        """Native-scale scores with standard errors, counts, parse rates and the judge that produced them."""
+        cell = fine_tuned_model.cell
         settings = judge.settings()
-        result = preference_evaluator.evaluate(model_path=fine_tuned_model["path"], model_name=key,
-                                               work_dir=state_dir() / "evaluations" / key / "preference",
-                                               judge=settings)
-        scores = {**benchmark_scores["scores"], **result.scores}
-        stderr = {**benchmark_scores.get("stderr", {}), **result.stderr}
-        n = {**benchmark_scores.get("n", {}), **result.n}
-        mlflow_tracker.log(fine_tuned_model["run_id"], params={"judge": result.judge, "judge_mode": result.judge_mode},
-                           metrics=evaluation_metrics(scores, stderr, n, result.parse_rate),
-                           artifacts={"judgements": result.raw_judgements_dir})
-        context.log.info(f"{key}: {result.scores} judged by {result.judge}")
-        return Output({"scores": result.scores, "stderr": result.stderr, "n": result.n,
-                       "parse_rate": result.parse_rate, "judge": result.judge},
-                      metadata={**evaluation_metadata(result.scores, result.stderr, result.n, result.judge,
-                                                      result.parse_rate),
-                                "judge": result.judge, "judge_mode": result.judge_mode,
-                                "eval_wall_s": float(result.wall_s)})
+        fingerprint = json_digest({"model": fine_tuned_model.fingerprint, "judge": judge.model_dump(),
+                                   "evaluator": preference_evaluator.model_dump()})
+        with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
+            result = preference_evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell,
+                                                   work_dir=layout.evaluation_dir(cell, fingerprint) / "preference",
+                                                   judge=settings)
+            scores = {**benchmark_scores.scores, **result.scores}
+            stderr = {**benchmark_scores.stderr, **result.stderr}
+            n = {**benchmark_scores.n, **result.n}
+            mlflow_tracker.log(run_id, params={"judge": result.judge, "judge_mode": result.judge_mode},
+                               metrics=evaluation_metrics(scores, stderr, n, result.parse_rate),
+                               artifacts={"judgements": result.raw_judgements_dir})
+        value = PreferenceScores(cell=cell, scores=dict(result.scores), stderr=dict(result.stderr), n=dict(result.n),
+                                 parse_rate=dict(result.parse_rate), judge=result.judge,
+                                 judge_mode=result.judge_mode, mlflow_run_id=run_id)
+        context.log.info(f"{cell}: {result.scores} judged by {result.judge}")
+        yield Output(value, data_version=version(json_digest(value.scores)), metadata={
+            **evaluation_metadata(result.scores, result.stderr, result.n, result.judge, result.parse_rate),
+            **_averages(scores, stderr), "judge": result.judge, "judge_mode": result.judge_mode,
+            "eval_wall_s": float(result.wall_s),
+            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
+        lowest = min(result.parse_rate.values(), default=0.0)
+        yield judge_parse_rate_check(lowest, cell, threshold=settings.min_parse_rate,
+                                     asset_key=preference_scores_key(model))
 
-    @asset(group_name=GROUP_EVALUATION, partitions_def=base_model_partitions(grid))
+    @asset(key=baseline_scores_key(model), group_name=GROUP_EVALUATION, code_version=BASELINE_CODE_VERSION,
+           pool=ACCELERATOR_POOL, op_tags=cell_op_tags("evaluation"),
+           ins={"base_model": AssetIn(base_model_key(model))},
+           description=f"The untuned base model {model!r} on both halves: the reference row of every report")
     def baseline_scores(context: AssetExecutionContext, evaluator: OpenCompassRunner,
-                        preference_evaluator: PreferenceEvaluator, judge: JudgeResource,
-                        mlflow_tracker: MlflowTracker, base_model: str) -> Output[dict]:
-        """The base model without fine-tuning, on both halves: a row of every report."""
-        key = context.partition_key
-        name = f"baseline__{key}"
-        work_dir = state_dir() / "evaluations" / name
-        objective = evaluator.evaluate(model_path=base_model, model_name=name, work_dir=work_dir)
+                        preference_evaluator: PreferenceEvaluator, judge: JudgeResource, layout: StudyLayout,
+                        mlflow_tracker: MlflowTracker, base_model: str):
+        """Objective and preference scores of the base model without fine-tuning, logged as a ``baseline`` run."""
+        name = f"baseline__{model}"
         settings = judge.settings()
-        preference = preference_evaluator.evaluate(model_path=base_model, model_name=name,
-                                                   work_dir=work_dir / "preference", judge=settings)
-        scores, stderr = {**objective.scores, **preference.scores}, {**objective.stderr, **preference.stderr}
-        n = {**objective.n, **preference.n}
-        run_id = mlflow_tracker.run_for(study=grid.study, partition=name, kind=BASELINE_RUN_KIND,
-                                        tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": key})
-        mlflow_tracker.log(run_id, params={"base_model": key, "base_model_path": base_model,
-                                           "judge": preference.judge, "judge_mode": preference.judge_mode},
-                           metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),
-                           artifacts={"opencompass": objective.summary_path,
-                                      "judgements": preference.raw_judgements_dir})
-        return Output({"scores": scores, "stderr": stderr, "n": n, "run_id": run_id},
-                      metadata={**evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
-                                "mlflow_run_id": run_id, "judge": preference.judge})
+        fingerprint = json_digest({"base_model": base_model, "evaluator": evaluator.model_dump(),
+                                   "preference": preference_evaluator.model_dump(), "judge": judge.model_dump()})
+        work_dir = layout.evaluation_dir(name, fingerprint)
+        run_id = mlflow_tracker.run_for(study=grid.study, partition=name, kind=KIND_BASELINE, version=fingerprint,
+                                        parent_run_id=mlflow_tracker.study_run(grid.study), run_name=name,
+                                        tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model})
+        with mlflow_tracker.writing(run_id):
+            objective = evaluator.evaluate(model_path=base_model, model_name=name, work_dir=work_dir)
+            preference = preference_evaluator.evaluate(model_path=base_model, model_name=name,
+                                                       work_dir=work_dir / "preference", judge=settings)
+            scores, stderr = {**objective.scores, **preference.scores}, {**objective.stderr, **preference.stderr}
+            n = {**objective.n, **preference.n}
+            mlflow_tracker.log(run_id, params={"base_model": model, "base_model_path": base_model,
+                                               "judge": preference.judge, "judge_mode": preference.judge_mode},
+                               metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),
+                               artifacts={"opencompass": objective.summary_path,
+                                          "judgements": preference.raw_judgements_dir})
+        value = PreferenceScores(cell=name, scores=scores, stderr=stderr, n=n, parse_rate=dict(preference.parse_rate),
+                                 judge=preference.judge, judge_mode=preference.judge_mode, mlflow_run_id=run_id)
+        yield Output(value, data_version=version(json_digest(scores)), metadata={
+            **evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
+            **_averages(scores, stderr), "judge": preference.judge,
+            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
 
     return [preference_scores, baseline_scores]

@@ -1,42 +1,100 @@
 """The report stage: how well each diversity metric of the selections predicts the benchmark average.
 
-It reads the study's MLflow runs (one per trained partition), so it always sees every evaluated partition,
-including ones from earlier Dagster runs, and needs no path from another stage.
+It reads the study's MLflow runs (every fine-tune run and the untuned baselines, MIG Appx. A.4's columns with their
+standard errors for each; every selection run for the overview), so it always sees
+every evaluated cell, including ones from earlier Dagster runs, and needs no path from another stage. It is its own
+MLflow run (a child of the study run) with its plots logged as images, shown by the MLflow UI without downloading.
 """
 
-from dagster import AssetExecutionContext, MaterializeResult, MetadataValue, asset
+import pandas as pd
+from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
+from assets.evaluation import benchmark_scores_key
+from assets.preference import baseline_scores_key, preference_scores_key
 from dagster_project.constants import GROUP_REPORT
 from dagster_project.grid import GridSpec
-from dagster_project.paths import state_dir
-from resources.mlflow_tracker import DAGSTER_RUN_TAG, KIND_TAG, MlflowTracker
+from resources.mlflow_tracker import (
+    AVG_OBJ,
+    DAGSTER_RUN_TAG,
+    DIVERSITY_PREFIX,
+    KIND_BASELINE,
+    KIND_FINE_TUNE,
+    KIND_REPORT,
+    KIND_SELECTION,
+    MlflowTracker,
+)
+from resources.study_layout import StudyLayout
 
-REPORT_RUN_KIND = "correlation-report"
+REPORT_CODE_VERSION = "3"
+
+
+def overview_figure(selections: pd.DataFrame, cells: pd.DataFrame):
+    """Two panels: each diversity metric per selection (scaled to [0, 1] across selections, so all fit one axis),
+    and Avg_obj per trained cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    metrics = sorted(c for c in selections.columns if c.startswith(DIVERSITY_PREFIX))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [3, 2]})
+    if metrics and len(selections):
+        values = selections.set_index("partition")[metrics].astype(float)
+        span = (values.max() - values.min()).replace(0, 1.0)
+        scaled = (values - values.min()) / span
+        image = left.imshow(scaled.T.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1)
+        left.set_xticks(range(len(scaled)), scaled.index, rotation=60, ha="right", fontsize=7)
+        left.set_yticks(range(len(metrics)), [m.removeprefix(DIVERSITY_PREFIX) for m in metrics], fontsize=7)
+        fig.colorbar(image, ax=left, label="scaled across selections")
+    left.set_title("diversity metrics per selection")
+    if AVG_OBJ in cells and len(cells):
+        ordered = cells.sort_values(AVG_OBJ)
+        right.barh(ordered["partition"], ordered[AVG_OBJ])
+        right.tick_params(axis="y", labelsize=7)
+    right.set_xlabel(AVG_OBJ)
+    right.set_title("benchmark average per trained cell")
+    fig.tight_layout()
+    return fig
 
 
 def build_reporting_assets(grid: GridSpec) -> list:
-    @asset(group_name=GROUP_REPORT, deps=["benchmark_scores", "preference_scores", "baseline_scores"])
-    def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker) -> MaterializeResult:
-        """MIG A.4's Avg_obj / Avg_sub / Avg with standard errors for every run (the base-model baseline included),
-        and each diversity metric's Pearson, Spearman and mean (NovelSum Eq. 6) against Avg."""
-        from assets.preference import BASELINE_RUN_KIND
+    @asset(group_name=GROUP_REPORT, code_version=REPORT_CODE_VERSION,
+           deps=[key(model) for model in grid.base_models
+                 for key in (benchmark_scores_key, preference_scores_key, baseline_scores_key)],
+           automation_condition=AutomationCondition.eager())
+    def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker,
+                              layout: StudyLayout) -> MaterializeResult:
+        """MIG Appx. A.4's Avg_obj / Avg_sub / Avg with standard errors for every run (the untuned baseline included),
+        and each diversity metric's Pearson, Spearman and mean (NovelSum Eq. 6) against Avg (Avg_obj without a
+        preference half)."""
         from selection_ops.report import correlation_report, runs_table
 
         client = mlflow_tracker.client()
-        experiment_id = mlflow_tracker.experiment_id(grid.study)
-        runs = [run for kind in ("fine-tune", BASELINE_RUN_KIND)
-                for run in client.search_runs([experiment_id], filter_string=f"tags.`{KIND_TAG}` = '{kind}'")]
-        table = runs_table(runs)
-        out_dir = state_dir() / "reports" / grid.study
-        report = correlation_report(table, out_dir)
-        run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=REPORT_RUN_KIND,
+        # the study's present state: runs superseded by a changed selection or fine-tune are left out
+        cells = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_FINE_TUNE, current_only=True))
+        baselines = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_BASELINE, current_only=True))
+        selections = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_SELECTION, current_only=True))
+        out_dir = layout.report_dir()
+        report = correlation_report(pd.concat([baselines, cells], ignore_index=True), out_dir)
+        study_run = mlflow_tracker.study_run(grid.study)
+        run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=KIND_REPORT,
+                                        parent_run_id=study_run, run_name="correlation report",
                                         tags={DAGSTER_RUN_TAG: context.run.run_id})
-        mlflow_tracker.log(run_id, metrics=report.flat_metrics(), artifacts={"report": out_dir})
+        with mlflow_tracker.writing(run_id):
+            mlflow_tracker.log(run_id, metrics={**report.flat_metrics(), "points": report.points},
+                               artifacts={"report": out_dir},
+                               images={f"plots/{path.name}": path for path in report.plots.values()})
+            figure = overview_figure(selections, cells)
+            client.log_figure(run_id, figure, "plots/overview.png")
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
         context.log.info(report.message)
         return MaterializeResult(metadata={
-            "points": report.points, "runs": len(table), "message": report.message,
-            "correlations": MetadataValue.md(report.markdown()), "performance": report.performance,
-            "report_dir": str(out_dir), "mlflow_run_id": run_id,
-        })
+            "points": report.points, "runs": len(cells) + len(baselines), "selections": len(selections),
+            "message": report.message, "performance": report.performance,
+            "correlations": MetadataValue.md(report.markdown()),
+            "report_dir": MetadataValue.path(str(out_dir)),
+            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
 
     return [diversity_correlation]

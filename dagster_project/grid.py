@@ -1,90 +1,231 @@
-"""The study grid: selectors x budgets x base models, loaded from YAML, and the partition keys it implies.
+"""The study grid: selector variants x budgets x base models, read from a YAML file.
 
-Keys are slugs joined with ``__``: a selection is ``<selector>__b<budget>`` (e.g. ``mig__b48``), a trained model
-``<selector>__b<budget>__<model>`` (e.g. ``mig__b48__smollm2-135m``). ``$INFOSIFT_GRID`` names another YAML file.
+A grid file names
+
+    study: my-study                  # slug; one Dagster instance, one storage folder, one MLflow experiment
+    seed: 0
+    pool: {limit_per_source: 100}
+    selectors: [all]                 # one variant per registered selector (named after it), default parameters
+    selector_params: {duplicate: {unique: 4}}   # parameters of those plain variants
+    variants:                        # more variants: a selector plus parameters ...
+      mig-t085: {selector: mig, params: {threshold: 0.85}}
+      mig-sweep:                     # ... or a sweep: every combination becomes one named variant,
+        selector: mig                #     mig-sweep-threshold0.9-phi_b0.6, mig-sweep-threshold0.9-phi_b0.8, ...
+        sweep: {threshold: [0.9, 0.95], phi_b: [0.6, 0.8]}
+    train: [mig, random]             # variants the main job trains by default (every selection can be trained)
+    budgets: [32]
+    base_models: {smollm2-135m: embedded}   # key -> HF id, local path, or "embedded"
+
+Keys are slugs ``[a-z0-9._-]`` joined with ``__``: a selection is ``<variant>__b<budget>`` (``mig__b32``), a trained
+cell ``<variant>__b<budget>__<model>``. ``train_selectors`` is read as ``train`` (older grids).
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from dagster_project.paths import REPO_ROOT
+from selection_ops.foundation.paths import REPO_ROOT
 
+GRID_ENV = "INFOSIFT_GRID"
 DEFAULT_GRID = REPO_ROOT / "dagster_project" / "grids" / "embedded_default.yaml"
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# Selectors that need an annotation the default annotators do not compute: ``selectors: [all]`` leaves them out
+# and says how to enable them. Listing one by name (or in ``variants``) includes it.
+OPT_IN_SELECTORS = {
+    "ifd": "IFD is left out: it needs the IFD scorer's 'ifd' column (about 25 s per sample on a CPU); add "
+           "`scorer: {extra_scorers: [ifd]}` to the annotation settings and list `ifd` under `selectors`",
+}
+
+
 EMBEDDED_MODEL = "embedded"
-_SLUG = re.compile(r"^[a-z0-9._-]+$")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One row of the selection grid: a selector with fixed parameters (CLI names, string values)."""
+
+    name: str
+    selector: str
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def param_dict(self) -> dict[str, str]:
+        return dict(self.params)
+
+    def fingerprint(self) -> str:
+        """Hash of what defines the variant's selections; it is the Dagster data version of its spec."""
+        return digest({"selector": self.selector, "params": self.param_dict})
 
 
 @dataclass(frozen=True)
 class GridSpec:
-    """A study: which selections to make and which of them to train and evaluate on which base models."""
+    """A study: which selections exist (variants x budgets) and which base models any of them may train."""
 
     study: str
     seed: int
-    selectors: tuple[str, ...]
-    train_selectors: tuple[str, ...]
+    variants: tuple[Variant, ...]
     budgets: tuple[int, ...]
-    base_models: dict[str, str]  # model key -> HF id, local path, or "embedded"
+    base_models: Mapping[str, str]  # model key -> HF id, local path, or "embedded"
+    train: tuple[str, ...]  # variants the main job trains by default
     pool_limit_per_source: int | None = None
-    selector_params: dict[str, dict[str, str]] = field(default_factory=dict)  # selector -> {param: value}
+    left_out: tuple[str, ...] = ()  # one line per selector the grid left out, saying how to enable it
     source_path: Path = field(default=DEFAULT_GRID)
 
+    @property
+    def variant_names(self) -> list[str]:
+        return [v.name for v in self.variants]
+
+    def variant(self, name: str) -> Variant:
+        for variant in self.variants:
+            if variant.name == name:
+                return variant
+        raise KeyError(f"{self.source_path}: no variant {name!r}; variants: {', '.join(self.variant_names)}")
+
     def selection_keys(self) -> list[str]:
-        return [selection_key(s, b) for s in self.selectors for b in self.budgets]
+        return [selection_key(v.name, b) for v in self.variants for b in self.budgets]
 
-    def training_keys(self) -> list[str]:
-        return [f"{selection_key(s, b)}__{m}" for s in self.train_selectors for b in self.budgets
-                for m in self.base_models]
+    def default_training_keys(self) -> list[str]:
+        """``<variant>__b<budget>__<model>`` for the default training set, in grid order."""
+        return [cell_key(v, b, m) for v in self.train for b in self.budgets for m in self.base_models]
+
+    def fingerprint(self) -> str:
+        return digest({"seed": self.seed, "variants": [(v.name, v.selector, v.params) for v in self.variants],
+                       "budgets": self.budgets, "base_models": dict(self.base_models),
+                       "pool": self.pool_limit_per_source})
 
 
-def selection_key(selector: str, budget: int) -> str:
-    return f"{selector}__b{budget}"
+def digest(value: Any, length: int = 12) -> str:
+    """A short, stable sha256 of a JSON-able value (keys sorted)."""
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+def budget_key(budget: int) -> str:
+    return f"b{budget}"
+
+
+def selection_key(variant: str, budget: int) -> str:
+    return f"{variant}__{budget_key(budget)}"
+
+
+def cell_key(variant: str, budget: int, model: str) -> str:
+    return f"{selection_key(variant, budget)}__{model}"
 
 
 def parse_selection_key(key: str) -> tuple[str, int]:
     """``"mig__b48"`` -> ``("mig", 48)``."""
-    selector, budget = key.split("__")[:2]
-    return selector, int(budget.removeprefix("b"))
+    variant, budget = key.split("__")[:2]
+    return variant, int(budget.removeprefix("b"))
 
 
-def parse_training_key(key: str) -> tuple[str, int, str]:
+def parse_cell_key(key: str) -> tuple[str, int, str]:
     """``"mig__b48__smollm2-135m"`` -> ``("mig", 48, "smollm2-135m")``."""
-    selector, budget, model = key.split("__")
-    return selector, int(budget.removeprefix("b")), model
+    variant, budget, model = key.split("__")
+    return variant, int(budget.removeprefix("b")), model
+
+
+
+
+class GridError(ValueError):
+    """A grid file that cannot be a study; the message names the file and the field."""
+
+
+def grid_path() -> Path:
+    """The grid this process uses: ``$INFOSIFT_GRID`` or the embedded default."""
+    return Path(os.environ.get(GRID_ENV) or DEFAULT_GRID).resolve()
+
+
+def _slug(text: Any) -> str:
+    return re.sub(r"_{2,}", "_", re.sub(r"[^a-z0-9._-]+", "-", str(text).lower())).strip("-_")
+
+
+def _check_slug(path: Path, what: str, value: str) -> str:
+    if not _SLUG.match(value) or "__" in value:
+        raise GridError(f"{path}: {what} {value!r} is not a slug [a-z0-9._-] without '__' (it joins keys)")
+    return value
+
+
+def _params(path: Path, owner: str, raw: Any) -> tuple[tuple[str, str], ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        raise GridError(f"{path}: params of {owner!r} must be a mapping, got {raw!r}")
+    return tuple(sorted((str(k), str(v)) for k, v in raw.items()))
+
+
+def _sweep(path: Path, name: str, selector: str, base: tuple, sweep: Any) -> list[Variant]:
+    """Every combination of the swept values, each a variant named ``<name>-<param><value>-...``."""
+    if not isinstance(sweep, Mapping) or not sweep or not all(isinstance(v, list) and v for v in sweep.values()):
+        raise GridError(f"{path}: variants.{name}.sweep must map parameter names to non-empty lists")
+    names = list(sweep)
+    variants = []
+    for values in itertools.product(*(sweep[n] for n in names)):
+        suffix = "-".join(f"{_slug(n)}{_slug(v)}" for n, v in zip(names, values, strict=True))
+        params = dict(base) | {str(n): str(v) for n, v in zip(names, values, strict=True)}
+        variants.append(Variant(f"{name}-{suffix}", selector, tuple(sorted(params.items()))))
+    return variants
 
 
 def load_grid(path: Path | None = None) -> GridSpec:
-    """Read and check a grid YAML; ``selectors: [all]`` expands to every registered selector."""
+    """Read and check a grid YAML (see the module docstring); GridError names the file and the field."""
     from selection_ops.registry import selector_names
 
-    path = Path(path or os.environ.get("INFOSIFT_GRID") or DEFAULT_GRID)
-    raw = yaml.safe_load(path.read_text())
+    path = Path(path).resolve() if path else grid_path()
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise GridError(f"{path}: cannot read the grid ({error})") from None
+    if not isinstance(raw, Mapping) or "study" not in raw or "budgets" not in raw:
+        raise GridError(f"{path}: a grid is a mapping with at least `study` and `budgets`")
     known = selector_names()
-    selectors = known if raw.get("selectors", ["all"]) == ["all"] else list(raw["selectors"])
-    train = list(raw.get("train_selectors", selectors))
-    for name in selectors + train:
+    study = _check_slug(path, "study", str(raw["study"]))
+    listed = raw.get("selectors", ["all"] if "variants" not in raw else [])
+    left_out: list[str] = []
+    if listed == ["all"]:
+        left_out = [OPT_IN_SELECTORS[s] for s in known if s in OPT_IN_SELECTORS]
+        listed = [s for s in known if s not in OPT_IN_SELECTORS]
+    plain_params = raw.get("selector_params") or {}
+    for name in list(listed) + list(plain_params):
         if name not in known:
-            raise ValueError(f"{path}: unknown selector {name!r}; known: {', '.join(known)}")
-    if not set(train) <= set(selectors):
-        raise ValueError(f"{path}: train_selectors {sorted(set(train) - set(selectors))} are not in selectors")
-    models = {str(k): str(v) for k, v in (raw.get("base_models") or {EMBEDDED_MODEL: EMBEDDED_MODEL}).items()}
-    for key in list(models) + [str(raw.get("study", ""))]:
-        if not _SLUG.match(key):
-            raise ValueError(f"{path}: {key!r} is not a slug [a-z0-9._-]")
-    budgets = tuple(int(b) for b in raw["budgets"])
-    if any(b < 1 for b in budgets):
-        raise ValueError(f"{path}: budgets must be positive, got {budgets}")
-    selector_params = {str(k): {str(p): str(v) for p, v in (params or {}).items()}
-                       for k, params in (raw.get("selector_params") or {}).items()}
-    for name in selector_params:
-        if name not in known:
-            raise ValueError(f"{path}: selector_params names unknown selector {name!r}")
-    return GridSpec(study=str(raw["study"]), seed=int(raw.get("seed", 0)), selectors=tuple(selectors),
-                    train_selectors=tuple(train), budgets=budgets, base_models=models,
+            raise GridError(f"{path}: unknown selector {name!r}; known: {', '.join(known)}")
+    variants = [Variant(s, s, _params(path, s, plain_params.get(s))) for s in listed]
+    for name, body in (raw.get("variants") or {}).items():
+        name = _check_slug(path, "variant", str(name))
+        if not isinstance(body, Mapping) or body.get("selector") not in known:
+            raise GridError(f"{path}: variants.{name}.selector must be one of {', '.join(known)}")
+        base = _params(path, name, body.get("params"))
+        if "sweep" in body:
+            variants.extend(_sweep(path, name, body["selector"], base, body["sweep"]))
+        else:
+            variants.append(Variant(name, body["selector"], base))
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names) or not names:
+        raise GridError(f"{path}: variant names must be unique and at least one: {names}")
+    for name in names:
+        _check_slug(path, "variant", name)
+    train = [str(t) for t in raw.get("train", raw.get("train_selectors", names))]
+    if not set(train) <= set(names):
+        raise GridError(f"{path}: train names {sorted(set(train) - set(names))}, which are not variants of the grid")
+    models = {str(k): str(v) for k, v in (raw.get("base_models") or {"embedded": EMBEDDED_MODEL}).items()}
+    for key in models:
+        _check_slug(path, "base model key", key)
+    try:
+        budgets = tuple(int(b) for b in raw["budgets"])
+    except (TypeError, ValueError):
+        raise GridError(f"{path}: budgets must be a list of integers, got {raw['budgets']!r}") from None
+    if not budgets or any(b < 1 for b in budgets):
+        raise GridError(f"{path}: budgets must be positive, got {budgets}")
+    return GridSpec(study=study, seed=int(raw.get("seed", 0)), variants=tuple(variants), budgets=budgets,
+                    base_models=models, train=tuple(train),
                     pool_limit_per_source=(raw.get("pool") or {}).get("limit_per_source"),
-                    selector_params=selector_params, source_path=path)
+                    left_out=tuple(left_out), source_path=path)

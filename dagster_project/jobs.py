@@ -1,30 +1,61 @@
-"""Jobs a user launches or backfills from the UI; one per partitions definition, since a Dagster asset job
-materializes assets of one partitioning. The whole loop in order is ``dagster_project.run_loop``."""
+"""Jobs a user launches or backfills from the UI, and the main job runs by the same names and tags.
+
+A Dagster asset job materializes assets of one partitioning, so the jobs follow the grid's shape: the unpartitioned
+preparation, the base models, the grid matrix (selection -> training -> evaluation, variant x budget: backfill a
+row, a column or all of it), and the report (it also updates itself, declaratively, after any evaluation).
+"""
 
 from __future__ import annotations
 
 from dagster import AssetSelection, define_asset_job
 
-from dagster_project.constants import GROUP_ANNOTATION, GROUP_EVALUATION, GROUP_LABEL_GRAPH, GROUP_POOL, GROUP_REPORT
+from assets.evaluation import benchmark_scores_key
+from assets.preference import baseline_scores_key, preference_scores_key
+from assets.training import base_model_key, fine_tuned_key
+from dagster_project.constants import (
+    GRID_RUN_TAG,
+    GROUP_ANNOTATION,
+    GROUP_LABEL_GRAPH,
+    GROUP_POOL,
+    GROUP_REPORT,
+    JOB_PREPARE,
+    JOB_REPORT,
+    JOB_SELECT,
+    JOB_STUDY_GRID,
+    STUDY_RUN_TAG,
+)
 from dagster_project.grid import GridSpec
+
+JOB_BASE_MODELS = "prepare_base_models"
+JOB_TRAIN = "train_and_evaluate"
+
+
+def study_tags(grid: GridSpec) -> dict[str, str]:
+    return {STUDY_RUN_TAG: grid.study, GRID_RUN_TAG: str(grid.source_path)}
 
 
 def build_jobs(grid: GridSpec) -> list:
-    prepare = define_asset_job(
-        "prepare_pool", AssetSelection.groups(GROUP_POOL, GROUP_ANNOTATION, GROUP_LABEL_GRAPH),
-        description="Load the pool, annotate it and build the label graph.")
-    select = define_asset_job(
-        "select_grid", AssetSelection.assets("selection"),
-        description="One selection per (selector, budget) partition; backfill for the whole grid.")
-    base_models = define_asset_job(
-        "prepare_base_models", AssetSelection.assets("base_model", "baseline_scores"),
-        description="Resolve each base model (the embedded GGUF is converted once to an HF folder) and evaluate it "
-                    "untuned (the baseline row of every report).")
-    train_eval = define_asset_job(
-        "train_and_evaluate",
-        AssetSelection.assets("fine_tuned_model")
-        | (AssetSelection.groups(GROUP_EVALUATION) - AssetSelection.assets("baseline_scores")),
-        description="Fine-tune and evaluate one (selector, budget, base model) partition; backfill for the grid.")
-    report = define_asset_job("report", AssetSelection.groups(GROUP_REPORT),
-                              description="Correlate diversity metrics with benchmark scores over the study.")
-    return [prepare, select, base_models, train_eval, report]
+    tags = study_tags(grid)
+    where = f" Study {grid.study!r}, grid {grid.source_path}."
+    models = list(grid.base_models)
+    trained = AssetSelection.assets(*[fine_tuned_key(m) for m in models], *[benchmark_scores_key(m) for m in models],
+                                    *[preference_scores_key(m) for m in models])
+    return [
+        define_asset_job(JOB_PREPARE, AssetSelection.groups(GROUP_POOL, GROUP_ANNOTATION, GROUP_LABEL_GRAPH),
+                         tags=tags,
+                         description="Load the pool, annotate it and build the label graph." + where),
+        define_asset_job(JOB_BASE_MODELS, AssetSelection.assets(*[base_model_key(m) for m in models],
+                                                                *[baseline_scores_key(m) for m in models]), tags=tags,
+                         description="Resolve each base model (the embedded GGUF is converted once) and evaluate it "
+                                     "untuned (the baseline row of every report)." + where),
+        define_asset_job(JOB_STUDY_GRID, AssetSelection.assets("selection") | trained, tags=tags,
+                         description="The whole grid in order: selection -> fine-tune -> evaluation for each "
+                                     "(variant, budget) partition and every base model. Backfill a row (variant), a "
+                                     "column (budget) or the whole matrix; the report follows by itself." + where),
+        define_asset_job(JOB_SELECT, AssetSelection.assets("selection"), tags=tags,
+                         description="Selections only (every diversity metric, MLflow selection runs)." + where),
+        define_asset_job(JOB_TRAIN, trained, tags=tags,
+                         description="Fine-tune and evaluate selected partitions on every base model." + where),
+        define_asset_job(JOB_REPORT, AssetSelection.groups(GROUP_REPORT), tags=tags,
+                         description="Correlate diversity metrics with benchmark scores over the study." + where),
+    ]

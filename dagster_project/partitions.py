@@ -1,37 +1,47 @@
-"""Partitions of the grid and the mappings between them (selection -> trained model <- base model)."""
+"""The grid as Dagster partitions: one matrix, variant x budget, shared by selection, training and evaluation.
+
+Training and evaluation have one asset per base model (``<model>/fine_tuned_model``), partitioned by the same
+matrix, so a cell of the study is (asset = base model, partition = variant x budget), lineage is the identity
+mapping, and one job runs selection -> training -> evaluation for any row, column or the whole matrix. (Dagster maps
+multi-partitions dimension to dimension only, so (variant, budget) could not map onto one "selection" dimension of a
+selection x base-model matrix.)
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from typing import Any
 
-from dagster import StaticPartitionMapping, StaticPartitionsDefinition
+from dagster import MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
 
-from dagster_project.grid import GridSpec, parse_training_key, selection_key
+from dagster_project.grid import GridSpec, budget_key, parse_selection_key, selection_key
 
-
-def selection_partitions(grid: GridSpec) -> StaticPartitionsDefinition:
-    return StaticPartitionsDefinition(grid.selection_keys())
-
-
-def base_model_partitions(grid: GridSpec) -> StaticPartitionsDefinition:
-    return StaticPartitionsDefinition(list(grid.base_models))
+VARIANT_DIM = "variant"
+BUDGET_DIM = "budget"
 
 
-def training_partitions(grid: GridSpec) -> StaticPartitionsDefinition:
-    return StaticPartitionsDefinition(grid.training_keys())
+def grid_partitions(grid: GridSpec) -> MultiPartitionsDefinition:
+    return MultiPartitionsDefinition({
+        VARIANT_DIM: StaticPartitionsDefinition(grid.variant_names),
+        BUDGET_DIM: StaticPartitionsDefinition([budget_key(b) for b in grid.budgets]),
+    })
 
 
-def selection_to_training(grid: GridSpec) -> StaticPartitionMapping:
-    """Each selection feeds every trained model built from it (one per base model)."""
-    mapping: dict[str, set[str]] = defaultdict(set)
-    for key in grid.training_keys():
-        selector, budget, _ = parse_training_key(key)
-        mapping[selection_key(selector, budget)].add(key)
-    return StaticPartitionMapping(dict(mapping))
+def partition_for(selection: str) -> MultiPartitionKey:
+    """``"mig__b32"`` -> the matrix key {variant: mig, budget: b32}."""
+    variant, budget = parse_selection_key(selection)
+    return MultiPartitionKey({VARIANT_DIM: variant, BUDGET_DIM: budget_key(budget)})
 
 
-def base_model_to_training(grid: GridSpec) -> StaticPartitionMapping:
-    mapping: dict[str, set[str]] = defaultdict(set)
-    for key in grid.training_keys():
-        mapping[parse_training_key(key)[2]].add(key)
-    return StaticPartitionMapping(dict(mapping))
+def selection_of(partition_key: Any) -> str:
+    """The matrix key (a ``MultiPartitionKey`` or its string ``b32|mig``) -> ``"mig__b32"``."""
+    if isinstance(partition_key, MultiPartitionKey):
+        dims = partition_key.keys_by_dimension
+    else:
+        budget, variant = str(partition_key).split("|")  # dimensions are joined in name order: budget, variant
+        dims = {BUDGET_DIM: budget, VARIANT_DIM: variant}
+    return selection_key(dims[VARIANT_DIM], int(dims[BUDGET_DIM].removeprefix("b")))
+
+
+def model_prefix(model: str) -> str:
+    """The asset-key prefix of a base model's training and evaluation assets."""
+    return model

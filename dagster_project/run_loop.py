@@ -1,11 +1,14 @@
-"""The main job: materialize the whole loop of the study grid in order, in the project's real Dagster instance.
+"""The main job: bring the whole study grid up to date, in order, in the study's real Dagster instance.
 
     python -m dagster_project.run_loop [--grid GRID.yaml] [--force]
 
-Stages: pool, annotations, label graph -> every selection partition -> base models -> for each trained partition
-fine-tune then evaluate -> correlation report. Partitions already materialized in the instance are skipped (so a
-killed run resumes where it stopped) unless ``--force``. Everything lands in the same stores the Dagster UI and the
-MLflow UI read, whose commands it prints at the end.
+Stages: pool, annotations, label graph -> every selection (variant x budget) -> base models -> fine-tune then
+evaluate the grid's default training set -> correlation report. A partition is skipped exactly when Dagster calls it
+up to date (same code version, same input data versions: ``dagster_project.staleness``), so a killed run resumes,
+an identical re-run does nothing, and a changed setting re-runs exactly what depends on it; ``--force`` re-runs all.
+It runs the project's own jobs (same names and study tags as runs launched from the UI), prints one line per stage
+and partition, keeps Dagster's event stream in the study's log file, and ends with the grid's table and the commands
+that open both UIs on the same stores and the same grid.
 """
 
 from __future__ import annotations
@@ -15,99 +18,40 @@ import logging
 import os
 import sys
 import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
-from dagster_project.paths import REPO_ROOT, default_tracking_uri, state_dir
+from selection_ops.foundation.paths import REPO_ROOT, default_tracking_uri, state_dir
 
-log = logging.getLogger("infosift.run_loop")
-
-
-def dagster_home() -> Path:
-    """``$DAGSTER_HOME``, set to ``<state>/dagster`` when unset, with a dagster.yaml so the instance is persistent."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(state_dir() / "dagster")))
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n")
-    return home
+TABLE_METRICS = ("novelsum", "vendi", "mig_information", "distsum_cosine")
+AVERAGES = ("avg_obj", "avg_sub", "avg")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--grid", type=Path, help="study grid YAML (default: $INFOSIFT_GRID or the embedded default)")
-    parser.add_argument("--force", action="store_true", help="re-materialize partitions that already exist")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    if args.grid:
-        os.environ["INFOSIFT_GRID"] = str(args.grid.resolve())
-    home = dagster_home()
-
-    from dagster import AssetKey, DagsterInstance, materialize
-
-    from dagster_project.definitions import all_assets, default_resources
-    from dagster_project.grid import load_grid
-
-    grid = load_grid()
-    instance = DagsterInstance.get()
-    assets = all_assets(grid)
-    resources = default_resources()
-    started = time.monotonic()
-
-    def done(asset: str, partition: str | None) -> bool:
-        if args.force:
-            return False
-        key = AssetKey(asset)
-        if partition is None:
-            return instance.get_latest_materialization_event(key) is not None
-        return partition in instance.get_materialized_partitions(key)
-
-    def step(selection: list[str], partition: str | None = None, *, always: bool = False,
-             optional: bool = False) -> bool:
-        """Materialize; a failure stops the loop unless ``optional``, where it is logged and reported."""
-        if not always and all(done(a, partition) for a in selection):
-            log.info(f"skip {selection} {partition or ''}: already materialized")
-            return True
-        t0 = time.monotonic()
-        log.info(f"materialize {selection} {partition or ''}")
-        result = materialize(assets, selection=selection, partition_key=partition, instance=instance,
-                             resources=resources, tags={"infosift/study": grid.study}, raise_on_error=False)
-        if not result.success:
-            failure = next((e.step_failure_data.error for e in result.all_events if e.is_step_failure), None)
-            reason = _innermost_message(failure) if failure else "see the Dagster UI"
-            if not optional:
-                raise SystemExit(f"materialization of {selection} {partition or ''} failed: {reason}")
-            skipped.append(f"{partition}: {reason}")
-            log.warning(f"{selection} {partition} failed and is left out: {reason}")
-            return False
-        log.info(f"done {selection} {partition or ''} in {time.monotonic() - t0:.0f}s")
-        return True
-
-    skipped: list[str] = []
-    step(["pool", "annotations", "label_graph"])
-    trained = {key.rsplit("__", 1)[0] for key in grid.training_keys()}
-    for key in grid.selection_keys():
-        # A selection nobody trains on may fail for want of an annotation (e.g. IFD without the IFD scorer):
-        # the loop goes on and says so; one that feeds training must succeed.
-        step(["selection"], key, optional=key not in trained)
-    for key in grid.base_models:
-        step(["base_model"], key)
-        step(["baseline_scores"], key)  # the untuned base model: every report's reference row
-    for key in grid.training_keys():
-        step(["fine_tuned_model"], key)
-        step(["benchmark_scores"], key)
-        step(["preference_scores"], key)
-    step(["diversity_correlation"], always=True)  # aggregates every evaluated partition, so it is never stale
-
-    minutes = (time.monotonic() - started) / 60
-    if skipped:
-        print("\nSelections left out (not trained; fix the annotation and materialize them from the UI):\n  "
-              + "\n  ".join(skipped))
-    print(f"\nThe loop of study {grid.study!r} finished in {minutes:.1f} min.\n"
-          f"Dagster UI (assets, metadata, backfills):\n"
-          f"  DAGSTER_HOME={home} .venv/bin/dagster dev -w {REPO_ROOT / 'workspace.yaml'}\n"
-          f"MLflow UI (one run per selection x base model):\n"
-          f"  .venv/bin/mlflow ui --backend-store-uri {default_tracking_uri()}\n")
-    return 0
+@contextmanager
+def quiet(log_path: Path) -> Iterator[TextIO]:
+    """Send everything written to stdout / stderr (Dagster's DEBUG stream, progress bars, library warnings) to
+    ``log_path``, at the file-descriptor level so subprocesses and pre-bound log handlers follow; yields a stream
+    to the real terminal for the one-line reports."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    with open(log_path, "a", buffering=1) as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            terminal.close()
 
 
 def _innermost_message(error) -> str:
@@ -115,6 +59,192 @@ def _innermost_message(error) -> str:
     while error.cause is not None:
         error = error.cause
     return error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name or "unknown error"
+
+
+def _numbers(metadata: dict) -> str:
+    """The key numbers of a materialization, from its metadata."""
+    picks = ("samples", "distinct_labels", "embedding_dim", "n_labels", "n_edges", "n_isolated_labels", "selected",
+             "metric/novelsum", "metric/vendi", "final_loss", "avg_obj", "points")
+    parts = []
+    for key in picks + tuple(k for k in metadata if k.startswith("score/")):
+        if key in metadata:
+            value = getattr(metadata[key], "value", metadata[key])
+            parts.append(f"{key.split('/')[-1]}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
+    return " ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--grid", type=Path, help="study grid YAML (default: $INFOSIFT_GRID or the embedded default)")
+    parser.add_argument("--force", action="store_true", help="re-materialize partitions that are up to date")
+    args = parser.parse_args(argv)
+    if args.grid:
+        os.environ["INFOSIFT_GRID"] = str(args.grid.resolve())
+    os.environ.setdefault("TQDM_DISABLE", "1")
+
+    from dagster_project.grid import grid_path, load_grid
+    from resources.study_layout import StudyLayout
+
+    grid = load_grid(grid_path())
+    layout = StudyLayout(study=grid.study)
+    from dagster_project.instance import write_instance_config
+
+    os.environ["DAGSTER_HOME"] = str(layout.dagster_home())
+    write_instance_config(layout.dagster_home())
+    started = time.monotonic()
+    with quiet(layout.run_log()) as out:
+        from dagster import DagsterInstance
+
+        from dagster_project.definitions import build_definitions
+
+        warnings.filterwarnings("ignore")
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        with DagsterInstance.get() as instance:
+            code = bring_up_to_date(build_definitions(grid), grid, instance, lambda line: out.write(line + "\n"),
+                                    force=args.force)
+        minutes = (time.monotonic() - started) / 60
+        grid_env = f"INFOSIFT_GRID={grid.source_path}"
+        out.write(f"\nStudy {grid.study!r} ({grid.source_path}) {'finished' if code == 0 else 'stopped'} in "
+                  f"{minutes:.1f} min. Dagster's event stream: {layout.run_log()}\n"
+                  f"Dagster UI (assets, staleness, checks, backfills of this grid):\n"
+                  f"  INFOSIFT_HOME={state_dir()} {grid_env} DAGSTER_HOME={layout.dagster_home()} "
+                  f".venv/bin/dagster dev -h 127.0.0.1 -w {REPO_ROOT / 'workspace.yaml'}\n"
+                  f"MLflow UI (experiment {grid.study!r}: study run, one run per selection, fine-tunes under them):\n"
+                  f"  .venv/bin/mlflow ui --backend-store-uri {default_tracking_uri()} --host 127.0.0.1\n")
+    return code
+
+
+def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bool = False) -> int:
+    """Materialize, in order, every partition of the study that Dagster does not call up to date; one ``say`` line
+    per stage and partition, then the grid's table. Returns 0, or 1 when a required step failed."""
+    from dagster import AssetKey, AssetRecordsFilter, DagsterEventType
+    from dagster._core.definitions.observe import observe
+
+    from assets.evaluation import benchmark_scores_key
+    from assets.preference import baseline_scores_key, preference_scores_key
+    from assets.training import base_model_key, fine_tuned_key
+    from dagster_project import staleness
+    from dagster_project.constants import JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
+    from dagster_project.jobs import JOB_BASE_MODELS, study_tags
+    from dagster_project.partitions import partition_for
+
+    graph = defs.resolve_asset_graph()
+    tags = study_tags(grid)
+    for line in grid.left_out:
+        say(f"note: {line}")
+
+    t0 = time.monotonic()
+    observe([defs.resolve_assets_def(AssetKey("selection_spec"))], instance=instance, tags=tags)
+    say(f"{'grid':<30} {grid.study:<30} observed {len(grid.selection_keys())} selection specs "
+        f"({time.monotonic() - t0:.0f}s)")
+
+    def step(job: str, key: AssetKey, partition: str | None, label: str, *, optional: bool = False) -> bool:
+        current = staleness.status(instance, graph, key, partition)
+        name = key.to_user_string()
+        if current == staleness.StaleStatus.FRESH and not force:
+            say(f"{name:<30} {label:<30} up to date")
+            return True
+        why = "" if current == staleness.StaleStatus.MISSING else \
+            " (stale: " + "; ".join(staleness.why_stale(instance, graph, key, partition))[:120] + ")"
+        start = time.monotonic()
+        result = defs.resolve_job_def(job).execute_in_process(
+            instance=instance, partition_key=partition, asset_selection=[key], raise_on_error=False, tags=tags)
+        seconds = time.monotonic() - start
+        if not result.success:
+            failure = next((e.step_failure_data.error for e in result.all_events if e.is_step_failure), None)
+            reason = _innermost_message(failure) if failure else "see the log"
+            say(f"{name:<30} {label:<30} FAILED {seconds:5.0f}s  {reason}{why}")
+            if not optional:
+                raise SystemExit(1)
+            left_out.append(f"{label}: {reason}")
+            return False
+        metadata = {}
+        for event in result.get_asset_materialization_events():
+            metadata.update(event.materialization.metadata)
+        failed = [e.event_specific_data.check_name for e in result.all_events
+                  if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed]
+        checks = f"  checks failed: {', '.join(failed)}" if failed else ""
+        say(f"{name:<30} {label:<30} done {seconds:5.0f}s  {_numbers(metadata)}{checks}{why}")
+        return True
+
+    left_out: list[str] = []
+    try:
+        for asset in ("pool", "annotations", "label_graph"):
+            step(JOB_PREPARE, AssetKey(asset), None, asset)
+        trained = {key.rsplit("__", 1)[0] for key in grid.default_training_keys()}
+        for key in grid.selection_keys():
+            # A selection nobody trains by default may fail (e.g. an annotation it needs is missing): the loop goes
+            # on and says so; one that feeds training must succeed.
+            step(JOB_STUDY_GRID, AssetKey("selection"), str(partition_for(key)), key, optional=key not in trained)
+        for model in grid.base_models:
+            step(JOB_BASE_MODELS, base_model_key(model), None, model)
+            step(JOB_BASE_MODELS, baseline_scores_key(model), None, model)  # every report's reference row
+        for cell in grid.default_training_keys():
+            selection, model = cell.rsplit("__", 1)
+            partition = str(partition_for(selection))
+            if step(JOB_STUDY_GRID, fine_tuned_key(model), partition, cell, optional=True):
+                if step(JOB_STUDY_GRID, benchmark_scores_key(model), partition, cell, optional=True):
+                    step(JOB_STUDY_GRID, preference_scores_key(model), partition, cell, optional=True)
+        step(JOB_REPORT, AssetKey("diversity_correlation"), None, "report")
+    except SystemExit:
+        return 1
+    if left_out:
+        say("\nLeft out (fix and materialize them from the UI):\n  " + "\n  ".join(left_out))
+
+    def latest(key: AssetKey, partition: str | None) -> dict:
+        partitions = [partition] if partition is not None else None
+        records = instance.fetch_materializations(AssetRecordsFilter(asset_key=key, asset_partitions=partitions),
+                                                  limit=1).records
+        if not records:
+            return {}
+        return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
+
+    def scores(model: str, partition: str | None) -> dict:
+        """Both halves' metadata of one cell (partition None: the untuned baseline)."""
+        if partition is None:
+            return latest(baseline_scores_key(model), None)
+        return {**latest(benchmark_scores_key(model), partition), **latest(preference_scores_key(model), partition)}
+
+    say("")
+    say(_table(grid, latest, scores))
+    return 0
+
+
+def _table(grid, latest: Callable, scores: Callable) -> str:
+    """The grid as a table: one row per selection and base model (and the untuned baseline per base model), key
+    diversity metrics, every benchmark's score and MIG Appx. A.4's averages."""
+    from dagster import AssetKey
+
+    from dagster_project.grid import parse_selection_key
+    from dagster_project.partitions import partition_for
+
+    rows = []
+    benchmarks: list[str] = []
+
+    def add(variant: str, budget: str, model: str, selection: dict, cell: dict) -> None:
+        bench = {k.removesuffix("/score"): v for k, v in cell.items() if k.endswith("/score")}
+        benchmarks.extend(b for b in bench if b not in benchmarks)
+        rows.append((variant, budget, model, selection, bench, [cell.get(a) for a in AVERAGES]))
+
+    for model in grid.base_models:
+        add("(untuned)", "-", model, {}, scores(model, None))
+    for key in grid.selection_keys():
+        selection = latest(AssetKey("selection"), str(partition_for(key)))
+        variant, budget = parse_selection_key(key)
+        for model in grid.base_models:
+            add(variant, str(budget), model, selection, scores(model, str(partition_for(key))))
+    head = ["variant", "budget", "base model", *TABLE_METRICS, *benchmarks, *AVERAGES]
+    lines = [head]
+    for variant, budget, model, selection, bench, averages in rows:
+        metrics = [selection.get(f"metric/{m}") for m in TABLE_METRICS]
+        lines.append([variant, budget, model, *(_fmt(v) for v in metrics),
+                      *(_fmt(bench.get(b)) for b in benchmarks), *(_fmt(a) for a in averages)])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines)
+
+
+def _fmt(value) -> str:
+    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 if __name__ == "__main__":

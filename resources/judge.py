@@ -54,11 +54,12 @@ class JudgeResource(ConfigurableResource):
 
 def embedded_judge_path():
     """SmolLM2-135M-Instruct as an HF folder: a conversion of the shipped GGUF the base-model stage already made
-    (``<state>/models/base/*``), else one made once under ``<state>/models/judge``."""
+    (``<state>/studies/*/models/base/*/*``), else one made once under ``<state>/models/judge``."""
     from resources.base_model import convert_gguf_to_hf, default_base_model_gguf, is_converted
 
     gguf = default_base_model_gguf()
-    for folder in sorted((state_dir() / "models" / "base").glob("*")):
+    home = state_dir()
+    for folder in sorted([*home.glob("models/base/*"), *home.glob("studies/*/models/base/*/*")]):
         if is_converted(gguf, folder):
             return folder
     return convert_gguf_to_hf(gguf, state_dir() / "models" / "judge" / "smollm2-135m")

@@ -50,7 +50,6 @@ DEFAULT_DATASET_NAME = "infosift_selection"
 FINETUNING_TYPES = ("full", "lora")
 # Keys build_recipe always sets from its arguments; overrides may still replace them explicitly.
 PATH_KEYS = ("model_name_or_path", "dataset_dir", "dataset", "output_dir", "finetuning_type")
-ENV_MAX_STEPS = "INFOSIFT_TRAIN_MAX_STEPS"
 
 
 class TrainingError(RuntimeError):
@@ -268,8 +267,8 @@ def parse_overrides(text: str) -> dict[str, Any]:
 class LlamaFactoryTrainer(ConfigurableResource):
     """Fine-tunes a base model on a selected subset with LLaMA-Factory (``run_training``).
 
-    ``$INFOSIFT_TRAIN_MAX_STEPS``, when set and ``overrides`` has no ``max_steps``, caps the steps of every run
-    (the smallest end-to-end settings use it).
+    The smallest end-to-end settings cap the steps through ``overrides`` (the "small" resource set of
+    ``dagster_project.definitions``).
     """
 
     recipe: str = Field(default=DEFAULT_RECIPE,
@@ -300,11 +299,7 @@ class LlamaFactoryTrainer(ConfigurableResource):
                           deepspeed=self.deepspeed, effective_batch_size=self.effective_batch_size)
 
     def resolved_overrides(self) -> dict[str, Any]:
-        overrides = parse_overrides(self.overrides)
-        env_steps = os.environ.get(ENV_MAX_STEPS)
-        if env_steps and "max_steps" not in overrides:
-            overrides["max_steps"] = int(env_steps)
-        return overrides
+        return parse_overrides(self.overrides)
 
     def train(self, *, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]],
               output_dir: Path, record_ids: Sequence[str] | None = None) -> TrainingResult:

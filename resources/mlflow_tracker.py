@@ -1,28 +1,58 @@
-"""MLflow tracking: one experiment per study, one run per (selection, base model), found again by its tags.
+"""MLflow tracking of a study, and the MLflow vocabulary (run kinds, tag names) in one place.
 
-Training opens the run; evaluation and the diversity measurements write into the same run, found by the
-``infosift.partition`` tag, so re-materializing one stage updates the run instead of scattering new ones.
+One experiment per study. Its runs form a tree (MLflow's ``mlflow.parentRunId`` tag):
+
+    study run                      kind "study": the grid file, the study's settings
+    +- selection run               kind "selection", one per (variant, budget), trained or not: selector, variant,
+    |  |                           budget, seed, every parameter, every diversity metric, the selection as a dataset
+    |  +- fine-tune run            kind "fine-tune", one per (selection, base model): recipe, loss curve, benchmark
+    |                              scores, Avg_obj, and a copy of the selection's diversity metrics
+    +- report run                  kind "correlation-report": correlations and their plots as images
+
+Training and evaluation of one cell share one run (a child of its selection run): one row then holds everything the
+report correlates (diversity metrics against Avg_obj), so MLflow's table and scatter chart compare selectors on one
+screen. Each run is found again by its tags, so re-materializing a stage updates its run instead of adding one, and
+every write ends the run FINISHED (or FAILED when the block raised), so no run stays "Running". A changed
+definition (another parameter, other selected ids) gets a new run; the old one stays, tagged
+``infosift.current = false``, so ``tags.infosift.current = 'true'`` filters the study's present state.
+Metric names are stable: ``diversity.<metric>``, ``bench.<benchmark>``, ``avg_obj``, ``train_loss``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import mlflow
 from dagster import ConfigurableResource
+from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 from pydantic import Field
 
 from selection_ops.foundation.paths import default_tracking_uri, state_dir
 from selection_ops.foundation.secrets import redact
 
-PARTITION_TAG = "infosift.partition"
-DAGSTER_RUN_TAG = "dagster.run_id"
+# --- vocabulary ----------------------------------------------------------------------------------------------------
 KIND_TAG = "infosift.kind"
+PARTITION_TAG = "infosift.partition"
+STUDY_TAG = "infosift.study"
+VERSION_TAG = "infosift.version"
+CURRENT_TAG = "infosift.current"
+DAGSTER_RUN_TAG = "dagster.run_id"
+DAGSTER_PARTITION_TAG = "dagster.partition"
+PARENT_TAG = "mlflow.parentRunId"
+KIND_STUDY = "study"
+KIND_SELECTION = "selection"
+KIND_FINE_TUNE = "fine-tune"
+KIND_REPORT = "correlation-report"
+KIND_BASELINE = "baseline"
+DIVERSITY_PREFIX = "diversity."
+BENCH_PREFIX = "bench."
+AVG_OBJ = "avg_obj"
+TRAIN_LOSS = "train_loss"
 
 
 class MlflowTracker(ConfigurableResource):
@@ -32,6 +62,7 @@ class MlflowTracker(ConfigurableResource):
                               description="Any MLflow tracking URI; default sqlite:///<state>/mlflow.db")
     artifact_root: str = Field(default_factory=lambda: str(state_dir() / "mlartifacts"),
                                description="Artifact location for experiments this resource creates")
+    ui_url: str = Field(default="http://127.0.0.1:5000", description="Base URL of `mlflow ui`, for links in Dagster")
 
     def client(self) -> MlflowClient:
         return MlflowClient(tracking_uri=self.tracking_uri)
@@ -44,30 +75,80 @@ class MlflowTracker(ConfigurableResource):
         location = Path(self.artifact_root) / study
         return client.create_experiment(study, artifact_location=location.resolve().as_uri())
 
-    def run_for(self, *, study: str, partition: str, kind: str, tags: Mapping[str, str]) -> str:
-        """The id of the run tagged with this partition and kind, created when there is none."""
+    def run_url(self, study: str, run_id: str) -> str:
+        return f"{self.ui_url.rstrip('/')}/#/experiments/{self.experiment_id(study)}/runs/{run_id}"
+
+    def find_runs(self, *, study: str, kind: str, partition: str | None = None, version: str | None = None,
+                  current_only: bool = False) -> list:
+        """Runs of ``kind`` (and ``partition`` / ``version`` when given), newest first."""
+        clauses = [f"tags.`{KIND_TAG}` = '{kind}'"]
+        if partition is not None:
+            clauses.append(f"tags.`{PARTITION_TAG}` = '{partition}'")
+        if version is not None:
+            clauses.append(f"tags.`{VERSION_TAG}` = '{version}'")
+        if current_only:
+            clauses.append(f"tags.`{CURRENT_TAG}` = 'true'")
+        return self.client().search_runs([self.experiment_id(study)], filter_string=" and ".join(clauses),
+                                         order_by=["attributes.start_time DESC"])
+
+    def run_for(self, *, study: str, partition: str, kind: str, tags: Mapping[str, str],
+                parent_run_id: str | None = None, run_name: str | None = None, version: str = "") -> str:
+        """The id of the run of this partition, kind and ``version`` (created when there is none), with ``tags``.
+
+        ``version`` is a fingerprint of what defines the run (a selection's spec and ids, a fine-tune's inputs):
+        MLflow params are immutable, so a changed definition gets a new run, tagged ``infosift.current = true``,
+        and the partition's earlier runs are kept for the record with ``infosift.current = false``.
+        """
         client = self.client()
-        experiment_id = self.experiment_id(study)
-        found = client.search_runs([experiment_id],
-                                   filter_string=f"tags.`{PARTITION_TAG}` = '{partition}' and "
-                                                 f"tags.`{KIND_TAG}` = '{kind}'",
-                                   max_results=1)
-        if found:
-            run_id = found[0].info.run_id
-        else:
-            run_id = client.create_run(experiment_id, run_name=partition,
-                                       tags={PARTITION_TAG: partition, KIND_TAG: kind}).info.run_id
+        found = self.find_runs(study=study, kind=kind, partition=partition, version=version)
+        run_id = found[0].info.run_id if found else None
+        if run_id is None:
+            for older in self.find_runs(study=study, kind=kind, partition=partition):
+                client.set_tag(older.info.run_id, CURRENT_TAG, "false")
+            base = {PARTITION_TAG: partition, KIND_TAG: kind, STUDY_TAG: study, VERSION_TAG: version,
+                    CURRENT_TAG: "true"}
+            if parent_run_id:
+                base[PARENT_TAG] = parent_run_id
+            run_id = client.create_run(self.experiment_id(study), run_name=run_name or partition,
+                                       tags=base).info.run_id
+            self.finish(run_id)
+        client.set_tag(run_id, CURRENT_TAG, "true")
         for key, value in tags.items():
-            client.set_tag(run_id, key, value)
+            client.set_tag(run_id, key, str(value))
         return run_id
+
+    def study_run(self, study: str, tags: Mapping[str, str] | None = None) -> str:
+        """The study's parent run (created once; left FINISHED)."""
+        run_id = self.run_for(study=study, partition=study, kind=KIND_STUDY, tags=dict(tags or {}),
+                              run_name=f"study {study}")
+        self.finish(run_id)
+        return run_id
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        """End the run with ``status`` (FINISHED or FAILED) and the current time as its end time."""
+        self.client().set_terminated(run_id, status=status)
+
+    @contextlib.contextmanager
+    def writing(self, run_id: str) -> Iterator[str]:
+        """Mark the run RUNNING while the block writes to it; FINISHED after, FAILED when the block raises."""
+        client = self.client()
+        client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
+        try:
+            yield run_id
+        except BaseException:
+            self.finish(run_id, "FAILED")
+            raise
+        self.finish(run_id, "FINISHED")
 
     def log(self, run_id: str, *, params: Mapping[str, Any] | None = None,
             metrics: Mapping[str, float] | None = None,
             step_metrics: Mapping[str, list[tuple[int, float]]] | None = None,
-            artifacts: Mapping[str, Path] | None = None, texts: Mapping[str, str] | None = None) -> None:
+            artifacts: Mapping[str, Path] | None = None, texts: Mapping[str, str] | None = None,
+            images: Mapping[str, Path] | None = None) -> None:
         """Params (stringified; an existing param is never overwritten with a different value), finite metrics,
-        per-step metric histories, files (artifact dir -> path) and small text artifacts (file name -> content).
-        Params named like credentials (``foundation.secrets``) are logged as ``***``."""
+        per-step metric histories, files (artifact dir -> path), small text artifacts (file name -> content) and
+        images (artifact file -> PNG path, shown inline by the MLflow UI). Params named like credentials
+        (``foundation.secrets``) are logged as ``***``."""
         client = self.client()
         existing = client.get_run(run_id).data.params
         for key, value in redact(dict(params or {})).items():
@@ -94,8 +175,19 @@ class MlflowTracker(ConfigurableResource):
                 client.log_artifact(run_id, str(path), artifact_path=artifact_dir)
         for name, content in (texts or {}).items():
             client.log_text(run_id, content, name)
+        for artifact_file, path in (images or {}).items():
+            from PIL import Image
 
+            with Image.open(path) as image:
+                client.log_image(run_id, image.copy(), artifact_file=artifact_file)
 
-def set_global_tracking(uri: str) -> None:
-    """Point the fluent ``mlflow`` API at ``uri`` too (for code that uses ``mlflow.log_*`` directly)."""
-    mlflow.set_tracking_uri(uri)
+    def log_selection_input(self, run_id: str, *, frame: Any, name: str, source: str, digest: str) -> None:
+        """The selection as an MLflow dataset input: ``frame`` (pandas, one row per selected sample), its source
+        (the pool) and its digest (the hash of the selected ids), so MLflow shows which data each run used."""
+        import mlflow.data
+        from mlflow.entities import DatasetInput, InputTag
+
+        dataset = mlflow.data.from_pandas(frame, source=source, name=name, digest=digest)
+        entity = DatasetInput(dataset=dataset._to_mlflow_entity(),
+                              tags=[InputTag(key="mlflow.data.context", value="selection")])
+        self.client().log_inputs(run_id, datasets=[entity])

@@ -66,7 +66,6 @@ DEFAULT_SAMPLE_LIMITS = {"arc_c": 60}
 # exists; two questions per benchmark keep the judge's cost per trained cell small on 2 CPU cores.
 DEFAULT_PREFERENCE_BENCHMARKS = ("alpacaeval_v2", "mtbench")
 DEFAULT_PREFERENCE_SAMPLE_LIMIT = 2
-ENV_SAMPLE_LIMIT = "INFOSIFT_EVAL_SAMPLE_LIMIT"
 
 
 @dataclass(frozen=True)
@@ -194,8 +193,8 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
 class OpenCompassRunner(ConfigurableResource):
     """Scores a model on knowledge-based benchmarks with OpenCompass (``run_opencompass``).
 
-    ``$INFOSIFT_EVAL_SAMPLE_LIMIT``, when set, replaces ``sample_limit`` and every ``sample_limits`` entry (the
-    smallest end-to-end settings use it).
+    The smallest end-to-end settings lower ``sample_limit`` and clear ``sample_limits`` (the "small" resource set of
+    ``dagster_project.definitions``).
     """
 
     datasets: list[str] = Field(default=list(DEFAULT_BENCHMARKS),
@@ -214,11 +213,10 @@ class OpenCompassRunner(ConfigurableResource):
                                     "(OpenCompass's default is on; off here unless set explicitly)")
 
     def resolved_sample_limit(self) -> int | None:
-        env_limit = os.environ.get(ENV_SAMPLE_LIMIT)
-        return int(env_limit) if env_limit else self.sample_limit
+        return self.sample_limit
 
     def resolved_sample_limits(self) -> dict[str, int]:
-        return {} if os.environ.get(ENV_SAMPLE_LIMIT) else dict(self.sample_limits)
+        return dict(self.sample_limits)
 
     def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path) -> EvaluationResult:
         return run_opencompass(model_path=model_path, model_name=model_name, work_dir=work_dir,
@@ -322,9 +320,7 @@ class PreferenceEvaluator(ConfigurableResource):
 
     def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path,
                  judge: JudgeSettings) -> PreferenceResult:
-        env_limit = os.environ.get(ENV_SAMPLE_LIMIT)  # the smallest end-to-end settings, as OpenCompassRunner
-        limits = ({key: int(env_limit) for key in self.benchmarks} if env_limit else
-                  {key: self.sample_limits.get(key, self.sample_limit) for key in self.benchmarks})
+        limits = {key: self.sample_limits.get(key, self.sample_limit) for key in self.benchmarks}
         return run_preference(model_path=model_path, model_name=model_name, work_dir=work_dir, judge=judge,
                               benchmarks=self.benchmarks, sample_limits=limits,
                               data_dir=Path(self.data_dir) if self.data_dir else None,

@@ -8,16 +8,18 @@ from pathlib import Path
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
+from selection_ops.foundation.atomic import atomic_path
+
 
 class ParquetIOManager(ConfigurableIOManager):
-    """``<base_dir>/<asset key path>[/<partition>].parquet``."""
+    """``<base_dir>/<asset key path>[/<partition>].parquet``, written atomically."""
 
     base_dir: str
 
     def _path(self, context: OutputContext | InputContext) -> Path:
         path = Path(self.base_dir, *context.asset_key.path)
         if context.has_asset_partitions:
-            path = path / context.asset_partition_key
+            path = path / str(context.asset_partition_key)
         return path.with_suffix(".parquet")
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
@@ -25,10 +27,8 @@ class ParquetIOManager(ConfigurableIOManager):
             name = context.asset_key.to_user_string()
             raise TypeError(f"{name}: ParquetIOManager stores DataFrames, got {type(obj)}")
         path = self._path(context)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".parquet.tmp")
-        obj.to_parquet(tmp, index=False)
-        tmp.replace(path)  # atomic: a killed run never leaves half a file behind
+        with atomic_path(path) as temporary:  # a killed run never leaves half a file behind
+            obj.to_parquet(temporary, index=False)
         context.add_output_metadata({"path": str(path), "rows": len(obj)})
 
     def load_input(self, context: InputContext) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""The Dagster definitions load, validate with Dagster's own CLI, and form one direction: pool -> report."""
+"""The Dagster definitions load, validate with Dagster's own CLI, form one direction (pool -> report), show the
+study they loaded, and put training and evaluation in the accelerator pool."""
 
 from __future__ import annotations
 
@@ -9,21 +10,22 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.paths import REPO_ROOT
+from selection_ops.foundation.paths import REPO_ROOT
 
-STAGE_ORDER = ["pool", "annotations", "label_graph", "selection", "base_model", "baseline_scores",
+STAGE_ORDER = ["pool", "annotations", "label_graph", "selection_spec", "selection", "base_model", "baseline_scores",
                "fine_tuned_model", "benchmark_scores", "preference_scores", "diversity_correlation"]
 
 
 @pytest.fixture(scope="module")
-def defs():
+def defs(tmp_path_factory: pytest.TempPathFactory):
     from dagster_project.definitions import build_definitions
 
-    return build_definitions()
+    return build_definitions(home=str(tmp_path_factory.mktemp("home")))
 
 
 def test_dagster_cli_validates_the_workspace(tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "INFOSIFT_HOME": str(tmp_path / "state")}
+    env.pop("INFOSIFT_GRID", None)
     dagster = Path(sys.executable).with_name("dagster")
     proc = subprocess.run([str(dagster), "definitions", "validate", "-w", str(REPO_ROOT / "workspace.yaml")],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
@@ -33,25 +35,67 @@ def test_dagster_cli_validates_the_workspace(tmp_path: Path) -> None:
 
 def test_asset_graph_runs_one_way_from_pool_to_report(defs) -> None:
     graph = defs.resolve_asset_graph()
-    keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
+    keys = {key.path[-1] for key in graph.get_all_asset_keys()}
     assert set(STAGE_ORDER) <= keys
     position = {name: i for i, name in enumerate(STAGE_ORDER)}
     for key in graph.get_all_asset_keys():
-        name = key.to_user_string()
         for parent in graph.get(key).parent_keys:
-            assert position[parent.to_user_string()] < position[name], f"{parent} -> {name} runs backwards"
+            assert position[parent.path[-1]] < position[key.path[-1]], f"{parent} -> {key} runs backwards"
 
 
-def test_every_registered_selector_has_a_selection_partition(defs) -> None:
+def test_every_selection_of_the_grid_is_trainable_on_every_base_model(defs) -> None:
     from dagster import AssetKey
 
-    from selection_ops.registry import selector_names
+    from dagster_project.grid import load_grid
 
+    grid = load_grid()
     graph = defs.resolve_asset_graph()
-    keys = graph.get(AssetKey("selection")).partitions_def.get_partition_keys()
-    assert {key.split("__")[0] for key in keys} == set(selector_names())
+    selection = graph.get(AssetKey("selection")).partitions_def
+    for model in grid.base_models:
+        for stage in ("fine_tuned_model", "benchmark_scores"):
+            node = graph.get(AssetKey([model, stage]))
+            assert node.partitions_def == selection and len(selection.get_partition_keys()) == len(grid.variants)
+            assert defs.resolve_assets_def(AssetKey([model, stage])).op.pool == "accelerator"
+            assert node.code_version and node.automation_condition is not None
 
 
-def test_jobs_cover_preparation_selection_training_and_report(defs) -> None:
-    names = {job.name for job in defs.resolve_all_job_defs()}
-    assert {"prepare_pool", "select_grid", "prepare_base_models", "train_and_evaluate", "report"} <= names
+def test_the_ui_shows_the_study_and_grid_it_loaded(defs) -> None:
+    from dagster_project.grid import grid_path
+
+    assert defs.metadata["study"].value == "embedded-default"
+    assert defs.metadata["grid_file"].value == str(grid_path())
+    jobs = {job.name: job for job in defs.resolve_all_job_defs()}
+    assert {"prepare_pool", "study_grid", "select_grid", "prepare_base_models", "train_and_evaluate",
+            "report"} <= set(jobs)
+    assert jobs["study_grid"].tags["infosift/study"] == "embedded-default"
+    assert str(grid_path()) in jobs["study_grid"].description
+
+
+def test_resource_sets_are_chosen_by_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from dagster_project.definitions import environment, study_resources
+    from dagster_project.grid import load_grid
+
+    grid = load_grid()
+    small = study_resources(grid, env="small", home=str(tmp_path))
+    assert small["trainer"].resolved_overrides() == {"max_steps": 2}
+    assert small["evaluator"].resolved_sample_limit() == 2 and small["evaluator"].resolved_sample_limits() == {}
+    default = study_resources(grid, env="default", home=str(tmp_path))
+    assert default["trainer"].resolved_overrides() == {} and default["evaluator"].resolved_sample_limits()
+    assert default["layout"].root == tmp_path / "studies" / "embedded-default"
+    monkeypatch.setenv("INFOSIFT_ENV", "nope")
+    with pytest.raises(ValueError, match="INFOSIFT_ENV='nope'"):
+        environment()
+
+
+def test_the_instance_config_sets_the_accelerator_pool_limit(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    from dagster_project.instance import accelerator_slots, write_instance_config
+
+    monkeypatch.setenv("INFOSIFT_ACCELERATOR_SLOTS", "3")
+    assert accelerator_slots() == 3
+    config = yaml.safe_load(write_instance_config(tmp_path).read_text())
+    assert config["concurrency"]["pools"]["default_limit"] == 3
+    monkeypatch.setenv("INFOSIFT_ACCELERATOR_SLOTS", "0")
+    with pytest.raises(ValueError, match="positive"):
+        accelerator_slots()

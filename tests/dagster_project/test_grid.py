@@ -1,4 +1,4 @@
-"""The grid spec and the partition keys and mappings it implies."""
+"""The grid file: variants, sweeps, budgets, base models, the default training set, and its keys and partitions."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.grid import load_grid, parse_selection_key, parse_training_key
-from dagster_project.partitions import base_model_to_training, selection_to_training
+from dagster_project.grid import GridError, load_grid, parse_cell_key, parse_selection_key
 
 
 def write_grid(tmp_path: Path, body: str) -> Path:
@@ -16,56 +15,78 @@ def write_grid(tmp_path: Path, body: str) -> Path:
     return path
 
 
-def test_keys_cover_the_grid_and_parse_back(tmp_path: Path) -> None:
+def test_variants_sweeps_budgets_and_models_make_the_keys(tmp_path: Path) -> None:
     grid = load_grid(write_grid(tmp_path, """
 study: s1
-selectors: [random, mig]
-train_selectors: [mig]
+selectors: [random]
+variants:
+  mig-t85: {selector: mig, params: {threshold: 0.85}}
+  mig-sweep: {selector: mig, params: {phi: pow}, sweep: {threshold: [0.9, 0.95], phi_b: [0.6, 0.8]}}
+train: [mig-t85]
 budgets: [10, 20]
 base_models: {tiny: embedded, other-model: /models/x}
 """))
-    assert grid.selection_keys() == ["random__b10", "random__b20", "mig__b10", "mig__b20"]
-    assert sorted(grid.training_keys()) == sorted(["mig__b10__tiny", "mig__b10__other-model",
-                                                   "mig__b20__tiny", "mig__b20__other-model"])
-    assert parse_selection_key("mig__b20") == ("mig", 20)
-    assert parse_training_key("mig__b20__other-model") == ("mig", 20, "other-model")
+    assert grid.variant_names == ["random", "mig-t85", "mig-sweep-threshold0.9-phi_b0.6",
+                                  "mig-sweep-threshold0.9-phi_b0.8", "mig-sweep-threshold0.95-phi_b0.6",
+                                  "mig-sweep-threshold0.95-phi_b0.8"]
+    swept = grid.variant("mig-sweep-threshold0.95-phi_b0.6")
+    assert swept.selector == "mig" and swept.param_dict == {"phi": "pow", "threshold": "0.95", "phi_b": "0.6"}
+    assert len(grid.selection_keys()) == 12 and "mig-t85__b20" in grid.selection_keys()
+    assert grid.default_training_keys() == ["mig-t85__b10__tiny", "mig-t85__b10__other-model",
+                                            "mig-t85__b20__tiny", "mig-t85__b20__other-model"]
+    assert parse_selection_key("mig-t85__b20") == ("mig-t85", 20)
+    assert parse_cell_key("mig-t85__b20__other-model") == ("mig-t85", 20, "other-model")
 
 
-def test_partition_mappings_connect_each_training_key_to_its_selection_and_model(tmp_path: Path) -> None:
-    grid = load_grid(write_grid(tmp_path, """
-study: s1
-selectors: [random, mig]
-budgets: [5]
-base_models: {a: embedded, b: embedded}
-"""))
-    sel = selection_to_training(grid).downstream_partition_keys_by_upstream_partition_key
-    assert sel["mig__b5"] == {"mig__b5__a", "mig__b5__b"}
-    model = base_model_to_training(grid).downstream_partition_keys_by_upstream_partition_key
-    assert model["a"] == {"mig__b5__a", "random__b5__a"}
+def test_the_grid_is_a_variant_by_budget_matrix(tmp_path: Path) -> None:
+    from dagster_project.partitions import grid_partitions, partition_for, selection_of
+
+    grid = load_grid(write_grid(tmp_path, "study: s\nselectors: [random, mig]\nbudgets: [3, 5]\n"))
+    partitions = grid_partitions(grid)
+    assert sorted(d.name for d in partitions.partitions_defs) == ["budget", "variant"]
+    assert sorted(selection_of(k) for k in partitions.get_partition_keys()) == sorted(grid.selection_keys())
+    assert selection_of(partition_for("mig__b5")) == "mig__b5" and str(partition_for("mig__b5")) == "b5|mig"
 
 
-def test_all_expands_to_every_registered_selector(tmp_path: Path) -> None:
+def test_a_changed_parameter_changes_only_that_variants_fingerprint(tmp_path: Path) -> None:
+    body = "study: s\nselectors: [random, duplicate]\nselector_params: {{duplicate: {{unique: {u}}}}}\nbudgets: [3]\n"
+    before = load_grid(write_grid(tmp_path, body.format(u=2)))
+    after = load_grid(write_grid(tmp_path, body.format(u=3)))
+    assert before.variant("random").fingerprint() == after.variant("random").fingerprint()
+    assert before.variant("duplicate").fingerprint() != after.variant("duplicate").fingerprint()
+
+
+def test_all_leaves_out_ifd_with_one_line_saying_how_to_enable_it(tmp_path: Path) -> None:
     from selection_ops.registry import selector_names
 
     grid = load_grid(write_grid(tmp_path, "study: s\nselectors: [all]\ntrain_selectors: [random]\nbudgets: [3]\n"))
-    assert list(grid.selectors) == selector_names()
-    assert "random" in grid.selectors and grid.training_keys() == ["random__b3__embedded"]
+    assert set(grid.variant_names) == set(selector_names()) - {"ifd"}
+    (line,) = grid.left_out
+    assert "IFD" in line and "extra_scorers" in line
+    assert grid.default_training_keys() == ["random__b3__embedded"]
+    explicit = load_grid(write_grid(tmp_path, "study: s\nselectors: [ifd]\nbudgets: [3]\n"))
+    assert explicit.variant_names == ["ifd"] and not explicit.left_out
 
 
 @pytest.mark.parametrize("body, message", [
     ("study: s\nselectors: [nope]\nbudgets: [3]\n", "unknown selector 'nope'"),
-    ("study: s\nselectors: [random]\ntrain_selectors: [mig]\nbudgets: [3]\n", "not in selectors"),
+    ("study: s\nselectors: [random]\ntrain: [mig]\nbudgets: [3]\n", "not variants of the grid"),
     ("study: S 1\nselectors: [random]\nbudgets: [3]\n", "not a slug"),
     ("study: s\nselectors: [random]\nbudgets: [0]\n", "budgets must be positive"),
+    ("study: s\nvariants: {a__b: {selector: random}}\nbudgets: [3]\n", "not a slug"),
+    ("study: s\nvariants: {a: {selector: mig, sweep: {threshold: []}}}\nbudgets: [3]\n", "sweep must map"),
+    ("study: s\nvariants: {a: {selector: nope}}\nbudgets: [3]\n", "variants.a.selector"),
+    ("study: s\nselectors: [random]\nvariants: {random: {selector: mig}}\nbudgets: [3]\n", "unique"),
+    ("budgets: [3]\n", "at least `study` and `budgets`"),
 ])
-def test_bad_grids_are_rejected_with_the_reason(tmp_path: Path, body: str, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+def test_bad_grids_are_rejected_with_the_file_and_field(tmp_path: Path, body: str, message: str) -> None:
+    with pytest.raises(GridError, match=message) as error:
         load_grid(write_grid(tmp_path, body))
+    assert "grid.yaml" in str(error.value)
 
 
-def test_selector_params_are_read_as_strings_and_checked(tmp_path: Path) -> None:
-    grid = load_grid(write_grid(tmp_path, "study: s\nselectors: [random]\nbudgets: [3]\n"
-                                          "selector_params: {duplicate: {unique: 8}}\n"))
-    assert grid.selector_params == {"duplicate": {"unique": "8"}}
-    with pytest.raises(ValueError, match="unknown selector 'nope'"):
-        load_grid(write_grid(tmp_path, "study: s\nselectors: [random]\nbudgets: [3]\nselector_params: {nope: {}}\n"))
+def test_the_embedded_default_grid_loads() -> None:
+    grid = load_grid()
+    assert grid.study == "embedded-default" and grid.budgets == (32,)
+    assert grid.default_training_keys() == ["mig__b32__smollm2-135m", "random__b32__smollm2-135m",
+                                            "kcenter__b32__smollm2-135m"]

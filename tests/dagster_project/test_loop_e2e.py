@@ -1,5 +1,5 @@
 """The whole loop at its smallest settings, through the real main job (subprocess, real Dagster instance,
-real LLaMA-Factory and OpenCompass CLIs, real MLflow SQLite store)."""
+real LLaMA-Factory and OpenCompass CLIs, real MLflow SQLite store); the "small" resource set of the definitions."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.paths import REPO_ROOT
+from selection_ops.foundation.paths import REPO_ROOT
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -20,11 +20,14 @@ seed: 0
 pool:
   limit_per_source: 12
 selectors: [mig, random, kcenter]
-train_selectors: [mig, random]
+train: [mig, random]
 budgets: [8]
 base_models:
   smollm2-135m: embedded
 """
+MODEL = "smollm2-135m"
+SELECTIONS = {"b8|mig", "b8|random", "b8|kcenter"}
+TRAINED = {"b8|mig", "b8|random"}
 
 
 @pytest.fixture(scope="module")
@@ -32,66 +35,90 @@ def loop_run(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> dict:
     home = tmp_path_factory.mktemp("infosift_home")
     grid = home / "grid.yaml"
     grid.write_text(GRID)
-    env = {**os.environ, "INFOSIFT_HOME": str(home), "INFOSIFT_DATA_DIR": str(data_dir),
-           "INFOSIFT_EVAL_SAMPLE_LIMIT": "2", "INFOSIFT_TRAIN_MAX_STEPS": "2",
+    env = {**os.environ, "INFOSIFT_HOME": str(home), "INFOSIFT_DATA_DIR": str(data_dir), "INFOSIFT_ENV": "small",
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1"}
-    env.pop("DAGSTER_HOME", None)
-    env.pop("MLFLOW_TRACKING_URI", None)
+    for name in ("DAGSTER_HOME", "MLFLOW_TRACKING_URI", "INFOSIFT_GRID"):
+        env.pop(name, None)
     proc = subprocess.run([sys.executable, "-m", "dagster_project.run_loop", "--grid", str(grid)], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=1800)
+                          env=env, capture_output=True, text=True, timeout=2700)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-6000:]
-    return {"home": home, "stdout": proc.stdout}
+    again = subprocess.run([sys.executable, "-m", "dagster_project.run_loop", "--grid", str(grid)], cwd=REPO_ROOT,
+                           env=env, capture_output=True, text=True, timeout=2700)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-6000:]
+    return {"home": home, "stdout": proc.stdout, "stderr": proc.stderr, "again": again.stdout, "grid": grid,
+            "study": home / "studies" / "e2e"}
 
 
-def test_main_job_prints_how_to_open_both_uis(loop_run: dict) -> None:
-    assert "dagster dev -w" in loop_run["stdout"]
-    assert f"mlflow ui --backend-store-uri sqlite:///{loop_run['home'] / 'mlflow.db'}" in loop_run["stdout"]
+def test_main_job_is_quiet_and_prints_how_to_open_both_uis_on_this_grid(loop_run: dict) -> None:
+    out = loop_run["stdout"]
+    assert f"INFOSIFT_GRID={loop_run['grid']}" in out and "dagster dev" in out
+    assert f"DAGSTER_HOME={loop_run['study'] / 'dagster'}" in out
+    assert f"mlflow ui --backend-store-uri sqlite:///{loop_run['home'] / 'mlflow.db'}" in out
+    assert "STEP_START" not in out + loop_run["stderr"]  # Dagster's event stream went to the log file
+    assert "STEP_START" in (loop_run["study"] / "logs" / "run_loop.log").read_text()
+    assert len(out.splitlines()) < 40
+    table = out[out.index("variant"):]
+    assert "mig" in table and "avg_obj" in table and "avg_sub" in table and "novelsum" in table
+    assert "(untuned)" in table
 
 
-def test_every_stage_is_materialized_in_the_real_instance(loop_run: dict) -> None:
+def test_an_identical_rerun_does_nothing(loop_run: dict) -> None:
+    steps = [line for line in loop_run["again"].splitlines() if line.startswith(("pool", "selection", MODEL))]
+    assert steps and all("up to date" in line for line in steps), loop_run["again"]
+
+
+def test_every_stage_is_materialized_in_the_studys_instance(loop_run: dict) -> None:
     from dagster import AssetKey, DagsterInstance
 
-    with DagsterInstance.from_config(str(loop_run["home"] / "dagster")) as instance:
+    with DagsterInstance.from_config(str(loop_run["study"] / "dagster")) as instance:
         for asset in ("pool", "annotations", "label_graph", "diversity_correlation"):
             assert instance.get_latest_materialization_event(AssetKey(asset)) is not None, asset
-        assert instance.get_materialized_partitions(AssetKey("selection")) == {"mig__b8", "random__b8", "kcenter__b8"}
-        trained = {"mig__b8__smollm2-135m", "random__b8__smollm2-135m"}
-        assert instance.get_materialized_partitions(AssetKey("fine_tuned_model")) == trained
-        assert instance.get_materialized_partitions(AssetKey("benchmark_scores")) == trained
-        assert instance.get_materialized_partitions(AssetKey("preference_scores")) == trained
-        assert instance.get_materialized_partitions(AssetKey("baseline_scores")) == {"smollm2-135m"}
+        assert instance.get_materialized_partitions(AssetKey("selection")) == SELECTIONS
+        assert instance.get_materialized_partitions(AssetKey([MODEL, "fine_tuned_model"])) == TRAINED
+        assert instance.get_materialized_partitions(AssetKey([MODEL, "benchmark_scores"])) == TRAINED
+        assert instance.get_materialized_partitions(AssetKey([MODEL, "preference_scores"])) == TRAINED
+        assert instance.get_latest_materialization_event(AssetKey([MODEL, "baseline_scores"])) is not None
 
 
-def test_mlflow_holds_one_complete_run_per_trained_selection(loop_run: dict) -> None:
+def test_mlflow_holds_the_study_every_selection_and_the_report_with_images(loop_run: dict) -> None:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=f"sqlite:///{loop_run['home'] / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("e2e")
-    runs = client.search_runs([experiment.experiment_id], filter_string="tags.`infosift.kind` = 'fine-tune'")
-    assert sorted(r.data.params["selector"] for r in runs) == ["mig", "random"]
-    for run in runs:
+    runs = client.search_runs([experiment.experiment_id])
+    assert all(r.info.status == "FINISHED" and r.info.end_time for r in runs)
+    kind = {r.info.run_id: r.data.tags["infosift.kind"] for r in runs}
+    (study_run,) = [r for r in runs if kind[r.info.run_id] == "study"]
+    selections = [r for r in runs if kind[r.info.run_id] == "selection"]
+    assert sorted(r.data.params["selector"] for r in selections) == ["kcenter", "mig", "random"]
+    for run in selections:
+        assert run.data.tags["mlflow.parentRunId"] == study_run.info.run_id
+        assert "diversity.novelsum" in run.data.metrics and run.inputs.dataset_inputs
+    fine_tunes = [r for r in runs if kind[r.info.run_id] == "fine-tune"]
+    assert sorted(r.data.params["selector"] for r in fine_tunes) == ["mig", "random"]
+    for run in fine_tunes:
+        assert kind[run.data.tags["mlflow.parentRunId"]] == "selection"
         assert run.data.params["budget"] == "8" and run.data.tags.get("dagster.run_id")
         metrics = run.data.metrics
-        assert "train_loss_final" in metrics and "avg_obj" in metrics
-        assert any(k.startswith("bench.") for k in metrics)
-        assert "diversity.novelsum" in metrics
-        assert 0.0 <= metrics["avg_obj"] <= 100.0
+        assert {"train_loss_final", "avg_obj", "diversity.novelsum"} <= set(metrics)
+        assert any(k.startswith("bench.") for k in metrics) and 0.0 <= metrics["avg_obj"] <= 100.0
         artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
         assert {"recipe", "selection", "opencompass", "judgements"} <= artifacts
         assert {"avg_sub", "avg", "bench.alpacaeval_v2", "bench.mtbench.stderr", "parse_rate.mtbench"} <= set(metrics)
         assert run.data.params["judge"] == "embedded:SmolLM2-135M-Instruct/probability"
-    report = client.search_runs([experiment.experiment_id],
-                                filter_string="tags.`infosift.kind` = 'correlation-report'")
-    assert len(report) == 1
+    (baseline,) = [r for r in runs if kind[r.info.run_id] == "baseline"]
+    assert {"avg_obj", "avg_sub", "avg"} <= set(baseline.data.metrics)
+    (report,) = [r for r in runs if kind[r.info.run_id] == "correlation-report"]
+    assert report.data.tags["mlflow.parentRunId"] == study_run.info.run_id
+    assert "plots/overview.png" in {a.path for a in client.list_artifacts(report.info.run_id, "plots")}
 
 
 def test_fine_tuned_weights_differ_from_the_base_model(loop_run: dict) -> None:
     from safetensors.torch import load_file
 
-    base_dir = loop_run["home"] / "models" / "base" / "smollm2-135m"
-    tuned_dir = loop_run["home"] / "models" / "fine_tuned" / "mig__b8__smollm2-135m"
-    base = load_file(next(base_dir.glob("*.safetensors")))
-    tuned = load_file(next(tuned_dir.glob("*.safetensors")))
+    models = loop_run["study"] / "models"
+    base = load_file(next((models / "base" / MODEL).glob("*/*.safetensors")))
+    tuned = load_file(next((models / "fine_tuned" / f"mig__b8__{MODEL}").glob("*/*.safetensors")))
     shared = sorted(set(base) & set(tuned))
     assert shared, "no common tensors between base and fine-tuned checkpoints"
     assert any(not base[name].float().equal(tuned[name].float()) for name in shared)
@@ -100,10 +127,10 @@ def test_fine_tuned_weights_differ_from_the_base_model(loop_run: dict) -> None:
 def test_report_says_why_it_computed_no_correlation_with_two_points(loop_run: dict) -> None:
     import json
 
-    report = json.loads((loop_run["home"] / "reports" / "e2e" / "report.json").read_text())
+    report = json.loads((loop_run["study"] / "reports" / "report.json").read_text())
     assert report["points"] == 2
     assert "at least 3" in report["message"] and report["correlations"] == {}
     # the untuned base model is a row of the report, with both halves and their noise
     runs = {row["run"]: row for row in report["scores"]}
-    assert set(runs) == {"baseline__smollm2-135m", "mig__b8__smollm2-135m", "random__b8__smollm2-135m"}
+    assert set(runs) == {f"baseline__{MODEL}", f"mig__b8__{MODEL}", f"random__b8__{MODEL}"}
     assert all(row["avg"] is not None and row["avg_sub.stderr"] is not None for row in runs.values())

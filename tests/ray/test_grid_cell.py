@@ -36,7 +36,7 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
     from dagster._core.definitions.reconstruct import ReconstructableRepository
     from ray.job_submission import JobStatus, JobSubmissionClient
 
-    from dagster_project.definitions import all_assets, default_resources
+    from dagster_project.definitions import all_assets, study_resources
     from dagster_project.grid import load_grid
     from resources.ray_cluster import RayCluster
 
@@ -48,10 +48,12 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
                         "INFOSIFT_DATA_DIR": str(data_dir), "DAGSTER_HOME": str(home / "dagster")}.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("INFOSIFT_RAY_ADDRESS", raising=False)
+    monkeypatch.setenv("INFOSIFT_ENV", "small")  # two training steps (the resource set, not an env hook)
     grid = load_grid()
+    study = home / "studies" / "ray-cell"
     with DagsterInstance.get() as instance:
         upstream = materialize(all_assets(grid), selection=["pool", "annotations", "label_graph"], instance=instance,
-                               resources={**default_resources(), "ray_cluster": RayCluster(ray_address="")})
+                               resources={**study_resources(grid), "ray_cluster": RayCluster(ray_address="")})
         assert upstream.success
 
         monkeypatch.setenv("INFOSIFT_RAY_ADDRESS", ray_runtime["gcs_address"])
@@ -62,11 +64,11 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
         job = ReconstructableRepository.for_module(
             "dagster_project.ray_execution", "ray_definitions", working_directory=str(REPO_ROOT),
         ).get_reconstructable_job("select_grid")
-        with execute_job(job, instance=instance, tags={"dagster/partition": "kcenter__b6"}) as result:
+        with execute_job(job, instance=instance, tags={"dagster/partition": "b6|kcenter"}) as result:
             assert result.success
             messages = [e.message or "" for e in result.all_events]
         assert any("in Ray job dagster-step-" in m for m in messages), messages[:20]
-        assert instance.get_materialized_partitions(AssetKey("selection")) == {"kcenter__b6"}
+        assert instance.get_materialized_partitions(AssetKey("selection")) == {"b6|kcenter"}
 
     client = JobSubmissionClient(ray_runtime["dashboard_url"])
     steps = [j for j in client.list_jobs() if (j.metadata or {}).get("dagster/op") == "selection"]
@@ -75,27 +77,27 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
     while not client.get_job_status(steps[0].submission_id).is_terminal() and time.monotonic() < deadline:
         time.sleep(0.5)  # the step has reported success; its process is still exiting
     assert client.get_job_status(steps[0].submission_id) == JobStatus.SUCCEEDED
-    picked = [json.loads(line)["id"] for line in (home / "selections" / "kcenter__b6.jsonl").read_text().splitlines()]
+    ids_file = next((study / "selections" / "kcenter__b6").glob("*.jsonl"))
+    picked = [json.loads(line)["id"] for line in ids_file.read_text().splitlines()]
     assert len(picked) == len(set(picked)) == 6
 
     # A fine-tune cell of the embedded default's model through the same executor (2 steps; no GPU on this cluster,
     # so the cell asks for 1 CPU instead of its default GPU).
     monkeypatch.setenv("INFOSIFT_CELL_RESOURCES", '{"fine_tune": {"num_gpus": 0, "num_cpus": 1}}')
-    monkeypatch.setenv("INFOSIFT_TRAIN_MAX_STEPS", "2")
     with DagsterInstance.get() as instance:
         monkeypatch.delenv("INFOSIFT_RAY_ADDRESS")
-        assert materialize(all_assets(grid), selection=["base_model"], partition_key="smollm2-135m",
-                           instance=instance, resources=default_resources()).success
+        assert materialize(all_assets(grid), selection=[AssetKey(["smollm2-135m", "base_model"])],
+                           instance=instance, resources=study_resources(grid)).success
         monkeypatch.setenv("INFOSIFT_RAY_ADDRESS", ray_runtime["gcs_address"])
         job = ReconstructableRepository.for_module(
             "dagster_project.ray_execution", "ray_definitions", working_directory=str(REPO_ROOT),
         ).get_reconstructable_job("train_and_evaluate")
-        with execute_job(job, instance=instance, tags={"dagster/partition": "kcenter__b6__smollm2-135m"},
-                         asset_selection=[AssetKey("fine_tuned_model")]) as result:
+        with execute_job(job, instance=instance, tags={"dagster/partition": "b6|kcenter"},
+                         asset_selection=[AssetKey(["smollm2-135m", "fine_tuned_model"])]) as result:
             assert result.success
             messages = [e.message or "" for e in result.all_events]
         assert any("in Ray job dagster-step-" in m for m in messages), messages[:20]
-        event = instance.get_latest_materialization_event(AssetKey("fine_tuned_model"))
-        assert event.dagster_event.partition == "kcenter__b6__smollm2-135m"
-    trained = home / "models" / "fine_tuned" / "kcenter__b6__smollm2-135m"
+        event = instance.get_latest_materialization_event(AssetKey(["smollm2-135m", "fine_tuned_model"]))
+        assert event.dagster_event.partition == "b6|kcenter"
+    trained = next((study / "models" / "fine_tuned" / "kcenter__b6__smollm2-135m").iterdir())
     assert (trained / "config.json").is_file() and (trained / "infosift" / "recipe.yaml").is_file()

@@ -165,9 +165,9 @@ def test_loss_history_falls_back_to_trainer_log_jsonl(tmp_path: Path) -> None:
     assert read_loss_history(tmp_path) == [(1, 3.0), (3, 1.5)]
 
 
-def test_max_steps_from_the_environment_unless_overridden(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("INFOSIFT_TRAIN_MAX_STEPS", "2")
-    assert LlamaFactoryTrainer().resolved_overrides() == {"max_steps": 2}
+def test_overrides_come_from_the_resource_config_not_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFOSIFT_TRAIN_MAX_STEPS", "2")  # the old hook: ignored now
+    assert LlamaFactoryTrainer().resolved_overrides() == {}
     assert LlamaFactoryTrainer(overrides='{"max_steps": 5}').resolved_overrides() == {"max_steps": 5}
     with pytest.raises(ValueError, match="JSON object"):
         LlamaFactoryTrainer(overrides="[1]").resolved_overrides()

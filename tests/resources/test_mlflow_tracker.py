@@ -49,3 +49,46 @@ def test_a_changed_param_is_refused_not_silently_overwritten(tracker: MlflowTrac
     tracker.log(run_id, params={"budget": 8})  # same value: fine
     with pytest.raises(ValueError, match="param 'budget' is '8', not '9'"):
         tracker.log(run_id, params={"budget": 9})
+
+
+def test_every_run_ends_finished_or_failed_with_an_end_time(tracker: MlflowTracker) -> None:
+    ok = tracker.run_for(study="s", partition="p", kind="selection", tags={})
+    assert tracker.client().get_run(ok).info.status == "FINISHED"  # never left "Running", even before a write
+    with tracker.writing(ok):
+        assert tracker.client().get_run(ok).info.status == "RUNNING"
+        tracker.log(ok, metrics={"m": 1.0})
+    bad = tracker.run_for(study="s", partition="q", kind="selection", tags={})
+    with pytest.raises(RuntimeError), tracker.writing(bad):
+        raise RuntimeError("training crashed")
+    runs = {r.info.run_id: r.info for r in tracker.client().search_runs([tracker.experiment_id("s")])}
+    assert runs[ok].status == "FINISHED" and runs[bad].status == "FAILED"
+    assert all(info.end_time for info in runs.values())
+
+
+def test_a_changed_definition_gets_a_new_run_and_the_old_one_is_kept_as_not_current(tracker: MlflowTracker) -> None:
+    from resources.mlflow_tracker import CURRENT_TAG, PARENT_TAG
+
+    parent = tracker.study_run("s")
+    first = tracker.run_for(study="s", partition="mig__b8", kind="selection", tags={}, version="v1",
+                            parent_run_id=parent)
+    assert tracker.run_for(study="s", partition="mig__b8", kind="selection", tags={}, version="v1") == first
+    second = tracker.run_for(study="s", partition="mig__b8", kind="selection", tags={}, version="v2",
+                             parent_run_id=parent)
+    assert second != first
+    client = tracker.client()
+    assert client.get_run(first).data.tags[CURRENT_TAG] == "false"
+    assert client.get_run(second).data.tags[CURRENT_TAG] == "true"
+    assert client.get_run(second).data.tags[PARENT_TAG] == parent
+    current = tracker.find_runs(study="s", kind="selection", current_only=True)
+    assert [r.info.run_id for r in current] == [second]
+
+
+def test_selection_is_logged_as_a_dataset_input_with_the_ids_digest(tracker: MlflowTracker) -> None:
+    import pandas as pd
+
+    run_id = tracker.run_for(study="s", partition="mig__b2", kind="selection", tags={})
+    tracker.log_selection_input(run_id, frame=pd.DataFrame({"id": ["a", "b"]}), name="mig__b2",
+                                source="/state/pool.parquet", digest="0123abcd")
+    (dataset_input,) = tracker.client().get_run(run_id).inputs.dataset_inputs
+    assert dataset_input.dataset.digest == "0123abcd" and "pool.parquet" in dataset_input.dataset.source
+    assert tracker.run_url("s", run_id).endswith(f"/runs/{run_id}")
