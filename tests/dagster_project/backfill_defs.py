@@ -1,6 +1,6 @@
 """The code location of the backfill test: the project's definitions for ``$INFOSIFT_GRID`` under
-``$INFOSIFT_HOME``, with the trainer, evaluators and judge faked at the resource seam (each holds its step for a while, so
-concurrent steps would overlap if the pool did not serialize them)."""
+``$INFOSIFT_HOME``, with the trainer, evaluators and judge faked at the resource seam (each holds its step for a
+while, so concurrent steps would overlap if the pool did not serialize them)."""
 
 import importlib.util
 import os

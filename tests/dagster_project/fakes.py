@@ -9,8 +9,8 @@ import json
 import time
 from pathlib import Path
 
-from resources.llamafactory import LlamaFactoryTrainer, TrainingResult
 from resources.judge import JudgeResource
+from resources.llamafactory import LlamaFactoryTrainer, TrainingResult
 from resources.opencompass import EvaluationResult, OpenCompassRunner, PreferenceEvaluator, PreferenceResult
 from selection_ops.foundation.atomic import write_text_atomic
 
