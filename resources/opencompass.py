@@ -29,6 +29,7 @@ from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
 from resources.named_configs import named_config
+from resources.opencompass_scale import EvalScaleSettings, infer_config_text
 from selection_ops.evaluation.a4 import native_stderr
 from selection_ops.evaluation.benchmarks import (
     BENCHMARKS,
@@ -48,6 +49,7 @@ from selection_ops.evaluation.judgements import (
 from selection_ops.evaluation.preference_data import prepare_preference_data
 from selection_ops.evaluation.punkt_tables import ensure_punkt_tab, tables_dir
 from selection_ops.evaluation.summary import find_summary, parse_summary, sample_counts
+from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.foundation.devices import cuda_available
 from selection_ops.foundation.paths import DATA_DIR_ENV, REPO_ROOT, data_dir, state_dir
 
@@ -146,16 +148,30 @@ def opencompass_cli() -> Path:
     return cli
 
 
+def opencompass_command(config_path: Path, outputs_dir: Path, scale: EvalScaleSettings | None = None) -> list[str]:
+    """The CLI call for a generated config: ``--debug`` (one process) unless ``scale`` is parallel, in which case
+    its ``infer`` / ``eval`` sections are appended to the config (OpenCompass's partitioner and runner take over)."""
+    cmd = [str(opencompass_cli()), str(config_path), "--work-dir", str(outputs_dir)]
+    if scale is None or not scale.parallel:
+        return [*cmd, "--debug"]
+    text = Path(config_path).read_text(encoding="utf-8")
+    write_text_atomic(config_path, text + "\n# evaluation beyond one worker (resources/opencompass_scale.py)\n"
+                      + infer_config_text(scale))
+    return cmd
+
+
 def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, datasets: Sequence[str],
                     sample_limit: int | None, data_dir: Path | None = None, max_out_len: int | None = 64,
                     batch_size: int = 8, base_config: str | Path = DEFAULT_BASE_CONFIG,
                     timeout_s: float | None = None, sample_limits: dict[str, int] | None = None,
-                    trust_remote_code: bool = False) -> EvaluationResult:
+                    trust_remote_code: bool = False, scale: EvalScaleSettings | None = None) -> EvaluationResult:
     """Evaluate ``model_path`` on ``datasets`` (benchmark keys of ``BENCHMARKS``) with the real ``opencompass`` CLI.
 
-    Tasks run in OpenCompass's ``--debug`` mode: in one process, one after another, the model loaded once (on 2 CPU
-    cores a subprocess per task would spend more time importing than inferring). Previous outputs in
-    ``<work_dir>/outputs`` are removed first so a stale summary is never read.
+    By default tasks run in OpenCompass's ``--debug`` mode: in one process, one after another, the model loaded once
+    (on 2 CPU cores a subprocess per task would spend more time importing than inferring). With a parallel ``scale``
+    (several workers, or Slurm) the config gets OpenCompass's ``NumWorkerPartitioner`` and runner instead and runs
+    without ``--debug`` (``opencompass_command``). Previous outputs in ``<work_dir>/outputs`` are removed first so a
+    stale summary is never read.
     """
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -173,7 +189,7 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
         shutil.rmtree(outputs_dir)
     log_path = work_dir / "opencompass.log"
     env = compass_env(cache_dir)
-    cmd = [str(opencompass_cli()), str(config_path), "--work-dir", str(outputs_dir), "--debug"]
+    cmd = opencompass_command(config_path, outputs_dir, scale)
     logger.info("evaluating %s (%s) on %s, %s samples per dataset; log %s", model_name, model_path,
                 list(datasets), sample_limit, log_path)
     wall_s = run_logged(cmd, cwd=work_dir, env=env, log_path=log_path, timeout_s=timeout_s, error=EvaluationError)
@@ -211,6 +227,14 @@ class OpenCompassRunner(ConfigurableResource):
     timeout_s: float | None = Field(default=None, description="kill OpenCompass after this many seconds")
     trust_remote_code: bool = Field(default=False, description="let model folders run their own Python code "
                                     "(OpenCompass's default is on; off here unless set explicitly)")
+    eval_workers: int = Field(default=1, description="inference tasks per (model, dataset): OpenCompass's "
+                              "NumWorkerPartitioner, one task per GPU with the local runner; 1 = one process")
+    eval_runner: str = Field(default="local", description="local (LocalRunner) or slurm (SlurmRunner)")
+    slurm_partition: str = Field(default="", description="slurm: the partition the tasks are submitted to")
+
+    def scale(self) -> EvalScaleSettings:
+        return EvalScaleSettings(workers=self.eval_workers, runner=self.eval_runner,
+                                 slurm_partition=self.slurm_partition)
 
     def resolved_sample_limit(self) -> int | None:
         return self.sample_limit
@@ -225,7 +249,7 @@ class OpenCompassRunner(ConfigurableResource):
                                max_out_len=self.max_out_len, batch_size=self.batch_size,
                                base_config=self.base_config, timeout_s=self.timeout_s,
                                sample_limits=self.resolved_sample_limits(),
-                               trust_remote_code=self.trust_remote_code)
+                               trust_remote_code=self.trust_remote_code, scale=self.scale())
 
 
 def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, judge: JudgeSettings,

@@ -60,3 +60,23 @@ def test_served_judge_config_points_at_the_endpoint(monkeypatch) -> None:
     monkeypatch.setenv("INFOSIFT_JUDGE_URL", "http://judge-node:23333/v1")
     judge = load_config(EVAL_CONFIGS / "judge_served.py").judge_models[0]
     assert judge.type.__name__ == "OpenAISDK" and judge.openai_api_base == "http://judge-node:23333/v1"
+
+
+def test_the_runner_writes_the_sections_into_its_generated_config_and_drops_debug(tmp_path: Path, data_dir) -> None:
+    """``OpenCompassRunner(eval_workers=4)``: the config it generates loads with OpenCompass's reader and partitions
+    with ``NumWorkerPartitioner``; the CLI call has no ``--debug`` (which would run the tasks in one process)."""
+    from resources.opencompass import OpenCompassRunner, base_config_path, opencompass_command
+    from selection_ops.evaluation.config import write_eval_config
+
+    runner = OpenCompassRunner(eval_workers=4, datasets=["arc_c"])
+    config_path = write_eval_config(tmp_path / "config", base_config=base_config_path(runner.base_config),
+                                    model_path=str(tmp_path / "model"), model_name="candidate", benchmarks=["arc_c"],
+                                    sample_limit=8, max_out_len=8, batch_size=2)
+    single = opencompass_command(config_path, tmp_path / "outputs", OpenCompassRunner().scale())
+    assert single[-1] == "--debug" and "NumWorkerPartitioner" not in config_path.read_text()
+    cmd = opencompass_command(config_path, tmp_path / "outputs", runner.scale())
+    assert "--debug" not in cmd and cmd[1] == str(config_path)
+    config = load_config(config_path)
+    assert config.infer.partitioner.type.__name__ == "NumWorkerPartitioner"
+    assert config.infer.partitioner.num_worker == 4 and config.infer.runner.max_num_workers == 4
+    assert [d["abbr"] for d in config.datasets] == ["ARC-c"] and config.models[0]["abbr"] == "candidate"
