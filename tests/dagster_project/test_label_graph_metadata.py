@@ -13,6 +13,7 @@ def test_label_graph_metadata_has_isolated_fraction_and_degree_plot(tmp_path: Pa
     from dagster import asset, materialize
 
     from assets.label_graph import build_label_graph_assets
+    from resources.study_layout import StudyLayout
 
     monkeypatch.setenv("INFOSIFT_HOME", str(tmp_path))
 
@@ -21,7 +22,8 @@ def test_label_graph_metadata_has_isolated_fraction_and_degree_plot(tmp_path: Pa
         return pd.DataFrame({"id": ["a", "b", "c"], "labels": [["guitar", "instrument"], ["portuguese"],
                                                                 ["spanish", "prime number"]]})
 
-    result = materialize([annotations, *build_label_graph_assets()])
+    result = materialize([annotations, *build_label_graph_assets()],
+                         resources={"layout": StudyLayout(study="graph", home=str(tmp_path))})
     assert result.success
     metadata = result.asset_materializations_for_node("label_graph")[0].metadata
     # default MiniLM threshold: guitar-instrument and portuguese-spanish are edges, prime number is isolated
