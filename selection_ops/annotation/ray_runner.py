@@ -29,7 +29,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from selection_ops.annotation.base import Annotator
-from selection_ops.annotation.store import ShardStore, assemble, pending_shards, shard_frame
+from selection_ops.annotation.store import assemble, plan_shards, shard_frame
 from selection_ops.annotation.text import Sample
 
 logger = logging.getLogger(__name__)
@@ -94,12 +94,8 @@ def run_annotator_on_ray(annotator: Annotator, samples: Sequence[Sample], store_
     if not ray.is_initialized():
         raise RuntimeError("run_annotator_on_ray needs a Ray session; open one with selection_ops.ray_session")
     settings = settings or RayAnnotationSettings()
-    store = ShardStore(store_root, annotator.name, annotator.fingerprint())
-    stored = store.load()
-    shards = pending_shards(samples, stored, shard_size)
+    store, stored, shards = plan_shards(annotator, samples, store_root, shard_size, where=" on Ray")
     n_missing = sum(len(batch) for batch in shards)
-    logger.info("annotator %s (%s) on Ray: %d of %d samples cached, %d to compute in %d shard(s)", annotator.name,
-                store.directory.name, len(samples) - n_missing, len(samples), n_missing, len(shards))
     if not shards:
         return assemble(stored, [], samples)
 

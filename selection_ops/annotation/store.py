@@ -83,6 +83,19 @@ def pending_shards(samples: Sequence[Sample], stored: pd.DataFrame, shard_size: 
     return [missing[start:start + shard_size] for start in range(0, len(missing), shard_size)]
 
 
+def plan_shards(annotator: Annotator, samples: Sequence[Sample], store_root: Path, shard_size: int,
+                where: str = "") -> tuple[ShardStore, pd.DataFrame, list[list[Sample]]]:
+    """The annotator's store, its stored rows and the shards still to compute (logged with the cached count);
+    ``where`` names the executor in the log line (e.g. " on Ray")."""
+    store = ShardStore(store_root, annotator.name, annotator.fingerprint())
+    stored = store.load()
+    shards = pending_shards(samples, stored, shard_size)
+    n_missing = sum(len(batch) for batch in shards)
+    logger.info("annotator %s (%s)%s: %d of %d samples cached, %d to compute in %d shard(s)", annotator.name,
+                store.directory.name, where, len(samples) - n_missing, len(samples), n_missing, len(shards))
+    return store, stored, shards
+
+
 def shard_frame(annotator_name: str, batch: Sequence[Sample], outputs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """One shard's rows: ``id``, ``content_hash``, then the annotator's output columns; checks the row count."""
     if len(outputs) != len(batch):
@@ -108,12 +121,8 @@ def run_annotator(annotator: Annotator, samples: Sequence[Sample], store_root: P
     (or whose content changed) are passed to ``annotator.annotate``, ``shard_size`` at a time, and each
     finished batch is written as a shard before the next starts.
     """
-    store = ShardStore(store_root, annotator.name, annotator.fingerprint())
-    stored = store.load()
-    shards = pending_shards(samples, stored, shard_size)
+    store, stored, shards = plan_shards(annotator, samples, store_root, shard_size)
     n_missing = sum(len(batch) for batch in shards)
-    logger.info("annotator %s (%s): %d of %d samples cached, %d to compute in %d shard(s)", annotator.name,
-                store.directory.name, len(samples) - n_missing, len(samples), n_missing, len(shards))
     new_frames: list[pd.DataFrame] = []
     if shards:
         started = time.perf_counter()
