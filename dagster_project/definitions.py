@@ -2,7 +2,7 @@
 
 The resources come from one of the per-environment sets below, chosen by ``$INFOSIFT_ENV``: ``default`` (the
 embedded default's settings) or ``small`` (the smallest end-to-end settings: two training steps, two questions per
-knowledge benchmark, one per preference benchmark). Tests pass their own resources on top
+benchmark: a standard error needs two). Tests pass their own resources on top
 (``build_definitions(resources=...)``).
 """
 
@@ -48,7 +48,7 @@ def _default_models() -> dict:
 def _small_models() -> dict:
     return {"trainer": LlamaFactoryTrainer(overrides='{"max_steps": 2}'),
             "evaluator": OpenCompassRunner(sample_limit=2, sample_limits={}),
-            "preference_evaluator": PreferenceEvaluator(sample_limit=1)}
+            "preference_evaluator": PreferenceEvaluator(sample_limit=2)}
 
 
 RESOURCE_SETS: dict[str, Callable[[], dict]] = {"default": _default_models, "small": _small_models}
