@@ -49,8 +49,7 @@ def build_evaluation_assets(grid: GridSpec, model: str) -> list:
                                 mlflow_run_id=run_id, stderr=dict(result.stderr), n=dict(result.n))
         context.log.info(f"{cell}: {result.scores} avg_obj={result.avg_obj:.2f}")
         yield Output(value, data_version=version(json_digest(value.scores)), metadata={
-            **{f"score/{k}": float(v) for k, v in result.scores.items()}, "avg_obj": float(result.avg_obj),
-            **evaluation_metadata(result.scores, result.stderr, result.n),
+            "avg_obj": float(result.avg_obj), **evaluation_metadata(result.scores, result.stderr, result.n),
             "summary": MetadataValue.path(str(result.summary_path)), "eval_wall_s": float(result.wall_s),
             "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
         yield from evaluation_checks(value.requested, value.scores, cell, asset_key=benchmark_scores_key(model))

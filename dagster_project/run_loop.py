@@ -66,14 +66,12 @@ def _numbers(metadata: dict) -> str:
     picks = ("samples", "distinct_labels", "embedding_dim", "n_labels", "n_edges", "n_isolated_labels", "selected",
              "metric/novelsum", "metric/vendi", "final_loss", "avg_obj", "avg_sub", "avg", "points")
     parts = []
-    scores = tuple(k for k in metadata if k.startswith("score/") or (k.endswith("/score") and "parse_rate" not in k))
+    scores = tuple(k for k in metadata if k.endswith("/score"))
     for key in picks + scores + tuple(k for k in metadata if k.endswith("/parse_rate")):
         if key in metadata:
             value = getattr(metadata[key], "value", metadata[key])
-            name = key.removesuffix("/score").split("/")[-1] if not key.endswith("/parse_rate") else \
-                "parsed_" + key.split("/")[0]
-            if any(part.startswith(f"{name}=") for part in parts):  # score/<key> and <key>/score are one number
-                continue
+            name = "parsed_" + key.split("/")[0] if key.endswith("/parse_rate") else \
+                key.removesuffix("/score").split("/")[-1]
             parts.append(f"{name}={value:.4g}" if isinstance(value, float) else f"{key}={value}")
     return " ".join(parts)
 
