@@ -8,9 +8,11 @@ rather than a second half of ``benchmark_scores``: the judge is the cost, so a c
 ``<model>/baseline_scores`` (unpartitioned): the base model without fine-tuning, objective and preference halves.
 """
 
+from pathlib import Path
+
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
-from assets.checks import judge_parse_rate_check, specs
+from assets.checks import EVALUATION_CHECKS, evaluation_checks, judge_parse_rate_check, specs
 from assets.evaluation import benchmark_scores_key
 from assets.training import base_model_key, fine_tuned_key
 from assets.values import BenchmarkScores, PreferenceScores, TrainedModel
@@ -24,10 +26,13 @@ from resources.opencompass import OpenCompassRunner, PreferenceEvaluator
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 from selection_ops.evaluation.a4 import a4_scores
+from selection_ops.evaluation.judge import JudgeSettings
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
 
 PREFERENCE_CODE_VERSION = "1"
 BASELINE_CODE_VERSION = "1"
+# the checks of a reference row (the untuned baseline, the Pool row): every requested benchmark scored, judge parsed
+REFERENCE_CHECKS = [*EVALUATION_CHECKS, "judge_parse_rate"]
 
 
 def preference_scores_key(model: str) -> AssetKey:
@@ -85,6 +90,7 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
     @asset(key=baseline_scores_key(model), group_name=GROUP_EVALUATION, code_version=BASELINE_CODE_VERSION,
            pool=ACCELERATOR_POOL, op_tags=cell_op_tags("evaluation"),
            ins={"base_model": AssetIn(base_model_key(model))},
+           check_specs=specs(baseline_scores_key(model), REFERENCE_CHECKS),
            description=f"The untuned base model {model!r} on both halves: the reference row of every report")
     def baseline_scores(context: AssetExecutionContext, evaluator: OpenCompassRunner,
                         preference_evaluator: PreferenceEvaluator, judge: JudgeResource, layout: StudyLayout,
@@ -98,22 +104,43 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
         run_id = mlflow_tracker.run_for(study=grid.study, partition=name, kind=KIND_BASELINE, version=fingerprint,
                                         parent_run_id=mlflow_tracker.study_run(grid.study), run_name=name,
                                         tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model})
-        with mlflow_tracker.writing(run_id):
-            objective = evaluator.evaluate(model_path=base_model, model_name=name, work_dir=work_dir)
-            preference = preference_evaluator.evaluate(model_path=base_model, model_name=name,
-                                                       work_dir=work_dir / "preference", judge=settings)
-            scores, stderr = {**objective.scores, **preference.scores}, {**objective.stderr, **preference.stderr}
-            n = {**objective.n, **preference.n}
-            mlflow_tracker.log(run_id, params={"base_model": model, "base_model_path": base_model,
-                                               "judge": preference.judge, "judge_mode": preference.judge_mode},
-                               metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),
-                               artifacts={"opencompass": objective.summary_path,
-                                          "judgements": preference.raw_judgements_dir})
-        value = PreferenceScores(cell=name, scores=scores, stderr=stderr, n=n, parse_rate=dict(preference.parse_rate),
-                                 judge=preference.judge, judge_mode=preference.judge_mode, mlflow_run_id=run_id)
-        yield Output(value, data_version=version(json_digest(scores)), metadata={
-            **evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
-            **_averages(scores, stderr), "judge": preference.judge,
-            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
+        value, metadata = evaluate_both_halves(
+            evaluator=evaluator, preference_evaluator=preference_evaluator, judge=settings,
+            mlflow_tracker=mlflow_tracker, run_id=run_id, model_path=base_model, name=name, work_dir=work_dir,
+            params={"base_model": model, "base_model_path": base_model})
+        yield Output(value, data_version=version(json_digest(value.scores)), metadata={
+            **metadata, "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
+        yield from reference_checks(value, requested=evaluator.datasets, threshold=settings.min_parse_rate,
+                                    asset_key=baseline_scores_key(model))
 
     return [preference_scores, baseline_scores]
+
+
+def evaluate_both_halves(*, evaluator: OpenCompassRunner, preference_evaluator: PreferenceEvaluator,
+                         judge: JudgeSettings, mlflow_tracker: MlflowTracker, run_id: str, model_path: str, name: str,
+                         work_dir: Path, params: dict) -> tuple[PreferenceScores, dict]:
+    """One model on the objective and the preference half, both logged into MLflow run ``run_id`` (scores with
+    their noise, parse rates, the judge, OpenCompass's summary and the raw judgements): the reference rows (the
+    untuned baseline, the Pool row). Returns the scores and their Dagster metadata (A.4 averages included)."""
+    with mlflow_tracker.writing(run_id):
+        objective = evaluator.evaluate(model_path=model_path, model_name=name, work_dir=work_dir)
+        preference = preference_evaluator.evaluate(model_path=model_path, model_name=name,
+                                                   work_dir=work_dir / "preference", judge=judge)
+        scores, stderr = {**objective.scores, **preference.scores}, {**objective.stderr, **preference.stderr}
+        n = {**objective.n, **preference.n}
+        mlflow_tracker.log(run_id, params={**params, "judge": preference.judge, "judge_mode": preference.judge_mode},
+                           metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),
+                           artifacts={"opencompass": objective.summary_path,
+                                      "judgements": preference.raw_judgements_dir})
+    value = PreferenceScores(cell=name, scores=scores, stderr=stderr, n=n, parse_rate=dict(preference.parse_rate),
+                             judge=preference.judge, judge_mode=preference.judge_mode, mlflow_run_id=run_id)
+    metadata = {**evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
+                **_averages(scores, stderr), "judge": preference.judge}
+    return value, metadata
+
+
+def reference_checks(value: PreferenceScores, *, requested, threshold: float, asset_key: AssetKey) -> list:
+    """A reference row's checks: every requested objective benchmark scored; the judge's lowest parse rate."""
+    return [*evaluation_checks(tuple(requested), value.scores, value.cell, asset_key=asset_key),
+            judge_parse_rate_check(min(value.parse_rate.values(), default=0.0), value.cell, threshold=threshold,
+                                   asset_key=asset_key)]

@@ -1,7 +1,7 @@
 """The report stage: how well each diversity metric of the selections predicts the benchmark average.
 
-It reads the study's MLflow runs (every fine-tune run and the untuned baselines, MIG Appx. A.4's columns with their
-standard errors for each; every selection run for the overview), so it always sees
+It reads the study's MLflow runs (every fine-tune run, the untuned baselines and the Pool row, MIG Appx. A.4's
+columns with their standard errors for each; every selection run for the overview), so it always sees
 every evaluated cell, including ones from earlier Dagster runs, and needs no path from another stage. It is its own
 MLflow run (a child of the study run) with its plots logged as images, shown by the MLflow UI without downloading.
 """
@@ -10,6 +10,7 @@ import pandas as pd
 from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
 
 from assets.evaluation import benchmark_scores_key
+from assets.pool_row import pool_row_keys
 from assets.preference import baseline_scores_key, preference_scores_key
 from dagster_project.constants import GROUP_REPORT
 from dagster_project.grid import GridSpec
@@ -19,6 +20,7 @@ from resources.mlflow_tracker import (
     DIVERSITY_PREFIX,
     KIND_BASELINE,
     KIND_FINE_TUNE,
+    KIND_POOL_ROW,
     KIND_REPORT,
     KIND_SELECTION,
     MlflowTracker,
@@ -60,7 +62,7 @@ def overview_figure(selections: pd.DataFrame, cells: pd.DataFrame):
 def build_reporting_assets(grid: GridSpec) -> list:
     @asset(group_name=GROUP_REPORT, code_version=REPORT_CODE_VERSION,
            deps=[key(model) for model in grid.base_models
-                 for key in (benchmark_scores_key, preference_scores_key, baseline_scores_key)],
+                 for key in (benchmark_scores_key, preference_scores_key, baseline_scores_key)] + pool_row_keys(grid),
            automation_condition=AutomationCondition.eager())
     def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker,
                               layout: StudyLayout) -> MaterializeResult:
@@ -72,10 +74,13 @@ def build_reporting_assets(grid: GridSpec) -> list:
         client = mlflow_tracker.client()
         # the study's present state: runs superseded by a changed selection or fine-tune are left out
         cells = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_FINE_TUNE, current_only=True))
-        baselines = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_BASELINE, current_only=True))
+        # the reference rows: the untuned baselines and, when the grid has one, the Pool row (scores, no diversity)
+        references = [run for kind in (KIND_BASELINE, KIND_POOL_ROW)
+                      for run in mlflow_tracker.find_runs(study=grid.study, kind=kind, current_only=True)]
+        reference_rows = runs_table(references)
         selections = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_SELECTION, current_only=True))
         out_dir = layout.report_dir()
-        report = correlation_report(pd.concat([baselines, cells], ignore_index=True), out_dir)
+        report = correlation_report(pd.concat([reference_rows, cells], ignore_index=True), out_dir)
         study_run = mlflow_tracker.study_run(grid.study)
         run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=KIND_REPORT,
                                         parent_run_id=study_run, run_name="correlation report",
@@ -91,7 +96,7 @@ def build_reporting_assets(grid: GridSpec) -> list:
             plt.close(figure)
         context.log.info(report.message)
         return MaterializeResult(metadata={
-            "points": report.points, "runs": len(cells) + len(baselines), "selections": len(selections),
+            "points": report.points, "runs": len(cells) + len(reference_rows), "selections": len(selections),
             "message": report.message, "performance": report.performance,
             "correlations": MetadataValue.md(report.markdown()),
             "report_dir": MetadataValue.path(str(out_dir)),

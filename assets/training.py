@@ -7,6 +7,7 @@ one MLflow row holds what the report correlates); evaluation later writes its sc
 """
 
 import json
+from collections.abc import Iterator, Sequence
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
@@ -73,33 +74,47 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
         cell = f"{selection_of(context.partition_key)}__{model}"
         fingerprint = json_digest({"selection": selection.ids_digest, "base_model": base_model,
                                    "trainer": trainer.model_dump()})
-        conversations = pool.set_index("id").loc[list(selection.ids), "conversation"]
-        records = [[{"role": t["role"], "content": t["content"]} for t in conv] for conv in conversations]
         run_id = mlflow_tracker.run_for(
             study=grid.study, partition=cell, kind=KIND_FINE_TUNE, parent_run_id=selection.mlflow_run_id,
             version=fingerprint,
             tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: cell, "selector": selection.selector,
                   "variant": selection.variant, "base_model": model})
-        with mlflow_tracker.writing(run_id):
-            result = trainer.train(model_path=base_model, records=records,
-                                   output_dir=layout.fine_tuned_dir(cell, fingerprint), record_ids=list(selection.ids))
-            mlflow_tracker.log(
-                run_id,
-                params={"selector": selection.selector, "variant": selection.variant, "budget": selection.budget,
-                        "base_model": model, "base_model_path": base_model, "seed": selection.seed,
-                        **{f"selector.{k}": v for k, v in selection.params.items()},
-                        "finetuning_type": trainer.finetuning_type, "recipe": trainer.recipe},
-                metrics={"train_loss_final": result.final_loss,
-                         **{f"{DIVERSITY_PREFIX}{k}": v for k, v in selection.metrics.items()}},
-                step_metrics={TRAIN_LOSS: result.loss_history},
-                artifacts={"recipe": result.recipe_path, "selection": selection.ids_path})
-        value = TrainedModel(cell=cell, path=str(result.output_dir), base_model=model, final_loss=result.final_loss,
-                             loss_history=tuple(result.loss_history), fingerprint=fingerprint, mlflow_run_id=run_id)
-        context.log.info(f"{cell}: final loss {result.final_loss:.4f}; MLflow run {run_id}")
-        yield Output(value, data_version=version(fingerprint), metadata={
-            "path": MetadataValue.path(str(result.output_dir)), "final_loss": result.final_loss,
-            "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id)),
-            "train_wall_s": result.wall_s, "recipe": json.dumps(result.recipe, default=str)[:2000]})
-        yield from training_checks(result.loss_history, cell, asset_key=fine_tuned_key(model))
+        yield from fine_tune(
+            context, trainer=trainer, layout=layout, mlflow_tracker=mlflow_tracker, study=grid.study, model=model,
+            cell=cell, fingerprint=fingerprint, run_id=run_id, pool=pool, ids=selection.ids, base_model=base_model,
+            asset_key=fine_tuned_key(model),
+            params={"selector": selection.selector, "variant": selection.variant, "budget": selection.budget,
+                    "seed": selection.seed, **{f"selector.{k}": v for k, v in selection.params.items()}},
+            metrics={f"{DIVERSITY_PREFIX}{k}": v for k, v in selection.metrics.items()},
+            artifacts={"selection": selection.ids_path})
 
     return [base_model, fine_tuned_model]
+
+
+def fine_tune(context: AssetExecutionContext, *, trainer: LlamaFactoryTrainer, layout: StudyLayout,
+              mlflow_tracker: MlflowTracker, study: str, model: str, cell: str, fingerprint: str, run_id: str,
+              pool: pd.DataFrame, ids: Sequence[str], base_model: str, asset_key: AssetKey, params: dict,
+              metrics: dict[str, float], artifacts: dict) -> Iterator:
+    """Fine-tune ``base_model`` on the pool rows ``ids`` (in that order) into the layout's folder for ``cell``, log
+    the recipe, loss curve and ``params`` / ``metrics`` / ``artifacts`` into MLflow run ``run_id``, and yield the
+    ``TrainedModel`` output and the training checks: the body of every fine-tune asset (grid cells, the Pool row)."""
+    conversations = pool.set_index("id").loc[list(ids), "conversation"]
+    records = [[{"role": t["role"], "content": t["content"]} for t in conv] for conv in conversations]
+    with mlflow_tracker.writing(run_id):
+        result = trainer.train(model_path=base_model, records=records,
+                               output_dir=layout.fine_tuned_dir(cell, fingerprint), record_ids=list(ids))
+        mlflow_tracker.log(
+            run_id,
+            params={**params, "base_model": model, "base_model_path": base_model,
+                    "finetuning_type": trainer.finetuning_type, "recipe": trainer.recipe},
+            metrics={"train_loss_final": result.final_loss, **metrics},
+            step_metrics={TRAIN_LOSS: result.loss_history},
+            artifacts={"recipe": result.recipe_path, **artifacts})
+    value = TrainedModel(cell=cell, path=str(result.output_dir), base_model=model, final_loss=result.final_loss,
+                         loss_history=tuple(result.loss_history), fingerprint=fingerprint, mlflow_run_id=run_id)
+    context.log.info(f"{cell}: {len(records)} conversations, final loss {result.final_loss:.4f}; MLflow run {run_id}")
+    yield Output(value, data_version=version(fingerprint), metadata={
+        "path": MetadataValue.path(str(result.output_dir)), "final_loss": result.final_loss,
+        "samples": len(records), "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(study, run_id)),
+        "train_wall_s": result.wall_s, "recipe": json.dumps(result.recipe, default=str)[:2000]})
+    yield from training_checks(result.loss_history, cell, asset_key=asset_key)

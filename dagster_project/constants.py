@@ -19,4 +19,5 @@ JOB_PREPARE = "prepare_pool"
 JOB_STUDY_GRID = "study_grid"
 JOB_SELECT = "select_grid"
 JOB_REPORT = "report"
+JOB_POOL_ROW = "pool_row"  # only when the grid has pool_row: true
 ENV_VAR = "INFOSIFT_ENV"  # which resource set the definitions use: "default" or "small"

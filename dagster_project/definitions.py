@@ -17,6 +17,7 @@ from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
 from assets.label_graph import build_label_graph_assets
 from assets.pool import build_pool_assets
+from assets.pool_row import build_pool_row_assets
 from assets.preference import build_preference_assets
 from assets.reporting import build_reporting_assets
 from assets.selection import build_selection_assets
@@ -36,7 +37,7 @@ from resources.study_layout import StudyLayout
 
 # Builders of the assets that exist once per base model.
 PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_assets, build_evaluation_assets,
-                                                             build_preference_assets]
+                                                             build_preference_assets, build_pool_row_assets]
 
 
 def _default_models() -> dict:
@@ -100,7 +101,7 @@ def build_definitions(grid: GridSpec | None = None, resources: dict | None = Non
                        metadata={"study": grid.study, "grid_file": str(grid.source_path),
                                  "variants": len(grid.variants), "budgets": str(list(grid.budgets)),
                                  "base_models": str(list(grid.base_models)),
-                                 "left_out": "; ".join(grid.left_out) or "none",
+                                 "left_out": "; ".join(grid.left_out) or "none", "pool_row": grid.pool_row,
                                  "environment": env or environment()})
 
 

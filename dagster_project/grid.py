@@ -15,6 +15,7 @@ A grid file names
     train: [mig, random]             # variants the main job trains by default (every selection can be trained)
     budgets: [32]
     base_models: {smollm2-135m: embedded}   # key -> HF id, local path, or "embedded"
+    pool_row: true                   # also fine-tune each base model on the whole pool (MIG Table 1's "Pool" row)
 
 Keys are slugs ``[a-z0-9._-]`` joined with ``__``: a selection is ``<variant>__b<budget>`` (``mig__b32``), a trained
 cell ``<variant>__b<budget>__<model>``. ``train_selectors`` is read as ``train`` (older grids).
@@ -79,6 +80,7 @@ class GridSpec:
     train: tuple[str, ...]  # variants the main job trains by default
     pool_limit_per_source: int | None = None
     left_out: tuple[str, ...] = ()  # one line per selector the grid left out, saying how to enable it
+    pool_row: bool = False  # fine-tune each base model on the whole pool too: the report's "Pool" reference row
     source_path: Path = field(default=DEFAULT_GRID)
 
     @property
@@ -225,7 +227,10 @@ def load_grid(path: Path | None = None) -> GridSpec:
         raise GridError(f"{path}: budgets must be a list of integers, got {raw['budgets']!r}") from None
     if not budgets or any(b < 1 for b in budgets):
         raise GridError(f"{path}: budgets must be positive, got {budgets}")
+    pool_row = raw.get("pool_row", False)
+    if not isinstance(pool_row, bool):
+        raise GridError(f"{path}: pool_row must be true or false, got {pool_row!r}")
     return GridSpec(study=study, seed=int(raw.get("seed", 0)), variants=tuple(variants), budgets=budgets,
-                    base_models=models, train=tuple(train),
+                    base_models=models, train=tuple(train), pool_row=pool_row,
                     pool_limit_per_source=(raw.get("pool") or {}).get("limit_per_source"),
                     left_out=tuple(left_out), source_path=path)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dagster import AssetSelection, define_asset_job
 
 from assets.evaluation import benchmark_scores_key
+from assets.pool_row import pool_row_keys
 from assets.preference import baseline_scores_key, preference_scores_key
 from assets.training import base_model_key, fine_tuned_key
 from dagster_project.constants import (
@@ -18,6 +19,7 @@ from dagster_project.constants import (
     GROUP_LABEL_GRAPH,
     GROUP_POOL,
     GROUP_REPORT,
+    JOB_POOL_ROW,
     JOB_PREPARE,
     JOB_REPORT,
     JOB_SELECT,
@@ -40,7 +42,12 @@ def build_jobs(grid: GridSpec) -> list:
     models = list(grid.base_models)
     trained = AssetSelection.assets(*[fine_tuned_key(m) for m in models], *[benchmark_scores_key(m) for m in models],
                                     *[preference_scores_key(m) for m in models])
+    pool_row = [define_asset_job(JOB_POOL_ROW, AssetSelection.assets(*pool_row_keys(grid)), tags=tags,
+                                 description="The Pool row: each base model fine-tuned on the whole pool and "
+                                             "evaluated on both halves (the grid's pool_row: true)." + where)
+                ] if grid.pool_row else []
     return [
+        *pool_row,
         define_asset_job(JOB_PREPARE, AssetSelection.groups(GROUP_POOL, GROUP_ANNOTATION, GROUP_LABEL_GRAPH),
                          tags=tags,
                          description="Load the pool, annotate it and build the label graph." + where),

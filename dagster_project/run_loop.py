@@ -2,8 +2,9 @@
 
     python -m dagster_project.run_loop [--grid GRID.yaml] [--force]
 
-Stages: pool, annotations, label graph -> every selection (variant x budget) -> base models -> fine-tune then
-evaluate the grid's default training set -> correlation report. A partition is skipped exactly when Dagster calls it
+Stages: pool, annotations, label graph -> every selection (variant x budget) -> base models (the untuned baseline,
+and the Pool row when the grid asks) -> fine-tune then evaluate the grid's default training set -> correlation
+report. A partition is skipped exactly when Dagster calls it
 up to date (same code version, same input data versions: ``dagster_project.staleness``), so a killed run resumes,
 an identical re-run does nothing, and a changed setting re-runs exactly what depends on it; ``--force`` re-runs all.
 It runs the project's own jobs (same names and study tags as runs launched from the UI), prints one line per stage
@@ -26,6 +27,7 @@ from typing import TextIO
 
 from selection_ops.foundation.paths import REPO_ROOT, default_tracking_uri, state_dir
 
+POOL_ROW = "pool"  # the table's key for the Pool row's scores
 TABLE_METRICS = ("novelsum", "vendi", "mig_information", "distsum_cosine")
 AVERAGES = ("avg_obj", "avg_sub", "avg")
 
@@ -124,10 +126,11 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     from dagster._core.definitions.observe import observe
 
     from assets.evaluation import benchmark_scores_key
+    from assets.pool_row import pool_fine_tuned_key, pool_row_name, pool_scores_key
     from assets.preference import baseline_scores_key, preference_scores_key
     from assets.training import base_model_key, fine_tuned_key
     from dagster_project import staleness
-    from dagster_project.constants import JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
+    from dagster_project.constants import JOB_POOL_ROW, JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
     from dagster_project.partitions import partition_for
 
@@ -182,6 +185,9 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
         for model in grid.base_models:
             step(JOB_BASE_MODELS, base_model_key(model), None, model)
             step(JOB_BASE_MODELS, baseline_scores_key(model), None, model)  # every report's reference row
+            if grid.pool_row:  # MIG Table 1's "Pool" row: the whole pool, fine-tuned and evaluated
+                if step(JOB_POOL_ROW, pool_fine_tuned_key(model), None, pool_row_name(model), optional=True):
+                    step(JOB_POOL_ROW, pool_scores_key(model), None, pool_row_name(model), optional=True)
         for cell in grid.default_training_keys():
             selection, model = cell.rsplit("__", 1)
             partition = str(partition_for(selection))
@@ -203,9 +209,11 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
         return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
 
     def scores(model: str, partition: str | None) -> dict:
-        """Both halves' metadata of one cell (partition None: the untuned baseline)."""
+        """Both halves' metadata of one cell (partition None: the untuned baseline; POOL_ROW: the Pool row)."""
         if partition is None:
             return latest(baseline_scores_key(model), None)
+        if partition == POOL_ROW:
+            return latest(pool_scores_key(model), None)
         return {**latest(benchmark_scores_key(model), partition), **latest(preference_scores_key(model), partition)}
 
     say("")
@@ -214,8 +222,8 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
 
 
 def _table(grid, latest: Callable, scores: Callable) -> str:
-    """The grid as a table: one row per selection and base model (and the untuned baseline per base model), key
-    diversity metrics, every benchmark's score and MIG Appx. A.4's averages."""
+    """The grid as a table: one row per selection and base model (and per base model the untuned baseline and, with
+    ``pool_row``, the Pool row), key diversity metrics, every benchmark's score and MIG Appx. A.4's averages."""
     from dagster import AssetKey
 
     from dagster_project.grid import parse_selection_key
@@ -231,6 +239,8 @@ def _table(grid, latest: Callable, scores: Callable) -> str:
 
     for model in grid.base_models:
         add("(untuned)", "-", model, {}, scores(model, None))
+        if grid.pool_row:
+            add("(pool)", "all", model, {}, scores(model, POOL_ROW))
     for key in grid.selection_keys():
         selection = latest(AssetKey("selection"), str(partition_for(key)))
         variant, budget = parse_selection_key(key)

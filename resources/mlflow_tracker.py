@@ -49,6 +49,7 @@ KIND_SELECTION = "selection"
 KIND_FINE_TUNE = "fine-tune"
 KIND_REPORT = "correlation-report"
 KIND_BASELINE = "baseline"
+KIND_POOL_ROW = "pool-row"  # the full-pool fine-tune (MIG Table 1's "Pool" row)
 DIVERSITY_PREFIX = "diversity."
 BENCH_PREFIX = "bench."
 AVG_OBJ = "avg_obj"

@@ -78,6 +78,7 @@ def test_all_leaves_out_ifd_with_one_line_saying_how_to_enable_it(tmp_path: Path
     ("study: s\nvariants: {a: {selector: nope}}\nbudgets: [3]\n", "variants.a.selector"),
     ("study: s\nselectors: [random]\nvariants: {random: {selector: mig}}\nbudgets: [3]\n", "unique"),
     ("budgets: [3]\n", "at least `study` and `budgets`"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\npool_row: yes please\n", "pool_row must be true or false"),
 ])
 def test_bad_grids_are_rejected_with_the_file_and_field(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(GridError, match=message) as error:

@@ -24,6 +24,7 @@ train: [mig, random]
 budgets: [8]
 base_models:
   smollm2-135m: embedded
+pool_row: true
 """
 MODEL = "smollm2-135m"
 SELECTIONS = {"b8|mig", "b8|random", "b8|kcenter"}
@@ -59,7 +60,7 @@ def test_main_job_is_quiet_and_prints_how_to_open_both_uis_on_this_grid(loop_run
     assert len(out.splitlines()) < 40
     table = out[out.index("variant"):]
     assert "mig" in table and "avg_obj" in table and "avg_sub" in table and "novelsum" in table
-    assert "(untuned)" in table
+    assert "(untuned)" in table and "(pool)" in table
 
 
 def test_an_identical_rerun_does_nothing(loop_run: dict) -> None:
@@ -77,7 +78,8 @@ def test_every_stage_is_materialized_in_the_studys_instance(loop_run: dict) -> N
         assert instance.get_materialized_partitions(AssetKey([MODEL, "fine_tuned_model"])) == TRAINED
         assert instance.get_materialized_partitions(AssetKey([MODEL, "benchmark_scores"])) == TRAINED
         assert instance.get_materialized_partitions(AssetKey([MODEL, "preference_scores"])) == TRAINED
-        assert instance.get_latest_materialization_event(AssetKey([MODEL, "baseline_scores"])) is not None
+        for reference in ("baseline_scores", "pool_fine_tuned_model", "pool_scores"):
+            assert instance.get_latest_materialization_event(AssetKey([MODEL, reference])) is not None, reference
 
 
 def test_mlflow_holds_the_study_every_selection_and_the_report_with_images(loop_run: dict) -> None:
@@ -108,6 +110,9 @@ def test_mlflow_holds_the_study_every_selection_and_the_report_with_images(loop_
         assert run.data.params["judge"] == "embedded:SmolLM2-135M-Instruct/probability"
     (baseline,) = [r for r in runs if kind[r.info.run_id] == "baseline"]
     assert {"avg_obj", "avg_sub", "avg"} <= set(baseline.data.metrics)
+    (pool_row,) = [r for r in runs if kind[r.info.run_id] == "pool-row"]  # every pool row, real trainer and CLIs
+    assert pool_row.data.params["budget"] == "36" and kind[pool_row.data.tags["mlflow.parentRunId"]] == "study"
+    assert {"train_loss_final", "avg_obj", "avg_sub", "avg"} <= set(pool_row.data.metrics)
     (report,) = [r for r in runs if kind[r.info.run_id] == "correlation-report"]
     assert report.data.tags["mlflow.parentRunId"] == study_run.info.run_id
     assert "plots/overview.png" in {a.path for a in client.list_artifacts(report.info.run_id, "plots")}
@@ -130,7 +135,7 @@ def test_report_says_why_it_computed_no_correlation_with_two_points(loop_run: di
     report = json.loads((loop_run["study"] / "reports" / "report.json").read_text())
     assert report["points"] == 2
     assert "at least 3" in report["message"] and report["correlations"] == {}
-    # the untuned base model is a row of the report, with both halves and their noise
+    # the untuned base model and the Pool row are rows of the report (not points), with both halves and their noise
     runs = {row["run"]: row for row in report["scores"]}
-    assert set(runs) == {f"baseline__{MODEL}", f"mig__b8__{MODEL}", f"random__b8__{MODEL}"}
+    assert set(runs) == {f"baseline__{MODEL}", f"pool__{MODEL}", f"mig__b8__{MODEL}", f"random__b8__{MODEL}"}
     assert all(row["avg"] is not None and row["avg_sub.stderr"] is not None for row in runs.values())
