@@ -8,13 +8,13 @@ as a correlation point (its size is the pool's, not a budget's: its diversity is
 """
 
 import pandas as pd
-from dagster import AssetExecutionContext, AssetIn, AssetKey, MetadataValue, Output, asset
+from dagster import AssetExecutionContext, AssetIn, AssetKey, asset
 
 from assets.checks import TRAINING_CHECKS, specs
-from assets.preference import REFERENCE_CHECKS, evaluate_both_halves, reference_checks
+from assets.preference import REFERENCE_CHECKS, reference_row
 from assets.training import base_model_key, fine_tune
 from assets.values import TrainedModel
-from assets.versioning import json_digest, version
+from assets.versioning import json_digest
 from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION, GROUP_TRAINING
 from dagster_project.grid import GridSpec
 from resources.judge import JudgeResource
@@ -84,14 +84,10 @@ def build_pool_row_assets(grid: GridSpec, model: str) -> list:
         settings = judge.settings()
         fingerprint = json_digest({"model": pool_fine_tuned_model.fingerprint, "evaluator": evaluator.model_dump(),
                                    "preference": preference_evaluator.model_dump(), "judge": judge.model_dump()})
-        run_id = pool_fine_tuned_model.mlflow_run_id
-        value, metadata = evaluate_both_halves(
-            evaluator=evaluator, preference_evaluator=preference_evaluator, judge=settings,
-            mlflow_tracker=mlflow_tracker, run_id=run_id, model_path=pool_fine_tuned_model.path, name=name,
-            work_dir=layout.evaluation_dir(name, fingerprint), params={})
-        yield Output(value, data_version=version(json_digest(value.scores)), metadata={
-            **metadata, "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
-        yield from reference_checks(value, requested=evaluator.datasets, threshold=settings.min_parse_rate,
-                                    asset_key=pool_scores_key(model))
+        yield from reference_row(evaluator=evaluator, preference_evaluator=preference_evaluator, judge=settings,
+                                 mlflow_tracker=mlflow_tracker, study=grid.study,
+                                 run_id=pool_fine_tuned_model.mlflow_run_id, model_path=pool_fine_tuned_model.path,
+                                 name=name, work_dir=layout.evaluation_dir(name, fingerprint), params={},
+                                 asset_key=pool_scores_key(model))
 
     return [pool_fine_tuned_model, pool_scores]

@@ -8,6 +8,7 @@ rather than a second half of ``benchmark_scores``: the judge is the cost, so a c
 ``<model>/baseline_scores`` (unpartitioned): the base model without fine-tuning, objective and preference halves.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
@@ -104,24 +105,22 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
         run_id = mlflow_tracker.run_for(study=grid.study, partition=name, kind=KIND_BASELINE, version=fingerprint,
                                         parent_run_id=mlflow_tracker.study_run(grid.study), run_name=name,
                                         tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model})
-        value, metadata = evaluate_both_halves(
-            evaluator=evaluator, preference_evaluator=preference_evaluator, judge=settings,
-            mlflow_tracker=mlflow_tracker, run_id=run_id, model_path=base_model, name=name, work_dir=work_dir,
-            params={"base_model": model, "base_model_path": base_model})
-        yield Output(value, data_version=version(json_digest(value.scores)), metadata={
-            **metadata, "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
-        yield from reference_checks(value, requested=evaluator.datasets, threshold=settings.min_parse_rate,
-                                    asset_key=baseline_scores_key(model))
+        yield from reference_row(evaluator=evaluator, preference_evaluator=preference_evaluator, judge=settings,
+                                 mlflow_tracker=mlflow_tracker, study=grid.study, run_id=run_id,
+                                 model_path=base_model, name=name, work_dir=work_dir,
+                                 params={"base_model": model, "base_model_path": base_model},
+                                 asset_key=baseline_scores_key(model))
 
     return [preference_scores, baseline_scores]
 
 
-def evaluate_both_halves(*, evaluator: OpenCompassRunner, preference_evaluator: PreferenceEvaluator,
-                         judge: JudgeSettings, mlflow_tracker: MlflowTracker, run_id: str, model_path: str, name: str,
-                         work_dir: Path, params: dict) -> tuple[PreferenceScores, dict]:
-    """One model on the objective and the preference half, both logged into MLflow run ``run_id`` (scores with
-    their noise, parse rates, the judge, OpenCompass's summary and the raw judgements): the reference rows (the
-    untuned baseline, the Pool row). Returns the scores and their Dagster metadata (A.4 averages included)."""
+def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: PreferenceEvaluator, judge: JudgeSettings,
+                  mlflow_tracker: MlflowTracker, study: str, run_id: str, model_path: str, name: str, work_dir: Path,
+                  params: dict, asset_key: AssetKey) -> Iterator:
+    """The body of a reference row's scores asset (the untuned baseline, the Pool row): one model on the objective
+    and the preference half, both logged into MLflow run ``run_id`` (scores with their noise, parse rates, the judge,
+    OpenCompass's summary and the raw judgements); yields the ``PreferenceScores`` output with A.4's averages in its
+    metadata, then the reference checks."""
     with mlflow_tracker.writing(run_id):
         objective = evaluator.evaluate(model_path=model_path, model_name=name, work_dir=work_dir)
         preference = preference_evaluator.evaluate(model_path=model_path, model_name=name,
@@ -134,10 +133,12 @@ def evaluate_both_halves(*, evaluator: OpenCompassRunner, preference_evaluator: 
                                       "judgements": preference.raw_judgements_dir})
     value = PreferenceScores(cell=name, scores=scores, stderr=stderr, n=n, parse_rate=dict(preference.parse_rate),
                              judge=preference.judge, judge_mode=preference.judge_mode, mlflow_run_id=run_id)
-    metadata = {**evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
-                **_averages(scores, stderr), "judge": preference.judge}
-    return value, metadata
-
+    yield Output(value, data_version=version(json_digest(scores)), metadata={
+        **evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
+        **_averages(scores, stderr), "judge": preference.judge,
+        "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(study, run_id))})
+    yield from reference_checks(value, requested=evaluator.datasets, threshold=judge.min_parse_rate,
+                                asset_key=asset_key)
 
 def reference_checks(value: PreferenceScores, *, requested, threshold: float, asset_key: AssetKey) -> list:
     """A reference row's checks: every requested objective benchmark scored; the judge's lowest parse rate."""
