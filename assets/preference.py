@@ -72,7 +72,8 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
             scores = {**benchmark_scores.scores, **result.scores}
             stderr = {**benchmark_scores.stderr, **result.stderr}
             n = {**benchmark_scores.n, **result.n}
-            mlflow_tracker.log(run_id, params={"judge": result.judge, "judge_mode": result.judge_mode},
+            mlflow_tracker.log(run_id, params={"judge": result.judge, "judge_mode": result.judge_mode,
+                                               "judge_pairwise_order": result.pairwise_order},
                                metrics=evaluation_metrics(scores, stderr, n, result.parse_rate),
                                artifacts={"judgements": result.raw_judgements_dir})
         value = PreferenceScores(cell=cell, scores=dict(result.scores), stderr=dict(result.stderr), n=dict(result.n),
@@ -82,6 +83,7 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
         yield Output(value, data_version=version(json_digest(value.scores)), metadata={
             **evaluation_metadata(result.scores, result.stderr, result.n, result.judge, result.parse_rate),
             **_averages(scores, stderr), "judge": result.judge, "judge_mode": result.judge_mode,
+            "judge_pairwise_order": result.pairwise_order,
             "eval_wall_s": float(result.wall_s),
             "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
         lowest = min(result.parse_rate.values(), default=0.0)
@@ -127,7 +129,8 @@ def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: Prefere
                                                    work_dir=work_dir / "preference", judge=judge)
         scores, stderr = {**objective.scores, **preference.scores}, {**objective.stderr, **preference.stderr}
         n = {**objective.n, **preference.n}
-        mlflow_tracker.log(run_id, params={**params, "judge": preference.judge, "judge_mode": preference.judge_mode},
+        mlflow_tracker.log(run_id, params={**params, "judge": preference.judge, "judge_mode": preference.judge_mode,
+                                           "judge_pairwise_order": preference.pairwise_order},
                            metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),
                            artifacts={"opencompass": objective.summary_path,
                                       "judgements": preference.raw_judgements_dir})
@@ -135,7 +138,7 @@ def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: Prefere
                              judge=preference.judge, judge_mode=preference.judge_mode, mlflow_run_id=run_id)
     yield Output(value, data_version=version(json_digest(scores)), metadata={
         **evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
-        **_averages(scores, stderr), "judge": preference.judge,
+        **_averages(scores, stderr), "judge": preference.judge, "judge_pairwise_order": preference.pairwise_order,
         "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(study, run_id))})
     yield from reference_checks(value, requested=evaluator.datasets, threshold=judge.min_parse_rate,
                                 asset_key=asset_key)

@@ -38,6 +38,10 @@ class JudgeResource(ConfigurableResource):
     min_parse_rate: float = Field(default=DEFAULT_MIN_PARSE_RATE, description="fail a benchmark whose judgements "
                                   "parse less often than this")
     trust_remote_code: bool = Field(default=False, description="hf: let the judge's folder run its own code")
+    pairwise_order: str | None = Field(
+        default=None, description="AlpacaEval / WildBench: random (one judgement per question, outputs in a seeded "
+        "random order: the official configs) or double (both orders, averaged: cancels a position bias); default "
+        "double for the embedded judge, else random")
 
     def settings(self) -> JudgeSettings:
         """The plain settings, with the embedded model converted on first use."""
@@ -49,7 +53,8 @@ class JudgeResource(ConfigurableResource):
         return JudgeSettings(kind=self.kind, model_path=model_path, model_name=self.model_name, mode=self.mode,
                              url=self.url, api_key=self.api_key, tokenizer_path=tokenizer_path,
                              max_out_len=self.max_out_len, batch_size=self.batch_size,
-                             min_parse_rate=self.min_parse_rate, trust_remote_code=self.trust_remote_code)
+                             min_parse_rate=self.min_parse_rate, trust_remote_code=self.trust_remote_code,
+                             pairwise_order=self.pairwise_order)
 
 
 def embedded_judge_path():

@@ -98,6 +98,7 @@ class PreferenceResult:
     summary_path: Path | None
     wall_s: float
     log_path: Path
+    pairwise_order: str = "random"  # how AlpacaEval / WildBench showed the two outputs (JudgeSettings)
 
 
 def default_data_dir() -> Path:
@@ -281,7 +282,8 @@ def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, j
                            max_seq_len=4096)
     config_path = write_preference_config(work_dir / "config", base_config=base_config_path(base_config),
                                           model=model, judge_class=judge_class, judge=judge_entry,
-                                          datasets=datasets, max_out_len=max_out_len)
+                                          datasets=datasets, max_out_len=max_out_len,
+                                          pairwise_order=judge.resolved_pairwise_order)
     outputs_dir = work_dir / "outputs"
     if outputs_dir.exists():
         shutil.rmtree(outputs_dir)
@@ -318,7 +320,7 @@ def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, j
     result = PreferenceResult(scores=scores, stderr=stderr, n=n,
                               parse_rate={k: b.parse_rate for k, b in judgements.items()}, judge=judge.identity(),
                               judge_mode=judge.resolved_mode, raw_judgements_dir=raw_dir, summary_path=summary_path,
-                              wall_s=wall_s, log_path=log_path)
+                              wall_s=wall_s, log_path=log_path, pairwise_order=judge.resolved_pairwise_order)
     logger.info("preference evaluation of %s done in %.1f s: %s (judge %s)", model_name, wall_s, scores,
                 judge.identity())
     return result

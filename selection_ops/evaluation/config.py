@@ -108,13 +108,15 @@ models = [dict(type=HuggingFacewithChatTemplate, **{model!r})]
 
 
 def write_preference_config(config_dir: Path, *, base_config: Path, model: dict, judge_class: str, judge: dict,
-                            datasets: dict[str, list[str]], max_out_len: int | None) -> Path:
+                            datasets: dict[str, list[str]], max_out_len: int | None,
+                            pairwise_order: str | None = None) -> Path:
     """Write ``<config_dir>/preference_config.py``: OpenCompass's subjective pipeline for one model.
 
     ``datasets``: benchmark key -> dataset abbrs whose data was laid out (``prepare_preference_data``); ``model``:
     a ``hf_model_entry``; ``judge_class`` / ``judge``: ``JudgeSettings.model_entry``. Inference runs with
     ``NaivePartitioner``, judging with ``SubjectiveNaivePartitioner`` (the model against each benchmark's reference
     models, ``m2n``) and ``SubjectiveEvalTask``; ``DefaultSubjectiveSummarizer`` writes the summary.
+    ``pairwise_order`` (``random`` / ``double``) replaces the pairwise datasets' ``infer_order``; None keeps theirs.
     """
     if not datasets:
         raise ValueError("no preference benchmark to evaluate")
@@ -137,11 +139,14 @@ with read_base():
 
 _keep = {datasets!r}
 _max_out_len = {max_out_len!r}
+_pairwise_order = {pairwise_order!r}
 datasets = []
 for _name, _abbrs in _keep.items():
     for _dataset in benchmark_datasets[_name]:
         if _dataset['abbr'] not in _abbrs:
             continue
+        if _pairwise_order is not None and _dataset.get('mode') == 'm2n':  # pairwise against reference models
+            _dataset['infer_order'] = _pairwise_order
         _inferencer = _dataset['infer_cfg']['inferencer']
         if _max_out_len is not None:
             _inferencer['max_out_len'] = min(_inferencer.get('max_out_len') or _max_out_len, _max_out_len)

@@ -22,6 +22,7 @@ from selection_ops.foundation.secrets import REDACTED
 
 JudgeKind = Literal["embedded", "hf", "openai"]
 JudgeMode = Literal["generate", "probability"]
+PairwiseOrder = Literal["random", "double"]
 URL_ENV = "INFOSIFT_JUDGE_URL"
 KEY_ENV = "INFOSIFT_JUDGE_API_KEY"
 EMBEDDED_JUDGE_NAME = "SmolLM2-135M-Instruct"
@@ -33,7 +34,8 @@ DEFAULT_MIN_PARSE_RATE = 0.9
 class JudgeSettings:
     """A judge. ``model_path``: the HF folder (``hf``; ``embedded`` gets the converted SmolLM2 folder);
     ``model_name``: the served model id (``openai``) or a label; ``mode``: None = ``probability`` for the embedded
-    judge, ``generate`` otherwise; ``min_parse_rate``: below it the evaluation fails."""
+    judge, ``generate`` otherwise; ``min_parse_rate``: below it the evaluation fails; ``pairwise_order``: how the
+    two outputs of a pairwise benchmark (AlpacaEval, WildBench) are shown, see ``resolved_pairwise_order``."""
 
     kind: JudgeKind = "embedded"
     model_path: str | None = None
@@ -47,6 +49,7 @@ class JudgeSettings:
     batch_size: int = 4
     min_parse_rate: float = DEFAULT_MIN_PARSE_RATE
     trust_remote_code: bool = False
+    pairwise_order: PairwiseOrder | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("embedded", "hf", "openai"):
@@ -57,6 +60,8 @@ class JudgeSettings:
             raise ValueError("judge mode 'probability' needs the model's weights; an openai endpoint generates")
         if self.kind == "hf" and not self.model_path:
             raise ValueError("judge kind 'hf' needs model_path (a local folder or Hub id)")
+        if self.pairwise_order not in (None, "random", "double"):
+            raise ValueError(f"pairwise_order must be random or double, got {self.pairwise_order!r}")
         if not 0.0 <= self.min_parse_rate <= 1.0:
             raise ValueError(f"min_parse_rate must be in [0, 1], got {self.min_parse_rate}")
 
@@ -67,6 +72,15 @@ class JudgeSettings:
     @property
     def resolved_mode(self) -> JudgeMode:
         return self.mode or ("probability" if self.kind == "embedded" else "generate")
+
+    @property
+    def resolved_pairwise_order(self) -> PairwiseOrder:
+        """OpenCompass's ``infer_order`` for pairwise benchmarks. ``random`` (the official configs: each question's
+        two outputs in a seeded random order, one judgement) for a format-following judge; ``double`` (every
+        question judged in both orders, OpenCompass's own option) by default for the embedded judge, whose verdict
+        follows the position (it picks the second output about 3 times in 4 whatever they say): with both orders
+        its bias cancels instead of deciding the win rate. Deviation from the official config, for this judge only."""
+        return self.pairwise_order or ("double" if self.kind == "embedded" else "random")
 
     def resolved_url(self) -> str | None:
         return self.url or os.environ.get(URL_ENV)

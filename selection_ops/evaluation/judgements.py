@@ -16,6 +16,11 @@ WildBench, 100 x {A++: 1, A+: 0.5, A=B: 0, B+: -0.5, B++: -1} from the model's s
 scores are the means of those values (what OpenCompass reports); WildBench's is OpenCompass's ``average`` over task
 groups (a task counts once per tag), averaged over the three reference models, and its standard error is taken
 from the per-judgement values (an approximation: the group average weighs tasks unequally).
+
+A pairwise benchmark judged in both orders (OpenCompass's ``infer_order='double'``) has two judgements per
+(question, reference model): the score is the mean over all of them, as OpenCompass's; the sample is the comparison,
+so the two orders are averaged into one value first (a win counts 100, a split 50) and n and the standard error
+(the sample sd / sqrt(n)) are over comparisons, never over judgements.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class BenchmarkJudgements:
     total: int = 0
     parsed: int = 0
     values: list[float] = field(default_factory=list)  # per parsed judgement, see the module doc
+    comparisons: list[str] = field(default_factory=list)  # per parsed judgement: what it compared (both orders alike)
     group_scores: list[float] = field(default_factory=list)  # WildBench: OpenCompass's average per reference model
     unparsed_samples: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
@@ -56,20 +62,48 @@ class BenchmarkJudgements:
             return sum(self.group_scores) / len(self.group_scores)
         return sum(self.values) / len(self.values) if self.values else math.nan
 
+    def samples(self) -> list[float]:
+        """One value per comparison: the mean of its judgements (one, or one per order)."""
+        by_comparison: dict[str, list[float]] = {}
+        for comparison, value in zip(self.comparisons or map(str, range(len(self.values))), self.values, strict=True):
+            by_comparison.setdefault(comparison, []).append(value)
+        return [sum(v) / len(v) for v in by_comparison.values()]
+
+    @property
+    def n(self) -> int:
+        return len(self.samples())
+
     @property
     def stderr(self) -> float:
-        if self.key == "alpacaeval_v2":
+        samples = self.samples()
+        if self.key == "alpacaeval_v2" and len(samples) == len(self.values):  # one judgement each: binomial
             return binomial_stderr(self.score, len(self.values))
-        return mean_stderr(self.values)
+        return mean_stderr(samples)
 
     def summary(self) -> dict[str, object]:
-        return {"score": self.score, "stderr": self.stderr, "n": len(self.values), "judgements": self.total,
+        return {"score": self.score, "stderr": self.stderr, "n": self.n, "judgements": self.total,
                 "parsed": self.parsed, "parse_rate": self.parse_rate, "judge": self.judge}
 
 
 def _judgements(result: dict) -> dict[str, dict]:
     details = result.get("details", result)
     return {k: v for k, v in details.items() if isinstance(v, dict) and "prediction" in v}
+
+
+def _comparisons(indices: list[str], golds: list[dict]) -> dict[str, str]:
+    """Judgement index -> the comparison it belongs to. OpenCompass's ``infer_order='double'`` appends the whole
+    dataset again with the two answers swapped, so judgement i and i + N/2 compare the same pair: they share one
+    comparison exactly when every such pair's gold is the other's with answer1 and answer2 swapped. Otherwise (one
+    order) every judgement is its own comparison."""
+    half = len(golds) // 2
+
+    def swapped(gold: dict) -> dict:
+        return {**gold, "answer1": gold.get("answer2"), "answer2": gold.get("answer1")}
+
+    doubled = len(golds) % 2 == 0 and half > 0 and all(
+        "answer1" in golds[i] and golds[i]["answer1"] != golds[i].get("answer2")
+        and golds[i + half] == swapped(golds[i]) for i in range(half))
+    return {index: str(position % half if doubled else position) for position, index in enumerate(indices)}
 
 
 def _model_side(gold: dict, model_name: str, path: Path) -> int:
@@ -102,7 +136,8 @@ def read_judgements(run_dir: Path, model_name: str, judge_abbr: str, judge_id: s
                     parsed_any = any(post_process_wildbench_pair(j) in WILDBENCH_REWARD for j in judgements.values())
                     if parsed_any:  # OpenCompass's own group average (its results file may predate a crash)
                         bench.group_scores.append(float(wildbench_postprocess(dict(judgements), str(path))["average"]))
-                for judgement in judgements.values():
+                comparison_of = _comparisons(list(judgements), [j.get("gold") or {} for j in judgements.values()])
+                for index, judgement in judgements.items():
                     bench.total += 1
                     gold = judgement.get("gold") or {}
                     if key == "alpacaeval_v2":
@@ -123,6 +158,7 @@ def read_judgements(run_dir: Path, model_name: str, judge_abbr: str, judge_id: s
                     else:
                         bench.parsed += 1
                         bench.values.append(value)
+                        bench.comparisons.append(f"{path}:{comparison_of[index]}")
         found[key] = bench
     return found
 
@@ -158,6 +194,6 @@ def native_scores(judgements: dict[str, BenchmarkJudgements]) -> tuple[dict[str,
                                                                         dict[str, int]]:
     """``(scores, stderrs, n)`` per benchmark on native scales."""
     return ({k: b.score for k, b in judgements.items()}, {k: b.stderr for k, b in judgements.items()},
-            {k: len(b.values) for k, b in judgements.items()})
+            {k: b.n for k, b in judgements.items()})
 
 

@@ -130,9 +130,11 @@ def test_embedded_smollm2_judge_reads_probabilities(smollm2_hf: Path, data_dir: 
                             wildbench_dir=FIXTURE, max_out_len=16, judgement_cache=tmp_path / "cache")
     assert result.judge == "embedded:SmolLM2-135M-Instruct/probability" and result.judge_mode == "probability"
     assert result.parse_rate == {"alpacaeval_v2": 1.0, "mtbench": 1.0, "wildbench": 1.0}
-    assert result.scores["alpacaeval_v2"] in (0.0, 100.0)
+    assert result.pairwise_order == "double" and result.n["alpacaeval_v2"] == 1  # one question, both orders
+    assert result.scores["alpacaeval_v2"] in (0.0, 50.0, 100.0)
     assert 1.0 <= result.scores["mtbench"] <= 10.0  # an expected rating, not a multiple of 1
     assert -100.0 <= result.scores["wildbench"] <= 100.0
     raw = "".join(p.read_text() for p in result.raw_judgements_dir.rglob("*.json"))
     assert "judge probabilities" in raw
-    assert len(list((tmp_path / "cache").rglob("*.json"))) == 1 + 1 + 3  # one cached judgement per prompt
+    # one cached judgement per prompt: AlpacaEval and WildBench (three references) in both orders, MT-Bench once
+    assert len(list((tmp_path / "cache").rglob("*.json"))) == 2 + 1 + 2 * 3

@@ -23,6 +23,28 @@ def test_embedded_judge_reads_probabilities_by_default() -> None:
     assert JudgeSettings(kind="hf", model_path="/m/cj").model_entry(cache_dir=None, use_gpu=True)[0] == "CachedHFJudge"
 
 
+def test_pairwise_order_is_both_orders_for_the_embedded_judge_and_official_otherwise(tmp_path: Path) -> None:
+    from mmengine.config import Config
+
+    assert JudgeSettings(model_path="/models/smol").resolved_pairwise_order == "double"
+    assert JudgeSettings(kind="hf", model_path="/m/cj").resolved_pairwise_order == "random"
+    assert JudgeSettings(model_path="/s", pairwise_order="random").resolved_pairwise_order == "random"
+    with pytest.raises(ValueError, match="pairwise_order"):
+        JudgeSettings(model_path="/s", pairwise_order="twice")
+    judge = JudgeSettings(model_path="/models/smol")
+    cls, entry = judge.model_entry(cache_dir=tmp_path / "cache", use_gpu=False)
+    model = hf_model_entry(model_name="m", model_path="/m", max_out_len=16, batch_size=1, use_gpu=False)
+    orders = {}
+    for order in ("double", None):
+        path = write_preference_config(tmp_path / f"cfg_{order}", model=model, judge_class=cls, judge=entry,
+                                       base_config=REPO_ROOT / "eval_configs" / "subjective_small.py",
+                                       datasets={"alpacaeval_v2": ["alpaca_eval"], "mtbench": ["mtbench_0.7"]},
+                                       max_out_len=16, pairwise_order=order)
+        orders[order] = {d["abbr"]: d.get("infer_order") for d in Config.fromfile(str(path)).datasets}
+    assert orders["double"]["alpaca_eval"] == "double" and orders[None]["alpaca_eval"] == "random"  # the official
+    assert orders["double"]["mtbench_0.7"] == orders[None]["mtbench_0.7"]  # single-answer grading: untouched
+
+
 def test_openai_key_reaches_only_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFOSIFT_JUDGE_URL", "http://127.0.0.1:9/v1")
     judge = JudgeSettings(kind="openai", model_name="CompassJudger-1-32B-Instruct", api_key=SECRET)

@@ -37,6 +37,29 @@ def test_alpacaeval_win_rate_from_recorded_outputs(tmp_path: Path) -> None:
     assert bench.unparsed_samples == ["The best model is m", ""]
 
 
+def test_both_orders_cancel_a_position_bias_and_count_one_sample_per_comparison(tmp_path: Path) -> None:
+    # OpenCompass's infer_order='double' appends the dataset again with the two answers swapped
+    shown = [{"question": q, "answer1": "smol", "answer2": "gpt4-turbo"} for q in ("q1", "q2")]
+    golds = shown + [{**g, "answer1": "gpt4-turbo", "answer2": "smol"} for g in shown]
+
+    biased = tmp_path / "biased"  # the second output wins whatever it says (the embedded judge's habit)
+    _write(biased, "gpt4-turbo_smol", "alpaca_eval", ["M", "M", "M", "M"], golds, True)
+    bench = read_judgements(biased, "smol", JUDGE, "j", {"alpacaeval_v2": ["alpaca_eval"]})["alpacaeval_v2"]
+    assert bench.values == [0.0, 0.0, 100.0, 100.0] and bench.score == 50.0
+    assert bench.n == 2 and bench.samples() == [50.0, 50.0] and bench.stderr == 0.0
+
+    consistent = tmp_path / "consistent"  # smol wins q1 in both orders, loses q2 in both
+    _write(consistent, "gpt4-turbo_smol", "alpaca_eval", ["m", "M", "M", "m"], golds, True)
+    bench = read_judgements(consistent, "smol", JUDGE, "j", {"alpacaeval_v2": ["alpaca_eval"]})["alpacaeval_v2"]
+    assert bench.samples() == [100.0, 0.0] and bench.score == 50.0
+    assert bench.stderr == pytest.approx(50.0)  # sd of (100, 0) over sqrt(2) comparisons, not 4 judgements
+
+    one_order = tmp_path / "one_order"  # the official single random order: every judgement is its own sample
+    _write(one_order, "gpt4-turbo_smol", "alpaca_eval", ["m", "M"], [shown[0], golds[3]], True)
+    bench = read_judgements(one_order, "smol", JUDGE, "j", {"alpacaeval_v2": ["alpaca_eval"]})["alpacaeval_v2"]
+    assert bench.n == 2 and bench.samples() == [100.0, 100.0]
+
+
 def test_mtbench_ratings_over_both_temperature_files(tmp_path: Path) -> None:
     gold = {"capability": "writing"}
     _write(tmp_path, "smol", "mtbench_0.7", ["Good. Rating: [[8]]", "Rating: [[6.5]]"], [gold, gold], True)
