@@ -14,7 +14,7 @@ from assets.checks import TRAINING_CHECKS, specs
 from assets.preference import REFERENCE_CHECKS, reference_row
 from assets.training import base_model_key, fine_tune
 from assets.values import TrainedModel
-from assets.versioning import json_digest
+from assets.versioning import ids_digest, json_digest
 from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION, GROUP_TRAINING
 from dagster_project.grid import GridSpec
 from resources.judge import JudgeResource
@@ -61,15 +61,15 @@ def build_pool_row_assets(grid: GridSpec, model: str) -> list:
                               mlflow_tracker: MlflowTracker, pool: pd.DataFrame, base_model: str):
         """The base model fine-tuned on every pool conversation (pool order), with the grid cells' recipe."""
         ids = [str(i) for i in pool["id"]]
-        ids_digest = json_digest(ids, length=64)
-        fingerprint = json_digest({"pool": ids_digest, "base_model": base_model, "trainer": trainer.model_dump()})
+        digest = ids_digest(ids)  # the same identity a selection of these ids would have
+        fingerprint = json_digest({"pool": digest, "base_model": base_model, "trainer": trainer.model_dump()})
         run_id = mlflow_tracker.run_for(study=grid.study, partition=name, kind=KIND_POOL_ROW, version=fingerprint,
                                         parent_run_id=mlflow_tracker.study_run(grid.study), run_name=name,
                                         tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model})
         yield from fine_tune(context, trainer=trainer, layout=layout, mlflow_tracker=mlflow_tracker,
                              study=grid.study, model=model, cell=name, fingerprint=fingerprint, run_id=run_id,
                              pool=pool, ids=ids, base_model=base_model, asset_key=pool_fine_tuned_key(model),
-                             params={"selector": "pool", "budget": len(ids), "pool_ids_digest": ids_digest},
+                             params={"selector": "pool", "budget": len(ids), "pool_ids_digest": digest},
                              metrics={}, artifacts={})
 
     @asset(key=pool_scores_key(model), group_name=GROUP_EVALUATION, code_version=POOL_ROW_CODE_VERSION,

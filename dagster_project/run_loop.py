@@ -27,7 +27,6 @@ from typing import TextIO
 
 from selection_ops.foundation.paths import REPO_ROOT, default_tracking_uri, state_dir
 
-POOL_ROW = "pool"  # the table's key for the Pool row's scores
 TABLE_METRICS = ("novelsum", "vendi", "mig_information", "distsum_cosine")
 AVERAGES = ("avg_obj", "avg_sub", "avg")
 
@@ -208,12 +207,8 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
             return {}
         return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
 
-    def scores(model: str, partition: str | None) -> dict:
-        """Both halves' metadata of one cell (partition None: the untuned baseline; POOL_ROW: the Pool row)."""
-        if partition is None:
-            return latest(baseline_scores_key(model), None)
-        if partition == POOL_ROW:
-            return latest(pool_scores_key(model), None)
+    def scores(model: str, partition: str) -> dict:
+        """Both halves' metadata of one trained cell."""
         return {**latest(benchmark_scores_key(model), partition), **latest(preference_scores_key(model), partition)}
 
     say("")
@@ -226,6 +221,8 @@ def _table(grid, latest: Callable, scores: Callable) -> str:
     ``pool_row``, the Pool row), key diversity metrics, every benchmark's score and MIG Appx. A.4's averages."""
     from dagster import AssetKey
 
+    from assets.pool_row import pool_scores_key
+    from assets.preference import baseline_scores_key
     from dagster_project.grid import parse_selection_key
     from dagster_project.partitions import partition_for
 
@@ -238,9 +235,9 @@ def _table(grid, latest: Callable, scores: Callable) -> str:
         rows.append((variant, budget, model, selection, bench, [cell.get(a) for a in AVERAGES]))
 
     for model in grid.base_models:
-        add("(untuned)", "-", model, {}, scores(model, None))
+        add("(untuned)", "-", model, {}, latest(baseline_scores_key(model), None))  # both halves in one asset
         if grid.pool_row:
-            add("(pool)", "all", model, {}, scores(model, POOL_ROW))
+            add("(pool)", "all", model, {}, latest(pool_scores_key(model), None))
     for key in grid.selection_keys():
         selection = latest(AssetKey("selection"), str(partition_for(key)))
         variant, budget = parse_selection_key(key)

@@ -65,7 +65,7 @@ class BenchmarkJudgements:
     def samples(self) -> list[float]:
         """One value per comparison: the mean of its judgements (one, or one per order)."""
         by_comparison: dict[str, list[float]] = {}
-        for comparison, value in zip(self.comparisons or map(str, range(len(self.values))), self.values, strict=True):
+        for comparison, value in zip(self.comparisons, self.values, strict=True):
             by_comparison.setdefault(comparison, []).append(value)
         return [sum(v) / len(v) for v in by_comparison.values()]
 
