@@ -48,6 +48,7 @@ from selection_ops.evaluation.judgements import (
 )
 from selection_ops.evaluation.preference_data import prepare_preference_data
 from selection_ops.evaluation.punkt_tables import ensure_punkt_tab, tables_dir
+from selection_ops.evaluation.questions import QuestionScore
 from selection_ops.evaluation.summary import find_summary, parse_summary, sample_counts
 from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.foundation.devices import cuda_available
@@ -82,6 +83,7 @@ class EvaluationResult:
     log_path: Path | None = None
     n: dict[str, int] = field(default_factory=dict)
     stderr: dict[str, float] = field(default_factory=dict)
+    questions: tuple[QuestionScore, ...] = ()  # per-question scores from OpenCompass's per-sample outputs
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,7 @@ class PreferenceResult:
     wall_s: float
     log_path: Path
     pairwise_order: str = "random"  # how AlpacaEval / WildBench showed the two outputs (JudgeSettings)
+    questions: tuple[QuestionScore, ...] = ()  # per-question scores (one per comparison / dialogue)
 
 
 def default_data_dir() -> Path:
