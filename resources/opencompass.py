@@ -323,7 +323,8 @@ def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, j
     result = PreferenceResult(scores=scores, stderr=stderr, n=n,
                               parse_rate={k: b.parse_rate for k, b in judgements.items()}, judge=judge.identity(),
                               judge_mode=judge.resolved_mode, raw_judgements_dir=raw_dir, summary_path=summary_path,
-                              wall_s=wall_s, log_path=log_path, pairwise_order=judge.resolved_pairwise_order)
+                              wall_s=wall_s, log_path=log_path, pairwise_order=judge.resolved_pairwise_order,
+                              questions=tuple(q for bench in judgements.values() for q in bench.question_scores()))
     logger.info("preference evaluation of %s done in %.1f s: %s (judge %s)", model_name, wall_s, scores,
                 judge.identity())
     return result

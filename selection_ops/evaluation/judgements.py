@@ -32,6 +32,7 @@ from pathlib import Path
 
 from selection_ops.evaluation.a4 import binomial_stderr, mean_stderr
 from selection_ops.evaluation.benchmarks import PREFERENCE_BENCHMARKS, EvaluationError, check_benchmarks
+from selection_ops.evaluation.questions import QuestionScore, question_scale
 
 WILDBENCH_REWARD = {"A++": 1.0, "A+": 0.5, "A=B": 0.0, "B+": -0.5, "B++": -1.0}
 SAMPLE_OUTPUT_CHARS = 300
@@ -46,7 +47,7 @@ class BenchmarkJudgements:
     total: int = 0
     parsed: int = 0
     values: list[float] = field(default_factory=list)  # per parsed judgement, see the module doc
-    comparisons: list[str] = field(default_factory=list)  # per parsed judgement: what it compared (both orders alike)
+    comparisons: list[str] = field(default_factory=list)  # per parsed judgement: its comparison id (both orders alike)
     group_scores: list[float] = field(default_factory=list)  # WildBench: OpenCompass's average per reference model
     unparsed_samples: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
@@ -62,12 +63,24 @@ class BenchmarkJudgements:
             return sum(self.group_scores) / len(self.group_scores)
         return sum(self.values) / len(self.values) if self.values else math.nan
 
-    def samples(self) -> list[float]:
-        """One value per comparison: the mean of its judgements (one, or one per order)."""
+    def _by_comparison(self) -> dict[str, float]:
+        """Comparison id -> the mean of its judgements (one, or one per order)."""
         by_comparison: dict[str, list[float]] = {}
         for comparison, value in zip(self.comparisons, self.values, strict=True):
             by_comparison.setdefault(comparison, []).append(value)
-        return [sum(v) / len(v) for v in by_comparison.values()]
+        return {comparison: sum(v) / len(v) for comparison, v in by_comparison.items()}
+
+    def samples(self) -> list[float]:
+        """One value per comparison: the mean of its judgements (one, or one per order)."""
+        return list(self._by_comparison().values())
+
+    def question_scores(self) -> list[QuestionScore]:
+        """One ``QuestionScore`` per comparison (``samples``), in the per-question unit of
+        ``selection_ops.evaluation.questions``: AlpacaEval 1 / 0.5 / 0 (its samples / 100), MT-Bench the grade,
+        WildBench the reward; the id is the same for every evaluated model (``_comparison_id``)."""
+        scale = question_scale(self.key)
+        return [QuestionScore(self.key, comparison, value / scale) for comparison, value in
+                self._by_comparison().items()]
 
     @property
     def n(self) -> int:
@@ -116,6 +129,13 @@ def _model_side(gold: dict, model_name: str, path: Path) -> int:
                           f"neither is the evaluated model {model_name!r}")
 
 
+def _comparison_id(abbr: str, gold: dict, model_name: str, position: str) -> str:
+    """The comparison's id, the same for every evaluated model: ``<abbr>/<position>`` for graded benchmarks,
+    ``<abbr>/<reference model>/<position>`` for pairwise ones (both orders of a pair share it)."""
+    answers = {gold.get("answer1"), gold.get("answer2")} - {model_name, None}
+    return f"{abbr}/{sorted(answers)[0]}/{position}" if answers else f"{abbr}/{position}"
+
+
 def read_judgements(run_dir: Path, model_name: str, judge_abbr: str, judge_id: str,
                     datasets: dict[str, list[str]]) -> dict[str, BenchmarkJudgements]:
     """Every benchmark's judgements of ``model_name`` in one OpenCompass run folder (see module doc)."""
@@ -158,7 +178,7 @@ def read_judgements(run_dir: Path, model_name: str, judge_abbr: str, judge_id: s
                     else:
                         bench.parsed += 1
                         bench.values.append(value)
-                        bench.comparisons.append(f"{path}:{comparison_of[index]}")
+                        bench.comparisons.append(_comparison_id(abbr, gold, model_name, comparison_of[index]))
         found[key] = bench
     return found
 

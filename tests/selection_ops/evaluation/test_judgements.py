@@ -102,3 +102,29 @@ def test_no_judgement_at_all_is_a_failure(tmp_path: Path) -> None:
     found = read_judgements(tmp_path, "smol", JUDGE, "j", {"alpacaeval_v2": ["alpaca_eval"]})
     with pytest.raises(EvaluationError, match="produced no judgements"):
         check_parse_rates(found, 0.0)
+
+
+def test_question_scores_pair_the_same_comparison_across_models_in_the_per_question_unit(tmp_path: Path) -> None:
+    shown = [{"question": q, "answer1": "MODEL", "answer2": "gpt4-turbo"} for q in ("q1", "q2")]
+    golds = shown + [{**g, "answer1": "gpt4-turbo", "answer2": "MODEL"} for g in shown]
+    scores = {}
+    for model, outputs in (("smol", ["m", "M", "M", "M"]), ("kcenter", ["M", "M", "M", "m"])):
+        run = tmp_path / model
+        model_golds = [{k: (model if v == "MODEL" else v) for k, v in g.items()} for g in golds]
+        _write(run, f"gpt4-turbo_{model}", "alpaca_eval", outputs, model_golds, True)
+        bench = read_judgements(run, model, JUDGE, "j", {"alpacaeval_v2": ["alpaca_eval"]})["alpacaeval_v2"]
+        scores[model] = {q.question: q.score for q in bench.question_scores()}
+        # the per-question mean x 100 is the native win rate
+        assert 100 * sum(scores[model].values()) / len(scores[model]) == pytest.approx(bench.score)
+    assert set(scores["smol"]) == set(scores["kcenter"]) == {"alpaca_eval/gpt4-turbo/0", "alpaca_eval/gpt4-turbo/1"}
+    # smol wins q1 in both orders, splits q2; kcenter splits q1 and loses q2 in both orders
+    assert scores["smol"] == {"alpaca_eval/gpt4-turbo/0": 1.0, "alpaca_eval/gpt4-turbo/1": 0.5}
+    assert scores["kcenter"] == {"alpaca_eval/gpt4-turbo/0": 0.5, "alpaca_eval/gpt4-turbo/1": 0.0}
+
+
+def test_mtbench_question_scores_are_grades_keyed_by_file_and_index(tmp_path: Path) -> None:
+    gold = {"capability": "writing"}
+    _write(tmp_path, "smol", "mtbench_0.7", ["Rating: [[8]]", "Rating: [[6.5]]"], [gold, gold], True)
+    bench = read_judgements(tmp_path, "smol", JUDGE, "j", {"mtbench": ["mtbench_0.7"]})["mtbench"]
+    assert [(q.question, q.score) for q in bench.question_scores()] == [("mtbench_0.7/0", 8.0),
+                                                                         ("mtbench_0.7/1", 6.5)]
