@@ -18,9 +18,10 @@ from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import OpenCompassRunner
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
+from selection_ops.evaluation.questions import write_questions
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
 
-EVALUATION_CODE_VERSION = "3"
+EVALUATION_CODE_VERSION = "4"
 
 
 def benchmark_scores_key(model: str) -> AssetKey:
@@ -39,11 +40,13 @@ def build_evaluation_assets(grid: GridSpec, model: str) -> list:
         """Scores 0-100 per benchmark and their mean Avg_obj, read from OpenCompass's summary (never its exit code)."""
         cell = fine_tuned_model.cell
         fingerprint = json_digest({"model": fine_tuned_model.fingerprint, "evaluator": evaluator.model_dump()})
+        work_dir = layout.evaluation_dir(cell, fingerprint)
         with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
-            result = evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell,
-                                        work_dir=layout.evaluation_dir(cell, fingerprint))
+            result = evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell, work_dir=work_dir)
             mlflow_tracker.log(run_id, metrics=evaluation_metrics(result.scores, result.stderr, result.n),
                                artifacts={"opencompass": result.summary_path})
+            mlflow_tracker.log_questions(run_id, "objective", result.questions)
+        questions = write_questions(work_dir / "questions_objective.csv", cell, result.questions)
         value = BenchmarkScores(cell=cell, scores=dict(result.scores), avg_obj=result.avg_obj,
                                 requested=tuple(evaluator.datasets), summary_path=str(result.summary_path),
                                 mlflow_run_id=run_id, stderr=dict(result.stderr), n=dict(result.n))
@@ -51,6 +54,7 @@ def build_evaluation_assets(grid: GridSpec, model: str) -> list:
         yield Output(value, data_version=version(json_digest(value.scores)), metadata={
             "avg_obj": float(result.avg_obj), **evaluation_metadata(result.scores, result.stderr, result.n),
             "summary": MetadataValue.path(str(result.summary_path)), "eval_wall_s": float(result.wall_s),
+            "questions": MetadataValue.path(str(questions)), "questions_n": len(result.questions),
             "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
         yield from evaluation_checks(value.requested, value.scores, cell, asset_key=benchmark_scores_key(model))
 

@@ -25,6 +25,7 @@ from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 
 POOL_ROW_CODE_VERSION = "1"
+POOL_SCORES_CODE_VERSION = "2"  # per-question records
 
 
 def pool_row_name(model: str) -> str:
@@ -72,7 +73,7 @@ def build_pool_row_assets(grid: GridSpec, model: str) -> list:
                              params={"selector": "pool", "budget": len(ids), "pool_ids_digest": digest},
                              metrics={}, artifacts={})
 
-    @asset(key=pool_scores_key(model), group_name=GROUP_EVALUATION, code_version=POOL_ROW_CODE_VERSION,
+    @asset(key=pool_scores_key(model), group_name=GROUP_EVALUATION, code_version=POOL_SCORES_CODE_VERSION,
            pool=ACCELERATOR_POOL, op_tags=cell_op_tags("evaluation"),
            ins={"pool_fine_tuned_model": AssetIn(pool_fine_tuned_key(model))},
            check_specs=specs(pool_scores_key(model), REFERENCE_CHECKS),

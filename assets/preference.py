@@ -28,10 +28,11 @@ from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 from selection_ops.evaluation.a4 import a4_scores
 from selection_ops.evaluation.judge import JudgeSettings
+from selection_ops.evaluation.questions import write_questions
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
 
-PREFERENCE_CODE_VERSION = "1"
-BASELINE_CODE_VERSION = "1"
+PREFERENCE_CODE_VERSION = "2"
+BASELINE_CODE_VERSION = "2"
 # the checks of a reference row (the untuned baseline, the Pool row): every requested benchmark scored, judge parsed
 REFERENCE_CHECKS = [*EVALUATION_CHECKS, "judge_parse_rate"]
 
@@ -65,10 +66,10 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
         settings = judge.settings()
         fingerprint = json_digest({"model": fine_tuned_model.fingerprint, "judge": judge.model_dump(),
                                    "evaluator": preference_evaluator.model_dump()})
+        work_dir = layout.evaluation_dir(cell, fingerprint) / "preference"
         with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
             result = preference_evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell,
-                                                   work_dir=layout.evaluation_dir(cell, fingerprint) / "preference",
-                                                   judge=settings)
+                                                   work_dir=work_dir, judge=settings)
             scores = {**benchmark_scores.scores, **result.scores}
             stderr = {**benchmark_scores.stderr, **result.stderr}
             n = {**benchmark_scores.n, **result.n}
@@ -76,6 +77,8 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
                                                "judge_pairwise_order": result.pairwise_order},
                                metrics=evaluation_metrics(scores, stderr, n, result.parse_rate),
                                artifacts={"judgements": result.raw_judgements_dir})
+            mlflow_tracker.log_questions(run_id, "preference", result.questions)
+        questions = write_questions(work_dir / "questions_preference.csv", cell, result.questions)
         value = PreferenceScores(cell=cell, scores=dict(result.scores), stderr=dict(result.stderr), n=dict(result.n),
                                  parse_rate=dict(result.parse_rate), judge=result.judge,
                                  judge_mode=result.judge_mode, mlflow_run_id=run_id)
@@ -84,7 +87,8 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
             **evaluation_metadata(result.scores, result.stderr, result.n, result.judge, result.parse_rate),
             **_averages(scores, stderr), "judge": result.judge, "judge_mode": result.judge_mode,
             "judge_pairwise_order": result.pairwise_order,
-            "eval_wall_s": float(result.wall_s),
+            "eval_wall_s": float(result.wall_s), "questions": MetadataValue.path(str(questions)),
+            "questions_n": len(result.questions),
             "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
         lowest = min(result.parse_rate.values(), default=0.0)
         yield judge_parse_rate_check(lowest, cell, threshold=settings.min_parse_rate,
@@ -134,11 +138,16 @@ def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: Prefere
                            metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),
                            artifacts={"opencompass": objective.summary_path,
                                       "judgements": preference.raw_judgements_dir})
+        mlflow_tracker.log_questions(run_id, "objective", objective.questions)
+        mlflow_tracker.log_questions(run_id, "preference", preference.questions)
+    questions = write_questions(work_dir / "questions.csv", name, (*objective.questions, *preference.questions))
     value = PreferenceScores(cell=name, scores=scores, stderr=stderr, n=n, parse_rate=dict(preference.parse_rate),
                              judge=preference.judge, judge_mode=preference.judge_mode, mlflow_run_id=run_id)
     yield Output(value, data_version=version(json_digest(scores)), metadata={
         **evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
         **_averages(scores, stderr), "judge": preference.judge, "judge_pairwise_order": preference.pairwise_order,
+        "questions": MetadataValue.path(str(questions)),
+        "questions_n": len(objective.questions) + len(preference.questions),
         "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(study, run_id))})
     yield from reference_checks(value, requested=evaluator.datasets, threshold=judge.min_parse_rate,
                                 asset_key=asset_key)

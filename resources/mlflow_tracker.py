@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,7 @@ DIVERSITY_PREFIX = "diversity."
 BENCH_PREFIX = "bench."
 AVG_OBJ = "avg_obj"
 TRAIN_LOSS = "train_loss"
+QUESTIONS_DIR = "questions"  # per-question score tables of a run: questions/objective.json, questions/preference.json
 
 
 class MlflowTracker(ConfigurableResource):
@@ -145,10 +146,11 @@ class MlflowTracker(ConfigurableResource):
             metrics: Mapping[str, float] | None = None,
             step_metrics: Mapping[str, list[tuple[int, float]]] | None = None,
             artifacts: Mapping[str, Path] | None = None, texts: Mapping[str, str] | None = None,
-            images: Mapping[str, Path] | None = None) -> None:
+            images: Mapping[str, Path] | None = None, tables: Mapping[str, Any] | None = None) -> None:
         """Params (stringified; an existing param is never overwritten with a different value), finite metrics,
         per-step metric histories, files (artifact dir -> path), small text artifacts (file name -> content) and
-        images (artifact file -> PNG path, shown inline by the MLflow UI). Params named like credentials
+        images (artifact file -> PNG path, shown inline by the MLflow UI), tables (artifact file ``*.json`` ->
+        DataFrame: MLflow's ``log_table``, shown as a table by the MLflow UI). Params named like credentials
         (``foundation.secrets``) are logged as ``***``."""
         client = self.client()
         existing = client.get_run(run_id).data.params
@@ -181,6 +183,39 @@ class MlflowTracker(ConfigurableResource):
 
             with Image.open(path) as image:
                 client.log_image(run_id, image.copy(), artifact_file=artifact_file)
+        for artifact_file, frame in (tables or {}).items():
+            client.log_table(run_id, data=frame, artifact_file=artifact_file)
+
+    def log_questions(self, run_id: str, half: str, questions: Sequence[Any]) -> None:
+        """A run's per-question scores (``QuestionScore`` rows of one evaluation half) as the MLflow table
+        ``questions/<half>.json``; the report reads every run's tables back (``questions_of``)."""
+        from selection_ops.evaluation.questions import question_frame
+
+        frame = question_frame("", questions).drop(columns=["run"])
+        self.log(run_id, tables={f"{QUESTIONS_DIR}/{half}.json": frame})
+
+    def questions_of(self, runs: Mapping[str, str]) -> Any:
+        """The per-question tables of ``runs`` (MLflow run id -> the report's run name), concatenated with a ``run``
+        column (``selection_ops.evaluation.questions.QUESTION_COLUMNS`` + ``cluster``); runs without tables add
+        nothing (evaluated before per-question records existed)."""
+        import tempfile
+
+        import pandas as pd
+
+        client = self.client()
+        frames = []
+        with tempfile.TemporaryDirectory() as scratch:
+            for run_id, name in runs.items():
+                listed = [a.path for a in client.list_artifacts(run_id, QUESTIONS_DIR) if a.path.endswith(".json")]
+                for artifact in listed:
+                    local = client.download_artifacts(run_id, artifact, scratch)
+                    table = json.loads(Path(local).read_text(encoding="utf-8"))
+                    frame = pd.DataFrame(table["data"], columns=table["columns"])
+                    frames.append(frame.assign(run=name))
+        if not frames:
+            return pd.DataFrame(columns=["run", "benchmark", "question", "score", "cluster"])
+        frame = pd.concat(frames, ignore_index=True)
+        return frame[["run", *[c for c in frame.columns if c != "run"]]]
 
     def log_selection_input(self, run_id: str, *, frame: Any, name: str, source: str, digest: str) -> None:
         """The selection as an MLflow dataset input: ``frame`` (pandas, one row per selected sample), its source

@@ -67,6 +67,13 @@ def question_frame(run: str, scores: Iterable[QuestionScore], seed: int | None =
     return frame
 
 
+def write_questions(path, run: str, scores: Iterable[QuestionScore], seed: int | None = None):
+    """``question_frame`` of one run written atomically as CSV (the study's copy beside its evaluation)."""
+    from selection_ops.foundation.atomic import write_text_atomic
+
+    return write_text_atomic(path, question_frame(run, scores, seed).to_csv(index=False))
+
+
 def read_questions(path) -> pd.DataFrame:
     """A per-question CSV (``run, benchmark, question, score``; optional ``seed``, ``cluster``; other columns are
     ignored). ValueError names the file, the row and the field of a missing column or a non-numeric score."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from resources.judge import JudgeResource
 from resources.llamafactory import LlamaFactoryTrainer, TrainingResult
 from resources.opencompass import EvaluationResult, OpenCompassRunner, PreferenceEvaluator, PreferenceResult
+from selection_ops.evaluation.questions import QuestionScore
 from selection_ops.foundation.atomic import write_text_atomic
 
 
@@ -40,11 +41,15 @@ class FakeEvaluator(OpenCompassRunner):
     def evaluate(self, *, model_path, model_name: str, work_dir: Path) -> EvaluationResult:
         time.sleep(self.sleep_s)
         seed = _content_seed(model_path)
-        scores = {b: float((seed >> (4 * i)) % 100) for i, b in enumerate(self.datasets) if b not in self.drop}
+        # ten 0/1 questions per benchmark, drawn from the content hash; the score is their mean in percent
+        questions = [QuestionScore(b, f"{b}/{q}", float((seed >> (q + 3 * i)) & 1))
+                     for i, b in enumerate(self.datasets) if b not in self.drop for q in range(10)]
+        scores = {b: 10.0 * sum(q.score for q in questions if q.benchmark == b)
+                  for b in self.datasets if b not in self.drop}
         summary = write_text_atomic(Path(work_dir) / "summary.csv", json.dumps(scores))
         return EvaluationResult(scores=scores, avg_obj=sum(scores.values()) / max(1, len(scores)),
                                 summary_path=summary, wall_s=self.sleep_s, n={b: 10 for b in scores},
-                                stderr={b: 1.0 for b in scores})
+                                stderr={b: 1.0 for b in scores}, questions=tuple(questions))
 
 
 class FakePreferenceEvaluator(PreferenceEvaluator):
@@ -52,11 +57,17 @@ class FakePreferenceEvaluator(PreferenceEvaluator):
 
     def evaluate(self, *, model_path, model_name: str, work_dir: Path, judge) -> PreferenceResult:
         seed = _content_seed(model_path)
-        scores = {"alpacaeval_v2": float(seed % 100), "mtbench": 1.0 + (seed >> 8) % 9}
+        questions = [*(QuestionScore("alpacaeval_v2", f"alpaca_eval/gpt4/{q}", ((seed >> (2 * q)) % 3) / 2)
+                       for q in range(4)),
+                     *(QuestionScore("mtbench", f"mtbench_0.0/{q}", 1.0 + (seed >> (8 + 4 * q)) % 9)
+                       for q in range(4))]
+        scores = {key: scale * sum(q.score for q in questions if q.benchmark == key) / 4
+                  for key, scale in (("alpacaeval_v2", 100.0), ("mtbench", 1.0))}
         raw = write_text_atomic(Path(work_dir) / "judgements" / "raw.json", json.dumps(scores)).parent
-        return PreferenceResult(scores=scores, stderr={k: 1.0 for k in scores}, n={k: 2 for k in scores},
+        return PreferenceResult(scores=scores, stderr={k: 1.0 for k in scores}, n={k: 4 for k in scores},
                                 parse_rate={k: 1.0 for k in scores}, judge="fake-judge", judge_mode="generate",
-                                raw_judgements_dir=raw, summary_path=None, wall_s=0.0, log_path=raw / "raw.json")
+                                raw_judgements_dir=raw, summary_path=None, wall_s=0.0, log_path=raw / "raw.json",
+                                questions=tuple(questions))
 
 
 def fake_judge() -> JudgeResource:

@@ -92,3 +92,22 @@ def test_selection_is_logged_as_a_dataset_input_with_the_ids_digest(tracker: Mlf
     (dataset_input,) = tracker.client().get_run(run_id).inputs.dataset_inputs
     assert dataset_input.dataset.digest == "0123abcd" and "pool.parquet" in dataset_input.dataset.source
     assert tracker.run_url("s", run_id).endswith(f"/runs/{run_id}")
+
+
+def test_questions_are_logged_as_mlflow_tables_and_read_back_per_run(tracker: MlflowTracker) -> None:
+    from selection_ops.evaluation.questions import QuestionScore
+
+    first = tracker.run_for(study="s", partition="mig__b8__m", kind="fine-tune", tags={})
+    second = tracker.run_for(study="s", partition="random__b8__m", kind="fine-tune", tags={})
+    tracker.log_questions(first, "objective", [QuestionScore("arc_c", "ARC-c/0", 1.0),
+                                               QuestionScore("arc_c", "ARC-c/1", 0.0)])
+    tracker.log_questions(first, "preference", [QuestionScore("mtbench", "mtbench_0.7/0", 7.0, cluster="81")])
+    tracker.log_questions(second, "objective", [QuestionScore("arc_c", "ARC-c/0", 0.0)])
+    empty = tracker.run_for(study="s", partition="old__b8__m", kind="fine-tune", tags={})
+    table = tracker.questions_of({first: "mig__b8__m", second: "random__b8__m", empty: "old__b8__m"})
+    assert list(table.columns[:4]) == ["run", "benchmark", "question", "score"]
+    assert sorted(table.itertuples(index=False, name=None)) == [
+        ("mig__b8__m", "arc_c", "ARC-c/0", 1.0, None), ("mig__b8__m", "arc_c", "ARC-c/1", 0.0, None),
+        ("mig__b8__m", "mtbench", "mtbench_0.7/0", 7.0, "81"), ("random__b8__m", "arc_c", "ARC-c/0", 0.0, None)]
+    artifacts = {a.path for a in tracker.client().list_artifacts(first, "questions")}
+    assert artifacts == {"questions/objective.json", "questions/preference.json"}
