@@ -27,7 +27,7 @@ from resources.mlflow_tracker import (
 )
 from resources.study_layout import StudyLayout
 
-REPORT_CODE_VERSION = "3"
+REPORT_CODE_VERSION = "4"
 
 
 def overview_figure(selections: pd.DataFrame, cells: pd.DataFrame):
@@ -80,7 +80,10 @@ def build_reporting_assets(grid: GridSpec) -> list:
         reference_rows = runs_table(references)
         selections = runs_table(mlflow_tracker.find_runs(study=grid.study, kind=KIND_SELECTION, current_only=True))
         out_dir = layout.report_dir()
-        report = correlation_report(pd.concat([reference_rows, cells], ignore_index=True), out_dir)
+        table = pd.concat([reference_rows, cells], ignore_index=True)
+        # every evaluated run's per-question scores (MLflow tables): the evidence of the paired verdicts
+        questions = mlflow_tracker.questions_of(dict(zip(table["run_id"], table["run"]))) if len(table) else None
+        report = correlation_report(table, out_dir, questions=questions)
         study_run = mlflow_tracker.study_run(grid.study)
         run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=KIND_REPORT,
                                         parent_run_id=study_run, run_name="correlation report",

@@ -213,7 +213,33 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
 
     say("")
     say(_table(grid, latest, scores))
+    verdicts = _verdicts(Path(latest(AssetKey("diversity_correlation"), None).get("report_dir") or ""))
+    if verdicts:
+        say("")
+        say(verdicts)
     return 0
+
+
+def _verdicts(report_dir: Path) -> str:
+    """The report's paired verdicts in a few lines: per benchmark (and A.4 average), the pairs told apart and the
+    smallest difference the study could have seen for the others (median MDE at 80 % power)."""
+    import pandas as pd
+
+    path = report_dir / "pairs.csv"
+    if not report_dir.name or not path.is_file():
+        return ""
+    pairs = pd.read_csv(path)
+    if pairs.empty:
+        return ""
+    lines = [f"Paired verdicts ({len(pairs)} comparisons, 95 % paired bootstrap, Holm-adjusted; {path}):"]
+    for benchmark, rows in pairs.groupby("benchmark", sort=False):
+        apart = rows[rows["verdict"] != "indistinguishable"]
+        same = rows[rows["verdict"] == "indistinguishable"]
+        told = ", ".join(f"{r.a if r.verdict == 'a better' else r.b} > {r.b if r.verdict == 'a better' else r.a} "
+                         f"({r.diff:+.3g})" for r in apart.itertuples()) or "none"
+        mde = f"; others indistinguishable, median MDE {same['mde'].median():.3g}" if len(same) else ""
+        lines.append(f"  {benchmark:<18} {len(apart)}/{len(rows)} told apart: {told}{mde}")
+    return "\n".join(lines)
 
 
 def _table(grid, latest: Callable, scores: Callable) -> str:
