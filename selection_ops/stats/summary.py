@@ -9,8 +9,18 @@ from collections.abc import Mapping, Sequence
 from selection_ops.stats.power import ALPHA
 
 
-def _number(value: object, digits: int = 2) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, (int, float)) and math.isfinite(value) else "-"
+def _number(value: object, signed: bool = False) -> str:
+    """Two decimals from 1 on, three significant digits below (bits per byte move in thousandths)."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value)):
+        return "-"
+    sign = "+" if signed else ""
+    return f"{value:{sign}.2f}" if abs(value) >= 1 or value == 0 else f"{value:{sign}.3g}"
+
+
+def _p(value: object) -> str:
+    if not (isinstance(value, (int, float)) and math.isfinite(value)):
+        return "-"
+    return "< 0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def verdicts_markdown(rows: Sequence[Mapping[str, object]], alpha: float = ALPHA) -> str:
@@ -32,7 +42,7 @@ def verdicts_markdown(rows: Sequence[Mapping[str, object]], alpha: float = ALPHA
             a_wins = row["verdict"] == "a better"
             winner, loser = (row["a"], row["b"]) if a_wins else (row["b"], row["a"])
             margin = float(row["diff"]) * (1 if a_wins else -1)
-            differ.append(f"{winner} beats {loser} ({margin:+.2f}, p {_number(row['p_holm'], 3)})")
+            differ.append(f"{winner} beats {loser} ({_number(margin, signed=True)}, p {_p(row['p_holm'])})")
         label = key + (" (proxy)" if row.get("proxy") else "")
         lines.append(f"| {label} | {'; '.join(differ) or '-'} | {'; '.join(same) or '-'} |")
     return "\n".join(lines)
