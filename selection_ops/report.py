@@ -229,6 +229,9 @@ def _proxy_markdown(proxy: dict) -> str:
              + ", ".join(f"{k} ({'higher' if proxy['higher_is_better'][k] else 'lower'} is better)"
                          for k in proxy["benchmarks"])]
     for key, block in proxy["correlations"].items():
+        if "left_out" in block:
+            lines.append(f"- {key}: no correlation ({block['left_out']})")
+            continue
         vs = block.get("vs_performance")
         if vs and vs.get("mean") is not None and math.isfinite(vs["mean"]):
             lines.append(f"- {key} vs {proxy['performance']}: n {vs['n']}, Pearson {_interval(vs, 'pearson')}, "
@@ -372,6 +375,9 @@ def _proxy_block(table: pd.DataFrame, evaluated: pd.DataFrame, metrics: Sequence
                                 if keys else [],
                                 "verdicts": [r for r in verdict_rows if r["proxy"]], "correlations": {}}
     for key in keys:
+        if key in uninformative:
+            block["correlations"][key] = {"left_out": uninformative[key]}
+            continue
         column = f"bench.{key}"
         correlations = {"vs_performance": correlation_interval(table[column].to_numpy(dtype=float),
                                                                table[performance].to_numpy(dtype=float),

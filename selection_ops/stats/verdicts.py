@@ -13,6 +13,9 @@ table's order. Rows: ``PAIR_COLUMNS`` exactly, then ``EXTRA_COLUMNS``.
 * ``verdict``: ``a better`` / ``b better`` when p_holm < alpha, by the sign of diff and the benchmark's direction
   (``higher_is_better``; averages: higher is better); ``indistinguishable`` otherwise (its ``mde`` says how large a
   difference the data could have shown).
+* ``se`` the standard error behind ``mde`` (averages: the bootstrap replicates' sd); ``se_question`` its question
+  part alone and ``seed_sd_a`` / ``seed_sd_b`` each run's sd across seeds of its benchmark mean (``seeds``), so the
+  two sources of noise stand side by side; ``sd_paired`` the sd of the per-question differences.
 * ``proxy``: True for benchmark keys outside MIG Appx. A.4 (the likelihood channel): their own verdicts, never in
   an average.
 """
@@ -37,8 +40,8 @@ from selection_ops.stats.score_arrays import benchmark_arrays, seed_order
 logger = logging.getLogger(__name__)
 
 PAIR_COLUMNS = ("a", "b", "benchmark", "diff", "ci_low", "ci_high", "p_value", "p_holm", "verdict", "mde")
-EXTRA_COLUMNS = ("n", "clusters", "test", "se", "sd_paired", "seeds_a", "seeds_b", "seed_sd_a", "seed_sd_b",
-                 "base_model", "proxy")
+EXTRA_COLUMNS = ("n", "clusters", "test", "se", "se_question", "sd_paired", "seeds_a", "seeds_b", "seed_sd_a",
+                 "seed_sd_b", "base_model", "proxy")
 VERDICTS = ("a better", "b better", "indistinguishable")
 NO_GROUP = "(no base_model)"
 
@@ -106,14 +109,16 @@ def paired_verdicts(questions: pd.DataFrame, runs: pd.DataFrame | Sequence[str] 
     for c in aggregate_comparisons(by_benchmark, plain_pairs, alpha, power, level):
         rows.append({"a": c.a, "b": c.b, "benchmark": c.key, "diff": c.diff, "ci_low": c.ci_low,
                      "ci_high": c.ci_high, "p_value": c.p_value, "mde": c.mde, "n": c.n, "clusters": math.nan,
-                     "test": "bootstrap", "se": c.se, "sd_paired": math.nan, "seeds_a": math.nan,
-                     "seeds_b": math.nan, "seed_sd_a": math.nan, "seed_sd_b": math.nan, "proxy": False})
+                     "test": "bootstrap", "se": c.se, "se_question": math.nan, "sd_paired": math.nan,
+                     "seeds_a": math.nan, "seeds_b": math.nan, "seed_sd_a": math.nan, "seed_sd_b": math.nan,
+                     "proxy": False})
     for key in ordered_keys:
         for c in by_benchmark[key]:
             m = c.moments
             rows.append({"a": m.a, "b": m.b, "benchmark": key, "diff": m.diff, "ci_low": c.ci_low,
                          "ci_high": c.ci_high, "p_value": c.p_value, "mde": c.mde, "n": m.n, "clusters": m.clusters,
-                         "test": c.test, "se": m.se, "sd_paired": m.sd_paired, "seeds_a": m.seeds_a,
+                         "test": c.test, "se": m.se, "se_question": math.sqrt(m.var_question),
+                         "sd_paired": m.sd_paired, "seeds_a": m.seeds_a,
                          "seeds_b": m.seeds_b, "seed_sd_a": m.seed_sd_a, "seed_sd_b": m.seed_sd_b,
                          "proxy": key not in A4_KEYS})
     table = pd.DataFrame(rows, columns=[c for c in (*PAIR_COLUMNS, *EXTRA_COLUMNS)

@@ -90,9 +90,15 @@ def test_controls_are_reported_apart_and_a_constant_benchmark_is_left_out(tmp_pa
         "bench.arc_c": 40 + rng.normal(0, 3, 6) + np.where(novelsum < 0.1, -30, 0),
         "bench.mmlu": 30 + rng.normal(0, 3, 6),
         "bench.gsm8k": 0.0,  # a broken answer extraction: every run 0
+        "bench.arc_c_prob": 0.25,  # a proxy (likelihood channel) that cannot rank the runs either
+        "bench.ref_bpb_alpaca": 1.0 - novelsum / 10,  # a proxy that can
     })
     report = correlation_report(data, tmp_path)
-    assert report.uninformative == uninformative_benchmarks(data) and set(report.uninformative) == {"gsm8k"}
+    assert report.uninformative == uninformative_benchmarks(data)
+    assert set(report.uninformative) == {"gsm8k", "arc_c_prob"}
+    assert report.proxy["benchmarks"] == ["arc_c_prob", "ref_bpb_alpaca"]
+    assert report.proxy["correlations"]["arc_c_prob"] == {"left_out": report.uninformative["arc_c_prob"]}
+    assert report.proxy["correlations"]["ref_bpb_alpaca"]["metrics"]["novelsum"]["pearson"] == pytest.approx(-1.0)
     table = pd.read_csv(tmp_path / "table.csv")
     expected = aggregate_performance({c: table[c].to_numpy() for c in ("bench.arc_c", "bench.mmlu")})
     np.testing.assert_allclose(table["zsum"], expected, rtol=1e-12)
