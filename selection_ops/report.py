@@ -296,10 +296,10 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str | No
         report = CorrelationReport(n, f"correlations of {len(metrics)} diversity metrics with {performance} over "
                                       f"{n} evaluated runs", performance=performance)
         with_zsum = len(zsum_keys(evaluated, uninformative)) > 1 and performance != "zsum" and "zsum" in evaluated
-        for target, points, into, reasons in (
-                (performance, evaluated, report.correlations, report.reasons),
-                (performance, evaluated[~is_control], report.correlations_without_controls, None)):
-            into.update(_correlations(points, metrics, target, with_zsum, reasons, correlation_resamples, seed))
+        report.correlations = _correlations(evaluated, metrics, performance, with_zsum, report.reasons,
+                                            correlation_resamples, seed)
+        report.correlations_without_controls = _correlations(evaluated[~is_control], metrics, performance,
+                                                             with_zsum, None, correlation_resamples, seed)
         for column in metrics:
             name = column.removeprefix("diversity.")
             values = evaluated[[column, performance]].dropna()
