@@ -6,7 +6,11 @@
                      [--param metric.name=value ...] [--label-graph GRAPH] [--valid-labels PATH] [field options]
     infosift embed   --pool POOL --out EMB.npz [--model PATH] [field options]
     infosift list
-    infosift report  --runs TABLE.csv --out DIR [--performance avg|avg_obj|avg_sub|zsum|COLUMN]
+    infosift report  --runs TABLE.csv --out DIR [--questions QUESTIONS.csv] [--performance avg|...|COLUMN]
+                     [--controls duplicate,...] [--seed S]
+    infosift power   --questions QUESTIONS.csv --pairs A,B [--pairs C,D ...] [--target-mde X] [--benchmark KEY]
+                     [--out FILE.json]
+    infosift agreement --a A.csv --b B.csv --column COLUMN [--out DIR]
 
 POOL is read by ``selection_ops.pool_view_io.load_pool_view`` (JSONL / JSON / Parquet records with ``id``,
 ``labels``, ``score``, ``embedding``, ... or MIG's annotated format; a record without ``id`` gets the content id of
@@ -14,6 +18,8 @@ its conversation, as the pool loader gives). ``select`` writes one selected reco
 each the full input record with its ``id`` (the ``embedding`` field left out unless ``--keep-embeddings``).
 ``measure`` reads the subset's ids (its records' ``id``, in order) and prints and writes the metric values.
 ``embed`` writes ``ids`` and ``embeddings`` for ``--embeddings``, with the annotation stage's embedder.
+``report`` writes the A.4 columns, the paired verdicts (with ``--questions``: ``pairs.csv``) and the correlations
+(``selection_ops.report``); ``power`` and ``agreement`` are ``selection_ops.stats.commands``.
 
 Outputs are checked before any work (a folder, an unwritable folder, or a path that is one of the inputs is
 refused) and written to a temporary file renamed into place when complete: an error, Ctrl-C or a killed process
@@ -40,6 +46,7 @@ from selection_ops.foundation.atomic import atomic_open, check_output_path, writ
 from selection_ops.pool.errors import RecordError
 from selection_ops.pool.readers import DEFAULT_ENCODING, iter_file_records
 from selection_ops.pool_view_io import load_pool_view
+from selection_ops.stats.commands import add_agreement_parser, add_power_parser, cmd_agreement, cmd_power
 
 logger = logging.getLogger("infosift")
 
@@ -139,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="list selectors and metrics with their parameters")
     add_report_parser(commands)
+    add_power_parser(commands)
+    add_agreement_parser(commands)
     return parser
 
 
@@ -466,26 +475,40 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def add_report_parser(commands: argparse._SubParsersAction) -> None:
-    """``infosift report --runs TABLE.csv --out DIR [--performance ...]`` (selection_ops.report does the work)."""
-    report = commands.add_parser("report", help="A.4 columns, noise and diversity correlations of a table of runs",
+    """``infosift report --runs TABLE.csv --out DIR [--questions ...] [--performance ...]`` (selection_ops.report
+    does the work)."""
+    report = commands.add_parser("report", help="A.4 columns, paired verdicts and diversity correlations of runs",
                                  description="Read a CSV with one row per run ('run' column, bench.<key> columns "
-                                             "on native scales, diversity.<metric> columns); write table.csv, "
-                                             "report.json and plots into DIR.")
+                                             "on native scales, diversity.<metric> columns, optional base_model) "
+                                             "and optionally the per-question scores; write table.csv, "
+                                             "report.json, pairs.csv (with --questions) and plots into DIR.")
     report.add_argument("--runs", required=True, help="CSV table of runs")
     report.add_argument("--out", required=True, help="output folder")
+    report.add_argument("--questions", default=None,
+                        help="per-question CSV (run, benchmark, question, score [, seed, cluster]): paired verdicts "
+                             "per pair of runs on one base model, written to pairs.csv")
     report.add_argument("--performance", default=None,
                         help="avg | avg_obj | avg_sub | zsum | COLUMN (default: avg when both halves exist)")
+    report.add_argument("--controls", default="duplicate",
+                        help="comma-separated control selectors the correlations are also computed without "
+                             "(default: duplicate; '' for none)")
+    report.add_argument("--seed", type=int, default=0, help="seed of the bootstraps (default 0)")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
     from selection_ops.report import report_from_csv
 
-    report = report_from_csv(Path(args.runs), Path(args.out), args.performance)
+    controls = tuple(c.strip() for c in args.controls.split(",") if c.strip())
+    if args.questions is not None:
+        check_output_path(Path(args.out) / "pairs.csv", [args.runs, args.questions])
+    report = report_from_csv(Path(args.runs), Path(args.out), args.performance,
+                             Path(args.questions) if args.questions else None, controls, args.seed)
     print(report.markdown())
     return 0
 
 
-COMMANDS = {"select": cmd_select, "measure": cmd_measure, "embed": cmd_embed, "list": cmd_list, "report": cmd_report}
+COMMANDS = {"select": cmd_select, "measure": cmd_measure, "embed": cmd_embed, "list": cmd_list, "report": cmd_report,
+            "power": cmd_power, "agreement": cmd_agreement}
 
 
 def _error_line(error: BaseException) -> str:

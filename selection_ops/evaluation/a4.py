@@ -9,8 +9,9 @@ Standard errors (not in the paper; what tells a real difference from noise on a 
 accuracies and win rates are binomial, se = 100 sqrt(p (1 - p) / n) with p the score / 100; MT-Bench and WildBench
 scores are means of per-sample grades, se = sd(grades, ddof=1) / sqrt(n). Normalisation scales se by the same
 factor (x 10, / 2). An average of k independent benchmark scores has se = sqrt(sum se_i^2) / k, so Avg has
-se = sqrt(se_obj^2 + se_sub^2) / 2. Two selectors' Avg differ beyond noise when
-|Avg_a - Avg_b| > 2 sqrt(se_a^2 + se_b^2) (about a two-sided 95% test).
+se = sqrt(se_obj^2 + se_sub^2) / 2. These describe one run's score; whether two runs differ is decided per
+question, paired, by ``selection_ops.stats.verdicts`` (two runs' errors on the same questions are correlated, so
+their unpaired standard errors do not say it).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ NORMALISATION: dict[str, tuple[float, float]] = {
 }
 # scores that are proportions of n trials (binomial standard error); the others are means of graded samples
 BINOMIAL = frozenset({*OBJECTIVE_KEYS, "alpacaeval_v2"})
-SIGNIFICANCE_FACTOR = 2.0
 
 
 def normalise(key: str, native: float) -> float:
@@ -120,31 +120,3 @@ def a4_scores(native: Mapping[str, float], stderr: Mapping[str, float] | None = 
     avg, avg_se = (_mean_with_stderr([obj, sub], [obj_se, sub_se]) if math.isfinite(obj) and math.isfinite(sub)
                    else (math.nan, math.nan))
     return A4Scores(normalised, normalised_se, obj, obj_se, sub, sub_se, avg, avg_se)
-
-
-@dataclass(frozen=True)
-class PairComparison:
-    """Whether two runs' scores differ by more than ``SIGNIFICANCE_FACTOR`` combined standard errors."""
-
-    run_a: str
-    run_b: str
-    difference: float  # a - b
-    combined_stderr: float  # sqrt(se_a^2 + se_b^2)
-    significant: bool | None  # None when a standard error is unknown
-
-    def as_dict(self) -> dict[str, object]:
-        return {"run_a": self.run_a, "run_b": self.run_b, "difference": self.difference,
-                "combined_stderr": self.combined_stderr, "significant": self.significant}
-
-
-def compare_pairs(runs: Sequence[str], values: Sequence[float], stderrs: Sequence[float]) -> list[PairComparison]:
-    """Every unordered pair of runs (in the given order): difference, combined se, and |diff| > 2 combined se."""
-    comparisons = []
-    for i in range(len(runs)):
-        for j in range(i + 1, len(runs)):
-            difference = float(values[i]) - float(values[j])
-            combined = math.sqrt(float(stderrs[i]) ** 2 + float(stderrs[j]) ** 2)
-            significant = (abs(difference) > SIGNIFICANCE_FACTOR * combined
-                           if math.isfinite(combined) and math.isfinite(difference) else None)
-            comparisons.append(PairComparison(str(runs[i]), str(runs[j]), difference, combined, significant))
-    return comparisons

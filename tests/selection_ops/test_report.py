@@ -20,7 +20,7 @@ def table(n: int) -> pd.DataFrame:
         "partition": [f"sel{i}__b8__m" for i in range(n)],
         "diversity.novelsum": novelsum,
         "diversity.vendi": rng.random(n),
-        "bench.arc": 30 + 10 * novelsum + rng.random(n),
+        "bench.arc_c": 30 + 10 * novelsum + rng.random(n),
         "bench.mmlu": 20 + rng.random(n),
         "avg_obj": 25 + 5 * novelsum,
     })
@@ -76,3 +76,43 @@ def test_the_flat_metrics_are_accepted_by_a_real_mlflow_store(tmp_path: Path) ->
     logged = tracker.client().get_run(run_id).data.metrics
     assert logged["novelsum.vs_zsum.mean"] == pytest.approx(report.correlations["novelsum.vs_zsum"]["mean"])
     assert logged.keys() == report.flat_metrics().keys()
+
+
+def test_controls_are_reported_apart_and_a_constant_benchmark_is_left_out(tmp_path: Path) -> None:
+    from selection_ops.correlation import aggregate_performance
+    from selection_ops.stats.informative import uninformative_benchmarks
+
+    rng = np.random.default_rng(1)
+    novelsum = np.array([0.5, 0.6, 0.7, 0.8, 0.9, 0.05])
+    data = pd.DataFrame({
+        "run": [f"sel{i}__b8__m" for i in range(5)] + ["duplicate__b8__m"],
+        "diversity.novelsum": novelsum,
+        "bench.arc_c": 40 + rng.normal(0, 3, 6) + np.where(novelsum < 0.1, -30, 0),
+        "bench.mmlu": 30 + rng.normal(0, 3, 6),
+        "bench.gsm8k": 0.0,  # a broken answer extraction: every run 0
+        "bench.arc_c_prob": 0.25,  # a proxy (likelihood channel) that cannot rank the runs either
+        "bench.ref_bpb_alpaca": 1.0 - novelsum / 10,  # a proxy that can
+    })
+    report = correlation_report(data, tmp_path)
+    assert report.uninformative == uninformative_benchmarks(data)
+    assert set(report.uninformative) == {"gsm8k", "arc_c_prob"}
+    assert report.proxy["benchmarks"] == ["arc_c_prob", "ref_bpb_alpaca"]
+    assert report.proxy["correlations"]["arc_c_prob"] == {"left_out": report.uninformative["arc_c_prob"]}
+    assert report.proxy["correlations"]["ref_bpb_alpaca"]["metrics"]["novelsum"]["pearson"] == pytest.approx(-1.0)
+    table = pd.read_csv(tmp_path / "table.csv")
+    expected = aggregate_performance({c: table[c].to_numpy() for c in ("bench.arc_c", "bench.mmlu")})
+    np.testing.assert_allclose(table["zsum"], expected, rtol=1e-12)
+    assert report.controls == ["duplicate__b8__m"]
+    assert report.correlations["novelsum"]["n"] == 6 and report.correlations_without_controls["novelsum"]["n"] == 5
+    assert report.performance == "avg_obj"  # A.4 keeps gsm8k (it shifts every run alike); zsum does not
+    assert table["avg_obj"].to_numpy() == pytest.approx(table[["bench.arc_c", "bench.mmlu", "bench.gsm8k"]].mean(1))
+    assert report.correlations["novelsum"]["pearson"] == pytest.approx(
+        pearsonr(novelsum, table["avg_obj"]).statistic, rel=1e-12)
+    assert report.correlations_without_controls["novelsum"]["pearson"] == pytest.approx(
+        pearsonr(novelsum[:5], table["avg_obj"][:5]).statistic, rel=1e-12)
+    flat = report.flat_metrics()
+    assert "without_controls.novelsum.pearson" in flat and "novelsum.pearson_low" in flat
+    markdown = report.markdown()
+    assert "benchmark gsm8k left out of zsum" in markdown and "without the control runs duplicate__b8__m" in markdown
+    saved = json.loads((tmp_path / "report.json").read_text())
+    assert saved["controls"]["runs"] == ["duplicate__b8__m"] and "gsm8k" in saved["uninformative"]

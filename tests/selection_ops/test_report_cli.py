@@ -1,14 +1,17 @@
-"""``infosift report`` on a CSV: A.4 columns, noise, significance, correlations and plots from one table."""
+"""``infosift report`` on a CSV: A.4 columns, noise, paired verdicts (with per-question scores), correlations and
+plots from one table."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from selection_ops.cli import main
+from selection_ops.correlation import aggregate_performance
 
 ROWS = [  # MIG Table 1, Llama3.1-8B, plus made-up diversity values and sample counts
     ("Pool", 69.15, 63.88, 83.40, 63.41, 65.77, 67.10, 8.94, 6.86, -24.66, 0.30),
@@ -41,7 +44,9 @@ def test_report_on_a_csv(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert scores["Pool"]["avg_sub"] == pytest.approx(38.40, abs=0.006)
     # bbh and mmlu carry no n: their se is unknown, and so is every average's
     assert scores["MIG"]["avg_obj.stderr"] is None and scores["MIG"]["avg_sub.stderr"] > 0
-    assert report["significance"]["column"] == "avg" and len(report["significance"]["pairs"]) == 6
+    # no per-question scores: no verdicts, and the report says what they need
+    assert report["verdicts"]["available"] is False and report["verdicts"]["pairs"] == []
+    assert "per-question scores" in report["verdicts"]["note"] and not (out / "pairs.csv").exists()
     assert "novelsum" in report["correlations"] and "novelsum.vs_zsum" in report["correlations"]
     assert (out / "scatter_novelsum.png").is_file() and (out / "scores.png").is_file()
     table = pd.read_csv(out / "table.csv")
@@ -49,21 +54,65 @@ def test_report_on_a_csv(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert table.loc[table.run == "MIG", "bench.arc_c.stderr"].item() == pytest.approx(100 * (0.8 * 0.2 / 1000) ** 0.5)
     printed = capsys.readouterr().out
     assert "| MIG | 67.64 | 42.99 ± " in printed and "mtbench 95%" in printed
+    assert "verdicts need per-question scores" in printed
+    assert report["correlations"]["novelsum"]["n"] == 4 and "pearson_low" in report["correlations"]["novelsum"]
 
 
-def test_report_with_a_known_noise_states_which_pairs_differ(tmp_path: Path) -> None:
-    path = _csv(tmp_path / "runs.csv")
-    table = pd.read_csv(path)
-    for key in ("bbh", "mmlu"):
-        table[f"bench.{key}.n"] = 1000
-    table.to_csv(path, index=False)
-    assert main(["report", "--runs", str(path), "--out", str(tmp_path / "o"), "--performance", "zsum"]) == 0
-    report = json.loads((tmp_path / "o" / "report.json").read_text())
-    assert report["performance"] == "zsum" and "novelsum.vs_zsum" not in report["correlations"]
-    pairs = {(p["run_a"], p["run_b"]): p for p in report["significance"]["pairs"]}
-    # MIG's Avg is 3.5 above Random's; with n = 1000 everywhere the combined se is about 0.7
-    assert pairs[("Random", "MIG")]["significant"] is True
-    assert pairs[("Pool", "DEITA")]["difference"] == pytest.approx(53.59 - 52.83, abs=0.02)
+def _questions(path: Path) -> Path:
+    """Per-question scores of the four runs: ARC-c (0/1, MIG clearly ahead of Random), MT-Bench (two turns per
+    dialogue: clusters) and the likelihood channel's bits per byte (a proxy; lower is better, MIG lowest)."""
+    rng = np.random.default_rng(0)
+    skill = {"Pool": 0.1, "Random": 0.0, "DEITA": 0.05, "MIG": 0.6}
+    difficulty = rng.normal(0, 1, 400)
+    frames = []
+    for run, s in skill.items():
+        frames.append(pd.DataFrame({"run": run, "benchmark": "arc_c", "question": [f"arc{i}" for i in range(400)],
+                                    "score": (difficulty + s + rng.normal(0, 0.5, 400) > 0).astype(float)}))
+        frames.append(pd.DataFrame({"run": run, "benchmark": "mtbench", "question": [f"mt{i}" for i in range(160)],
+                                    "cluster": [f"dialogue{i // 2}" for i in range(160)],
+                                    "score": np.clip(np.round(rng.normal(7 + s, 1.5, 160)), 1, 10)}))
+        frames.append(pd.DataFrame({"run": run, "benchmark": "ref_bpb_alpaca",
+                                    "question": [f"ae{i}" for i in range(200)],
+                                    "score": 1.0 + 0.2 * difficulty[:200] - 0.1 * s + rng.normal(0, 0.02, 200)}))
+    pd.concat(frames, ignore_index=True).to_csv(path, index=False)
+    return path
+
+
+def test_report_with_questions_writes_paired_verdicts(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    runs = pd.read_csv(_csv(tmp_path / "runs.csv"))
+    runs["base_model"] = "llama"
+    runs.to_csv(tmp_path / "runs.csv", index=False)
+    out = tmp_path / "out"
+    assert main(["report", "--runs", str(tmp_path / "runs.csv"), "--questions",
+                 str(_questions(tmp_path / "questions.csv")), "--out", str(out)]) == 0
+    header = (out / "pairs.csv").read_text().splitlines()[0].split(",")
+    assert header[:10] == ["a", "b", "benchmark", "diff", "ci_low", "ci_high", "p_value", "p_holm", "verdict", "mde"]
+    pairs = pd.read_csv(out / "pairs.csv")
+    assert list(dict.fromkeys(pairs["benchmark"])) == ["avg", "avg_obj", "avg_sub", "arc_c", "mtbench",
+                                                       "ref_bpb_alpaca"]
+    assert (pairs.groupby("benchmark").size() == 6).all() and pairs["mde"].notna().all()
+    rows = pairs.set_index(["benchmark", "a", "b"])
+    assert rows.loc[("arc_c", "Random", "MIG"), "verdict"] == "b better"
+    assert rows.loc[("arc_c", "Random", "MIG"), "test"] == "mcnemar-exact"
+    assert rows.loc[("mtbench", "Random", "MIG"), "test"] == "paired-t-clustered"
+    assert rows.loc[("mtbench", "Random", "MIG"), "clusters"] == 80
+    assert rows.loc[("ref_bpb_alpaca", "Random", "MIG"), "verdict"] == "b better"  # lower bpb is better
+    assert rows.loc[("avg", "Random", "MIG"), "verdict"] == "b better"
+    report = json.loads((out / "report.json").read_text())
+    assert report["verdicts"]["available"] and len(report["verdicts"]["pairs"]) == 5 * 6
+    assert {r["benchmark"] for r in report["verdicts"]["pairs"]} == {"avg", "avg_obj", "avg_sub", "arc_c", "mtbench"}
+    proxy = report["proxy"]
+    assert proxy["benchmarks"] == ["ref_bpb_alpaca"] and proxy["higher_is_better"] == {"ref_bpb_alpaca": False}
+    assert len(proxy["verdicts"]) == 6 and {"vs_performance"} <= set(proxy["correlations"]["ref_bpb_alpaca"])
+    # the runs table lacked the proxy: filled from the questions (native-scale mean); zsum ignores it
+    table = pd.read_csv(out / "table.csv")
+    questions = pd.read_csv(tmp_path / "questions.csv")
+    mig_bpb = questions[(questions.run == "MIG") & (questions.benchmark == "ref_bpb_alpaca")].score.mean()
+    assert table.set_index("run").loc["MIG", "bench.ref_bpb_alpaca"] == pytest.approx(mig_bpb, rel=1e-12)
+    a4 = {f"bench.{k}": table[f"bench.{k}"].to_numpy() for k in KEYS}
+    np.testing.assert_allclose(table["zsum"], aggregate_performance(a4), rtol=1e-12)
+    printed = capsys.readouterr().out
+    assert "Paired verdicts" in printed and "MIG beats Random" in printed and "Proxy benchmarks" in printed
 
 
 def test_report_errors_name_file_and_field(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -75,3 +124,8 @@ def test_report_errors_name_file_and_field(tmp_path: Path, capsys: pytest.Captur
     no_run.write_text("name,bench.arc_c\na,40\n")
     assert main(["report", "--runs", str(no_run), "--out", str(tmp_path / "o")]) == 2
     assert "no 'run' column" in capsys.readouterr().err
+    questions = tmp_path / "q.csv"
+    questions.write_text("run,benchmark,question,score\nnobody,arc_c,q1,1\n")
+    assert main(["report", "--runs", str(_csv(tmp_path / "runs.csv")), "--questions", str(questions), "--out",
+                 str(tmp_path / "o")]) == 2
+    assert "run(s) ['nobody'] are not rows of" in capsys.readouterr().err

@@ -1,5 +1,5 @@
-"""MIG Appx. A.4's arithmetic on published rows of MIG Table 1 (the A.4 columns must come out as printed), the
-standard errors, and the pairwise significance statement."""
+"""MIG Appx. A.4's arithmetic on published rows of MIG Table 1 (the A.4 columns must come out as printed) and the
+standard errors (pairs of runs are compared by selection_ops.stats, tests/selection_ops/stats)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from selection_ops.evaluation.a4 import (
     a4_scores,
     binomial_stderr,
-    compare_pairs,
     mean_stderr,
     normalise,
 )
@@ -77,13 +76,3 @@ def test_avg_needs_both_halves() -> None:
     only_obj = a4_scores({"arc_c": 40.0, "gsm8k": 10.0})
     assert only_obj.avg_obj == 25.0 and math.isnan(only_obj.avg_sub) and math.isnan(only_obj.avg)
     assert math.isnan(only_obj.avg_obj_stderr)  # unknown, not zero
-
-
-def test_pairs_differ_beyond_noise_only_past_two_combined_standard_errors() -> None:
-    pairs = compare_pairs(["a", "b", "c"], [55.0, 52.0, 54.0], [0.5, 0.5, math.nan])
-    by_pair = {(p.run_a, p.run_b): p for p in pairs}
-    assert by_pair[("a", "b")].combined_stderr == pytest.approx(math.sqrt(0.5))
-    assert by_pair[("a", "b")].significant is True  # 3 > 2 * 0.707
-    assert by_pair[("a", "c")].significant is None  # c's noise is unknown
-    close = compare_pairs(["a", "b"], [55.0, 54.0], [0.5, 0.5])[0]
-    assert close.significant is False  # 1 < 1.414
