@@ -7,7 +7,16 @@ MLflow run (a child of the study run) with its plots logged as images, shown by 
 """
 
 import pandas as pd
-from dagster import AssetExecutionContext, AutomationCondition, MaterializeResult, MetadataValue, asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AutomationCondition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+)
 
 from assets.evaluation import benchmark_scores_key
 from assets.pool_row import pool_row_keys
@@ -28,6 +37,7 @@ from resources.mlflow_tracker import (
 from resources.study_layout import StudyLayout
 
 REPORT_CODE_VERSION = "4"
+INFORMATIVE_CHECK = "benchmarks_informative"
 
 
 def overview_figure(selections: pd.DataFrame, cells: pd.DataFrame):
@@ -63,7 +73,10 @@ def build_reporting_assets(grid: GridSpec) -> list:
     @asset(group_name=GROUP_REPORT, code_version=REPORT_CODE_VERSION,
            deps=[key(model) for model in grid.base_models
                  for key in (benchmark_scores_key, preference_scores_key, baseline_scores_key)] + pool_row_keys(grid),
-           automation_condition=AutomationCondition.eager())
+           automation_condition=AutomationCondition.eager(),
+           check_specs=[AssetCheckSpec(INFORMATIVE_CHECK, asset="diversity_correlation",
+                                       description="every benchmark tells some runs apart (one that gives every "
+                                                   "run the same score is left out of zsum and the correlations)")])
     def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker,
                               layout: StudyLayout) -> MaterializeResult:
         """MIG Appx. A.4's Avg_obj / Avg_sub / Avg with standard errors for every run (the untuned baseline included),
@@ -98,10 +111,19 @@ def build_reporting_assets(grid: GridSpec) -> list:
 
             plt.close(figure)
         context.log.info(report.message)
-        return MaterializeResult(metadata={
+        uninformative = report.uninformative
+        informative = AssetCheckResult(
+            check_name=INFORMATIVE_CHECK, passed=not uninformative, severity=AssetCheckSeverity.WARN,
+            description=("; ".join(f"{key}: {reason}" for key, reason in sorted(uninformative.items()))
+                         or "every benchmark tells some runs apart"),
+            metadata={"uninformative": len(uninformative), "benchmarks": ", ".join(sorted(uninformative)) or "-"})
+        return MaterializeResult(check_results=[informative], metadata={
             "points": report.points, "runs": len(cells) + len(reference_rows), "selections": len(selections),
             "message": report.message, "performance": report.performance,
             "correlations": MetadataValue.md(report.markdown()),
+            "verdicts": MetadataValue.md(report.scores_markdown() or report.verdict_note),
+            "pairs_told_apart": sum(1 for p in report.pairs if p.get("verdict") != "indistinguishable"),
+            "pairs": len(report.pairs),
             "report_dir": MetadataValue.path(str(out_dir)),
             "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
 
