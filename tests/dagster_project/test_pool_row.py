@@ -47,6 +47,15 @@ def test_pool_row_trains_on_the_whole_pool_and_is_a_score_row_of_the_report(home
     report = json.loads((study.layout.report_dir() / "report.json").read_text())
     trained_cells = len(study.grid.default_training_keys())
     assert report["points"] == trained_cells  # the reference rows are not correlation points
+    # paired verdicts from every evaluated run's per-question MLflow tables: each pair of runs once per benchmark
+    pairs = pd.read_csv(study.layout.report_dir() / "pairs.csv")
+    assert list(pairs.columns[:10]) == ["a", "b", "benchmark", "diff", "ci_low", "ci_high", "p_value", "p_holm",
+                                        "verdict", "mde"]
+    runs = len(table)
+    arc = pairs[pairs["benchmark"] == "arc_c"]
+    assert len(arc) == runs * (runs - 1) // 2 and {"pool__tiny", "baseline__tiny"} <= set(arc["a"]) | set(arc["b"])
+    assert (arc["test"] == "mcnemar-exact").all() and {"avg", "avg_obj", "avg_sub", "mtbench"} <= set(pairs.benchmark)
+    assert "Paired verdicts" in "\n".join(first)  # the main job's summary of pairs.csv
     (line,) = [line for line in "\n".join(first).splitlines() if line.startswith("(pool)")]  # the grid's table
     assert "tiny" in line and f"{run.data.metrics['avg']:.4g}" in line
 
