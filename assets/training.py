@@ -80,7 +80,7 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
                          mlflow_tracker: MlflowTracker, pool: pd.DataFrame, selection: Selection, base_model: str):
         """The base model fine-tuned on the selected conversations, in a folder keyed by what produced it."""
         cell = cell_of(context.partition_key, model)
-        seeds = cell_key(selection.variant, selection.budget, model)  # this cell over all its seeds
+        all_seeds = cell_key(selection.variant, selection.budget, model)  # this cell over all its seeds (no suffix)
         train_seed = training_seed_override(grid, trainer, selection.seed)
         fingerprint = json_digest({"selection": selection.ids_digest, "base_model": base_model,
                                    "trainer": trainer.model_dump(),
@@ -89,14 +89,15 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
             study=grid.study, partition=cell, kind=KIND_FINE_TUNE, parent_run_id=selection.mlflow_run_id,
             version=fingerprint,
             tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: cell, "selector": selection.selector,
-                  "variant": selection.variant, "base_model": model, CELL: seeds, SEED: str(selection.seed),
+                  "variant": selection.variant, "base_model": model, CELL: all_seeds, SEED: str(selection.seed),
                   TRAIN_SEED: str(trainer.training_seed(train_seed))})
         yield from fine_tune(
             context, trainer=trainer, layout=layout, mlflow_tracker=mlflow_tracker, study=grid.study, model=model,
             cell=cell, fingerprint=fingerprint, run_id=run_id, pool=pool, ids=selection.ids, base_model=base_model,
             asset_key=fine_tuned_key(model), seed=selection.seed, train_seed=train_seed,
             params={"selector": selection.selector, "variant": selection.variant, "budget": selection.budget,
-                    SEED: selection.seed, CELL: seeds, **{f"selector.{k}": v for k, v in selection.params.items()}},
+                    SEED: selection.seed, CELL: all_seeds,
+                    **{f"selector.{k}": v for k, v in selection.params.items()}},
             metrics={f"{DIVERSITY_PREFIX}{k}": v for k, v in selection.metrics.items()},
             artifacts={"selection": selection.ids_path})
 
