@@ -50,7 +50,7 @@ DEFAULT_DATASET_NAME = "infosift_selection"
 FINETUNING_TYPES = ("full", "lora")
 # Keys build_recipe always sets from its arguments; overrides may still replace them explicitly.
 PATH_KEYS = ("model_name_or_path", "dataset_dir", "dataset", "output_dir", "finetuning_type")
-# A grid cell's training seed sets both: ``seed`` (weight init, dropout) and ``data_seed`` (the order examples are
+# A grid cell's training seed sets both: ``seed`` (LoRA init, dropout) and ``data_seed`` (the order examples are
 # seen: Hugging Face's seedable sampler uses it when set, and the shipped recipes set it, so ``seed`` alone would
 # leave the order as it was).
 SEED_KEYS = ("seed", "data_seed")
