@@ -34,6 +34,7 @@ from resources.mlflow_tracker import (
     DAGSTER_RUN_TAG,
     DIVERSITY_PREFIX,
     KIND_SELECTION,
+    SEED,
     MlflowTracker,
 )
 from resources.ray_cluster import cell_op_tags
@@ -57,10 +58,12 @@ def applicable_metrics(subset_has: set[str]) -> list[str]:
 
 
 def spec_for(grid: GridSpec, selection: str) -> SelectionSpec:
-    variant_name, budget = parse_selection_key(selection)
+    """What defines ``selection``; its seed (the budget key's, else the grid's own) is the selector's ``seed``, so
+    selectors that draw at random pick differently per seed and deterministic ones pick the same ids."""
+    variant_name, budget, key_seed = parse_selection_key(selection)
     variant = grid.variant(variant_name)
     return SelectionSpec(variant=variant.name, selector=variant.selector, params=variant.param_dict, budget=budget,
-                         seed=grid.seed)
+                         seed=grid.seed_of(key_seed))
 
 
 def preview(selected: pd.DataFrame, pool_scores: pd.Series) -> str:
@@ -123,10 +126,10 @@ def build_selection_assets(grid: GridSpec) -> list:
             study=grid.study, partition=key, kind=KIND_SELECTION, parent_run_id=study_run,
             version=json_digest({"spec": spec.__dict__, "ids": digest}),
             tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: key, "selector": spec.selector,
-                  "variant": spec.variant, "budget": str(spec.budget)})
+                  "variant": spec.variant, "budget": str(spec.budget), SEED: str(spec.seed)})
         with mlflow_tracker.writing(run_id):
             mlflow_tracker.log(run_id, params={"selector": spec.selector, "variant": spec.variant,
-                                               "budget": spec.budget, "seed": spec.seed,
+                                               "budget": spec.budget, SEED: spec.seed,
                                                **{f"selector.{k}": v for k, v in result.params.items()}},
                                metrics={f"{DIVERSITY_PREFIX}{k}": v for k, v in metrics.items()},
                                artifacts={"selection": ids_path})

@@ -39,7 +39,10 @@ class Selection:
 
 @dataclass(frozen=True)
 class TrainedModel:
-    """A fine-tuned model folder (loadable with ``from_pretrained``) and where its training is recorded."""
+    """A fine-tuned model folder (loadable with ``from_pretrained``) and where its training is recorded.
+
+    ``seed``: the selection's seed (None for the Pool row); ``train_seed``: the ``seed`` LLaMA-Factory ran with (None
+    when the recipe set none). Both default to None so values stored before seeds were an axis still load."""
 
     cell: str
     path: str
@@ -48,6 +51,8 @@ class TrainedModel:
     loss_history: tuple[tuple[int, float], ...]
     fingerprint: str
     mlflow_run_id: str
+    seed: int | None = None
+    train_seed: int | None = None
 
 
 @dataclass(frozen=True)

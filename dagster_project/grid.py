@@ -14,11 +14,18 @@ A grid file names
         sweep: {threshold: [0.9, 0.95], phi_b: [0.6, 0.8]}
     train: [mig, random]             # variants the main job trains by default (every selection can be trained)
     budgets: [32]
+    seeds: [0, 1, 2]                 # each selection and fine-tune repeated per seed (default: [seed], one seed)
     base_models: {smollm2-135m: embedded}   # key -> HF id, local path, or "embedded"
     pool_row: true                   # also fine-tune each base model on the whole pool (MIG Table 1's "Pool" row)
 
-Keys are slugs ``[a-z0-9._-]`` joined with ``__``: a selection is ``<variant>__b<budget>`` (``mig__b32``), a trained
-cell ``<variant>__b<budget>__<model>``. ``train_selectors`` is read as ``train`` (older grids).
+Keys are slugs ``[a-z0-9._-]`` joined with ``__``: a selection is ``<variant>__<budget key>`` (``mig__b32``), a
+trained cell ``<variant>__<budget key>__<model>`` (``mig__b32__smollm2-135m``). The budget key carries the seed:
+``b32`` at the grid's own ``seed``, ``b32-s1`` at seed 1 (any other seed of ``seeds``). The grid's own seed has no
+suffix so that a grid without ``seeds`` keeps the keys it had before seeds were an axis, and adding seeds never
+re-keys a cell.
+In the functions below a *key seed* is that suffix: ``None`` for the grid's own seed (``GridSpec.key_seed`` and
+``GridSpec.seed_of`` convert). Every key is formatted and parsed here; ``partitions`` maps them to Dagster's matrix.
+``train_selectors`` is read as ``train`` (older grids).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -40,6 +47,7 @@ from selection_ops.foundation.paths import REPO_ROOT
 GRID_ENV = "INFOSIFT_GRID"
 DEFAULT_GRID = REPO_ROOT / "dagster_project" / "grids" / "embedded_default.yaml"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_BUDGET_KEY = re.compile(r"^b(?P<budget>[0-9]+)(?:-s(?P<seed>[0-9]+))?$")
 # Selectors that need an annotation the default annotators do not compute: ``selectors: [all]`` leaves them out
 # and says how to enable them. Listing one by name (or in ``variants``) includes it.
 OPT_IN_SELECTORS = {
@@ -78,6 +86,7 @@ class GridSpec:
     budgets: tuple[int, ...]
     base_models: Mapping[str, str]  # model key -> HF id, local path, or "embedded"
     train: tuple[str, ...]  # variants the main job trains by default
+    seeds: tuple[int, ...] = ()  # every selection and fine-tune is repeated per seed; () = (seed,)
     pool_limit_per_source: int | None = None
     left_out: tuple[str, ...] = ()  # one line per selector the grid left out, saying how to enable it
     pool_row: bool = False  # fine-tune each base model on the whole pool too: the report's "Pool" reference row
@@ -93,17 +102,38 @@ class GridSpec:
                 return variant
         raise KeyError(f"{self.source_path}: no variant {name!r}; variants: {', '.join(self.variant_names)}")
 
+    @property
+    def repeat_seeds(self) -> tuple[int, ...]:
+        """The seeds each selection and fine-tune is repeated over, in grid order: ``seeds``, else ``(seed,)``."""
+        return self.seeds or (self.seed,)
+
+    def key_seed(self, seed: int) -> int | None:
+        """``seed`` as keys carry it: None (no suffix) for the grid's own ``seed``, else the seed."""
+        return None if seed == self.seed else seed
+
+    def seed_of(self, key_seed: int | None) -> int:
+        """The seed a key names: the grid's own ``seed`` for a key without a seed suffix."""
+        return self.seed if key_seed is None else key_seed
+
+    def budget_keys(self) -> list[str]:
+        """The budget dimension of the matrix: ``b<budget>`` then ``b<budget>-s<seed>`` per other seed."""
+        return [budget_key(b, self.key_seed(s)) for b in self.budgets for s in self.repeat_seeds]
+
     def selection_keys(self) -> list[str]:
-        return [selection_key(v.name, b) for v in self.variants for b in self.budgets]
+        """``<variant>__<budget key>`` for every variant, budget and seed, in grid order."""
+        return [selection_key(v.name, b, self.key_seed(s))
+                for v in self.variants for b in self.budgets for s in self.repeat_seeds]
 
     def default_training_keys(self) -> list[str]:
-        """``<variant>__b<budget>__<model>`` for the default training set, in grid order."""
-        return [cell_key(v, b, m) for v in self.train for b in self.budgets for m in self.base_models]
+        """``<variant>__<budget key>__<model>`` for the default training set (every seed), in grid order."""
+        return [cell_key(v, b, m, self.key_seed(s))
+                for v in self.train for b in self.budgets for s in self.repeat_seeds for m in self.base_models]
 
     def fingerprint(self) -> str:
+        extra = {"seeds": self.seeds} if self.repeat_seeds != (self.seed,) else {}  # a one-seed grid's is unchanged
         return digest({"seed": self.seed, "variants": [(v.name, v.selector, v.params) for v in self.variants],
                        "budgets": self.budgets, "base_models": dict(self.base_models),
-                       "pool": self.pool_limit_per_source})
+                       "pool": self.pool_limit_per_source, **extra})
 
 
 def digest(value: Any, length: int = 12) -> str:
@@ -112,29 +142,78 @@ def digest(value: Any, length: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
-def budget_key(budget: int) -> str:
-    return f"b{budget}"
+class SelectionRef(NamedTuple):
+    """A parsed selection key; ``seed`` is the key seed (None: the grid's own seed)."""
+
+    variant: str
+    budget: int
+    seed: int | None
+
+    @property
+    def key(self) -> str:
+        return selection_key(self.variant, self.budget, self.seed)
 
 
-def selection_key(variant: str, budget: int) -> str:
-    return f"{variant}__{budget_key(budget)}"
+class CellRef(NamedTuple):
+    """A parsed trained-cell key; ``seed`` is the key seed (None: the grid's own seed)."""
+
+    variant: str
+    budget: int
+    model: str
+    seed: int | None
+
+    @property
+    def key(self) -> str:
+        return cell_key(self.variant, self.budget, self.model, self.seed)
+
+    @property
+    def selection(self) -> str:
+        """The selection this cell trains on (same seed)."""
+        return selection_key(self.variant, self.budget, self.seed)
+
+    @property
+    def cell(self) -> str:
+        """The cell over all its seeds (the MLflow ``cell`` tag): the key without a seed suffix."""
+        return cell_key(self.variant, self.budget, self.model)
 
 
-def cell_key(variant: str, budget: int, model: str) -> str:
-    return f"{selection_key(variant, budget)}__{model}"
+def budget_key(budget: int, seed: int | None = None) -> str:
+    """``b32`` (the grid's own seed: ``seed`` None) or ``b32-s1`` (seed 1)."""
+    return f"b{budget}" if seed is None else f"b{budget}-s{seed}"
 
 
-def parse_selection_key(key: str) -> tuple[str, int]:
-    """``"mig__b48"`` -> ``("mig", 48)``."""
-    variant, budget = key.split("__")[:2]
-    return variant, int(budget.removeprefix("b"))
+def parse_budget_key(key: str) -> tuple[int, int | None]:
+    """``"b32"`` -> ``(32, None)``, ``"b32-s1"`` -> ``(32, 1)``."""
+    match = _BUDGET_KEY.match(key)
+    if not match:
+        raise ValueError(f"budget key {key!r} is not b<budget> or b<budget>-s<seed>")
+    seed = match["seed"]
+    return int(match["budget"]), None if seed is None else int(seed)
 
 
-def parse_cell_key(key: str) -> tuple[str, int, str]:
-    """``"mig__b48__smollm2-135m"`` -> ``("mig", 48, "smollm2-135m")``."""
-    variant, budget, model = key.split("__")
-    return variant, int(budget.removeprefix("b")), model
+def selection_key(variant: str, budget: int, seed: int | None = None) -> str:
+    return f"{variant}__{budget_key(budget, seed)}"
 
+
+def cell_key(variant: str, budget: int, model: str, seed: int | None = None) -> str:
+    return f"{selection_key(variant, budget, seed)}__{model}"
+
+
+def parse_selection_key(key: str) -> SelectionRef:
+    """``"mig__b48"`` -> ``("mig", 48, None)``; ``"mig__b48-s2"`` -> ``("mig", 48, 2)``."""
+    parts = key.split("__")
+    if len(parts) != 2:
+        raise ValueError(f"selection key {key!r} is not <variant>__<budget key>")
+    return SelectionRef(parts[0], *parse_budget_key(parts[1]))
+
+
+def parse_cell_key(key: str) -> CellRef:
+    """``"mig__b48__smollm2-135m"`` -> ``("mig", 48, "smollm2-135m", None)``; ``"mig__b48-s2__m"`` -> seed 2."""
+    parts = key.split("__")
+    if len(parts) != 3:
+        raise ValueError(f"cell key {key!r} is not <variant>__<budget key>__<model>")
+    budget, seed = parse_budget_key(parts[1])
+    return CellRef(parts[0], budget, parts[2], seed)
 
 
 
@@ -176,6 +255,19 @@ def _sweep(path: Path, name: str, selector: str, base: tuple, sweep: Any) -> lis
         params = dict(base) | {str(n): str(v) for n, v in zip(names, values, strict=True)}
         variants.append(Variant(f"{name}-{suffix}", selector, tuple(sorted(params.items()))))
     return variants
+
+
+def _is_seed(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _seeds(path: Path, raw: Any) -> tuple[int, ...]:
+    """``seeds``: a non-empty list of unique non-negative integers (YAML ints, not strings or booleans)."""
+    if not isinstance(raw, list) or not raw or not all(_is_seed(s) for s in raw):
+        raise GridError(f"{path}: seeds must be a non-empty list of non-negative integers, got {raw!r}")
+    if len(set(raw)) != len(raw):
+        raise GridError(f"{path}: seeds must be unique, got {raw!r}")
+    return tuple(raw)
 
 
 def load_grid(path: Path | None = None) -> GridSpec:
@@ -230,7 +322,14 @@ def load_grid(path: Path | None = None) -> GridSpec:
     pool_row = raw.get("pool_row", False)
     if not isinstance(pool_row, bool):
         raise GridError(f"{path}: pool_row must be true or false, got {pool_row!r}")
-    return GridSpec(study=study, seed=int(raw.get("seed", 0)), variants=tuple(variants), budgets=budgets,
-                    base_models=models, train=tuple(train), pool_row=pool_row,
+    try:
+        seed = int(raw.get("seed", 0))  # coerced as before seeds were an axis: a grid that loaded still loads
+    except (TypeError, ValueError):
+        seed = -1
+    if seed < 0:
+        raise GridError(f"{path}: seed must be a non-negative integer, got {raw.get('seed')!r}")
+    seeds = _seeds(path, raw["seeds"]) if "seeds" in raw else ()
+    return GridSpec(study=study, seed=seed, variants=tuple(variants), budgets=budgets,
+                    base_models=models, train=tuple(train), seeds=seeds, pool_row=pool_row,
                     pool_limit_per_source=(raw.get("pool") or {}).get("limit_per_source"),
                     left_out=tuple(left_out), source_path=path)

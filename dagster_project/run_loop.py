@@ -2,9 +2,9 @@
 
     python -m dagster_project.run_loop [--grid GRID.yaml] [--force]
 
-Stages: pool, annotations, label graph -> every selection (variant x budget) -> base models (the untuned baseline,
-and the Pool row when the grid asks) -> fine-tune then evaluate the grid's default training set -> correlation
-report. A partition is skipped exactly when Dagster calls it
+Stages: pool, annotations, label graph -> every selection (variant x budget x seed) -> base models (the untuned
+baseline, and the Pool row when the grid asks) -> fine-tune then evaluate the grid's default training set (every
+seed) -> correlation report. A partition is skipped exactly when Dagster calls it
 up to date (same code version, same input data versions: ``dagster_project.staleness``), so a killed run resumes,
 an identical re-run does nothing, and a changed setting re-runs exactly what depends on it; ``--force`` re-runs all.
 It runs the project's own jobs (same names and study tags as runs launched from the UI), prints one line per stage
@@ -130,6 +130,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     from assets.training import base_model_key, fine_tuned_key
     from dagster_project import staleness
     from dagster_project.constants import JOB_POOL_ROW, JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
+    from dagster_project.grid import parse_cell_key
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
     from dagster_project.partitions import partition_for
 
@@ -176,7 +177,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     try:
         for asset in ("pool", "annotations", "label_graph"):
             step(JOB_PREPARE, AssetKey(asset), None, asset)
-        trained = {key.rsplit("__", 1)[0] for key in grid.default_training_keys()}
+        trained = {parse_cell_key(key).selection for key in grid.default_training_keys()}
         for key in grid.selection_keys():
             # A selection nobody trains by default may fail (e.g. an annotation it needs is missing): the loop goes
             # on and says so; one that feeds training must succeed.
@@ -188,8 +189,8 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
                 if step(JOB_POOL_ROW, pool_fine_tuned_key(model), None, pool_row_name(model), optional=True):
                     step(JOB_POOL_ROW, pool_scores_key(model), None, pool_row_name(model), optional=True)
         for cell in grid.default_training_keys():
-            selection, model = cell.rsplit("__", 1)
-            partition = str(partition_for(selection))
+            ref = parse_cell_key(cell)
+            model, partition = ref.model, str(partition_for(ref.selection))
             if step(JOB_STUDY_GRID, fine_tuned_key(model), partition, cell, optional=True):
                 if step(JOB_STUDY_GRID, benchmark_scores_key(model), partition, cell, optional=True):
                     step(JOB_STUDY_GRID, preference_scores_key(model), partition, cell, optional=True)
@@ -243,8 +244,9 @@ def _verdicts(report_dir: Path) -> str:
 
 
 def _table(grid, latest: Callable, scores: Callable) -> str:
-    """The grid as a table: one row per selection and base model (and per base model the untuned baseline and, with
-    ``pool_row``, the Pool row), key diversity metrics, every benchmark's score and MIG Appx. A.4's averages."""
+    """The grid as a table: one row per selection (variant, budget, seed: a cell's seeds on adjacent rows) and base
+    model (and per base model the untuned baseline and, with ``pool_row``, the Pool row), key diversity metrics,
+    every benchmark's score and MIG Appx. A.4's averages."""
     from dagster import AssetKey
 
     from assets.pool_row import pool_scores_key
@@ -255,25 +257,26 @@ def _table(grid, latest: Callable, scores: Callable) -> str:
     rows = []
     benchmarks: list[str] = []
 
-    def add(variant: str, budget: str, model: str, selection: dict, cell: dict) -> None:
+    def add(variant: str, budget: str, seed: str, model: str, selection: dict, cell: dict) -> None:
         bench = {k.removesuffix("/score"): v for k, v in cell.items() if k.endswith("/score")}
         benchmarks.extend(b for b in bench if b not in benchmarks)
-        rows.append((variant, budget, model, selection, bench, [cell.get(a) for a in AVERAGES]))
+        rows.append((variant, budget, seed, model, selection, bench, [cell.get(a) for a in AVERAGES]))
 
     for model in grid.base_models:
-        add("(untuned)", "-", model, {}, latest(baseline_scores_key(model), None))  # both halves in one asset
+        add("(untuned)", "-", "-", model, {}, latest(baseline_scores_key(model), None))  # both halves in one asset
         if grid.pool_row:
-            add("(pool)", "all", model, {}, latest(pool_scores_key(model), None))
+            add("(pool)", "all", "-", model, {}, latest(pool_scores_key(model), None))
     for key in grid.selection_keys():
         selection = latest(AssetKey("selection"), str(partition_for(key)))
-        variant, budget = parse_selection_key(key)
+        variant, budget, key_seed = parse_selection_key(key)
         for model in grid.base_models:
-            add(variant, str(budget), model, selection, scores(model, str(partition_for(key))))
-    head = ["variant", "budget", "base model", *TABLE_METRICS, *benchmarks, *AVERAGES]
+            add(variant, str(budget), str(grid.seed_of(key_seed)), model, selection,
+                scores(model, str(partition_for(key))))
+    head = ["variant", "budget", "seed", "base model", *TABLE_METRICS, *benchmarks, *AVERAGES]
     lines = [head]
-    for variant, budget, model, selection, bench, averages in rows:
+    for variant, budget, seed, model, selection, bench, averages in rows:
         metrics = [selection.get(f"metric/{m}") for m in TABLE_METRICS]
-        lines.append([variant, budget, model, *(_fmt(v) for v in metrics),
+        lines.append([variant, budget, seed, model, *(_fmt(v) for v in metrics),
                       *(_fmt(bench.get(b)) for b in benchmarks), *(_fmt(a) for a in averages)])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines)

@@ -50,6 +50,10 @@ DEFAULT_DATASET_NAME = "infosift_selection"
 FINETUNING_TYPES = ("full", "lora")
 # Keys build_recipe always sets from its arguments; overrides may still replace them explicitly.
 PATH_KEYS = ("model_name_or_path", "dataset_dir", "dataset", "output_dir", "finetuning_type")
+# A grid cell's training seed sets both: ``seed`` (LoRA init, dropout) and ``data_seed`` (the order examples are
+# seen: Hugging Face's seedable sampler uses it when set, and the shipped recipes set it, so ``seed`` alone would
+# leave the order as it was).
+SEED_KEYS = ("seed", "data_seed")
 
 
 class TrainingError(RuntimeError):
@@ -301,8 +305,29 @@ class LlamaFactoryTrainer(ConfigurableResource):
     def resolved_overrides(self) -> dict[str, Any]:
         return parse_overrides(self.overrides)
 
+    def recipe_overrides(self, seed: int | None = None) -> dict[str, Any]:
+        """The overrides one run applies: the resource's, then ``seed`` as every key of ``SEED_KEYS`` when given.
+        ``seed=None`` keeps the recipe's own seeds (what a grid cell at the grid's own seed trains with)."""
+        overrides = self.resolved_overrides()
+        if seed is not None:
+            overrides.update(dict.fromkeys(SEED_KEYS, seed))
+        return overrides
+
+    def training_seed(self, seed: int | None = None) -> int | None:
+        """The ``seed`` LLaMA-Factory runs with: ``seed`` when given, else the recipe's after the resource's
+        overrides (None when neither sets one: Hugging Face's default then applies)."""
+        if seed is not None:
+            return seed
+        path = recipe_path_for(self.recipe)
+        recipe = yaml.safe_load(path.read_text())
+        if not isinstance(recipe, dict):
+            raise ValueError(f"{path}: a recipe must be a YAML mapping, got {type(recipe).__name__}")
+        value = {**recipe, **self.resolved_overrides()}.get("seed")
+        return None if value is None else int(value)
+
     def train(self, *, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]],
-              output_dir: Path, record_ids: Sequence[str] | None = None) -> TrainingResult:
+              output_dir: Path, record_ids: Sequence[str] | None = None, seed: int | None = None) -> TrainingResult:
+        """``seed``: the training seed (``recipe_overrides``); None keeps the recipe's."""
         return run_training(model_path=model_path, records=records, output_dir=output_dir, recipe=self.recipe,
-                            finetuning_type=self.finetuning_type, overrides=self.resolved_overrides(),
+                            finetuning_type=self.finetuning_type, overrides=self.recipe_overrides(seed),
                             timeout_s=self.timeout_s, record_ids=record_ids, launch=self.launch_plan())

@@ -3,10 +3,13 @@
 One experiment per study. Its runs form a tree (MLflow's ``mlflow.parentRunId`` tag):
 
     study run                      kind "study": the grid file, the study's settings
-    +- selection run               kind "selection", one per (variant, budget), trained or not: selector, variant,
-    |  |                           budget, seed, every parameter, every diversity metric, the selection as a dataset
+    +- selection run               kind "selection", one per (variant, budget, seed), trained or not: selector,
+    |  |                           variant, budget, seed, every parameter, every diversity metric, the selection as a
+    |  |                           dataset
     |  +- fine-tune run            kind "fine-tune", one per (selection, base model): recipe, loss curve, benchmark
-    |                              scores, Avg_obj, and a copy of the selection's diversity metrics
+    |                              scores, Avg_obj, a copy of the selection's diversity metrics, the selection's
+    |                              ``seed``, the ``train_seed`` LLaMA-Factory ran with and the ``cell`` (the same for
+    |                              every seed of one variant x budget x base model, so a report can pool the seeds)
     +- report run                  kind "correlation-report": correlations and their plots as images
 
 Training and evaluation of one cell share one run (a child of its selection run): one row then holds everything the
@@ -55,6 +58,11 @@ BENCH_PREFIX = "bench."
 AVG_OBJ = "avg_obj"
 TRAIN_LOSS = "train_loss"
 QUESTIONS_DIR = "questions"  # per-question score tables of a run: questions/objective.json, questions/preference.json
+# params (and tags, to search by) of the seeds axis: the selection's seed, the fine-tune's LLaMA-Factory seed, and
+# the cell a run repeats (``mig__b32__smollm2-135m`` for every seed of it)
+SEED = "seed"
+TRAIN_SEED = "train_seed"
+CELL = "cell"
 
 
 class MlflowTracker(ConfigurableResource):

@@ -48,14 +48,17 @@ FAMILIES = ("one Holm family per benchmark key or A.4 average: all pairs of the 
 
 
 def runs_table(runs: Iterable) -> pd.DataFrame:
-    """MLflow runs (``mlflow.entities.Run``) -> one row per run with its tags, params and metrics."""
+    """MLflow runs (``mlflow.entities.Run``) -> one row per run with its tags, params and metrics. ``seed`` is the
+    selection's seed, ``train_seed`` the fine-tune's, ``cell`` the same for every seed of one trained cell (None for
+    runs without one: selections, reference rows)."""
     rows = []
     for run in runs:
         partition = run.data.tags.get("infosift.partition")
+        params = run.data.params
         row = {"run": partition or run.info.run_name or run.info.run_id, "run_id": run.info.run_id,
-               "partition": partition,
-               "selector": run.data.params.get("selector"), "budget": run.data.params.get("budget"),
-               "base_model": run.data.params.get("base_model")}
+               "partition": partition, "selector": params.get("selector"), "budget": params.get("budget"),
+               "base_model": params.get("base_model"), "seed": params.get("seed"),
+               "train_seed": params.get("train_seed"), "cell": params.get("cell")}
         row.update(run.data.metrics)
         rows.append(row)
     return pd.DataFrame(rows)

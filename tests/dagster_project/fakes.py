@@ -9,27 +9,39 @@ import json
 import time
 from pathlib import Path
 
+import yaml
+
 from resources.judge import JudgeResource
-from resources.llamafactory import LlamaFactoryTrainer, TrainingResult
+from resources.llamafactory import (
+    DEFAULT_DATASET_NAME,
+    LlamaFactoryTrainer,
+    TrainingResult,
+    build_recipe,
+    recipe_path_for,
+)
 from resources.opencompass import EvaluationResult, OpenCompassRunner, PreferenceEvaluator, PreferenceResult
 from selection_ops.evaluation.questions import QuestionScore
 from selection_ops.foundation.atomic import write_text_atomic
 
 
 class FakeTrainer(LlamaFactoryTrainer):
-    """Writes ``<output_dir>/records.json``; the loss history goes 2.0 -> 1.0 (or NaN when ``nan_loss``)."""
+    """Writes ``<output_dir>/records.json`` and the recipe the real trainer would run (``build_recipe`` with the
+    run's overrides, the training seed included); the loss history goes 2.0 -> 1.0 (or NaN when ``nan_loss``)."""
 
     sleep_s: float = 0.0
     nan_loss: bool = False
 
-    def train(self, *, model_path, records, output_dir: Path, record_ids=None) -> TrainingResult:
+    def train(self, *, model_path, records, output_dir: Path, record_ids=None, seed=None) -> TrainingResult:
         time.sleep(self.sleep_s)
         output_dir = Path(output_dir)
         write_text_atomic(output_dir / "records.json", json.dumps(records))
-        recipe = write_text_atomic(output_dir / "recipe.yaml", f"model: {model_path}\n")
+        resolved = build_recipe(recipe_path_for(self.recipe), model_path=model_path, dataset_dir=output_dir / "data",
+                                dataset_name=DEFAULT_DATASET_NAME, output_dir=output_dir,
+                                finetuning_type=self.finetuning_type, overrides=self.recipe_overrides(seed))
+        recipe = write_text_atomic(output_dir / "recipe.yaml", yaml.safe_dump(resolved, sort_keys=False))
         history = [(1, 2.0), (2, float("nan") if self.nan_loss else 1.0)]
         return TrainingResult(output_dir=output_dir, final_loss=history[-1][1], loss_history=history,
-                              recipe={"model": str(model_path)}, recipe_path=recipe, wall_s=self.sleep_s)
+                              recipe=resolved, recipe_path=recipe, wall_s=self.sleep_s)
 
 
 class FakeEvaluator(OpenCompassRunner):

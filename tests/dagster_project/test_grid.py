@@ -1,4 +1,5 @@
-"""The grid file: variants, sweeps, budgets, base models, the default training set, and its keys and partitions."""
+"""The grid file: variants, sweeps, budgets, seeds, base models, the default training set, and its keys and
+partitions."""
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ base_models: {tiny: embedded, other-model: /models/x}
     assert len(grid.selection_keys()) == 12 and "mig-t85__b20" in grid.selection_keys()
     assert grid.default_training_keys() == ["mig-t85__b10__tiny", "mig-t85__b10__other-model",
                                             "mig-t85__b20__tiny", "mig-t85__b20__other-model"]
-    assert parse_selection_key("mig-t85__b20") == ("mig-t85", 20)
-    assert parse_cell_key("mig-t85__b20__other-model") == ("mig-t85", 20, "other-model")
+    assert parse_selection_key("mig-t85__b20") == ("mig-t85", 20, None)  # no seed suffix: the grid's own seed
+    assert parse_cell_key("mig-t85__b20__other-model") == ("mig-t85", 20, "other-model", None)
 
 
 def test_the_grid_is_a_variant_by_budget_matrix(tmp_path: Path) -> None:
@@ -79,6 +80,13 @@ def test_all_leaves_out_ifd_with_one_line_saying_how_to_enable_it(tmp_path: Path
     ("study: s\nselectors: [random]\nvariants: {random: {selector: mig}}\nbudgets: [3]\n", "unique"),
     ("budgets: [3]\n", "at least `study` and `budgets`"),
     ("study: s\nselectors: [random]\nbudgets: [3]\npool_row: yes please\n", "pool_row must be true or false"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\nseeds: []\n", "seeds must be a non-empty list"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\nseeds: 3\n", "seeds must be a non-empty list"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\nseeds: [0, -1]\n", "seeds must be a non-empty list"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\nseeds: [0, '1']\n", "seeds must be a non-empty list"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\nseeds: [true]\n", "seeds must be a non-empty list"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\nseeds: [0, 1, 0]\n", "seeds must be unique"),
+    ("study: s\nselectors: [random]\nbudgets: [3]\nseed: -2\n", "seed must be a non-negative integer"),
 ])
 def test_bad_grids_are_rejected_with_the_file_and_field(tmp_path: Path, body: str, message: str) -> None:
     with pytest.raises(GridError, match=message) as error:
@@ -91,3 +99,73 @@ def test_the_embedded_default_grid_loads() -> None:
     assert grid.study == "embedded-default" and grid.budgets == (32,)
     assert grid.default_training_keys() == ["mig__b32__smollm2-135m", "random__b32__smollm2-135m",
                                             "kcenter__b32__smollm2-135m"]
+
+
+SEEDED = "study: s\nseed: {seed}\nselectors: [random, mig]\ntrain: [random]\nbudgets: [3, 5]\nbase_models: {{m: /x}}\n"
+
+
+def test_without_seeds_a_grid_has_one_seed_and_the_keys_it_always_had(tmp_path: Path) -> None:
+    grid = load_grid(write_grid(tmp_path, SEEDED.format(seed=0)))
+    assert grid.repeat_seeds == (0,) and grid.budget_keys() == ["b3", "b5"]
+    assert grid.selection_keys() == ["random__b3", "random__b5", "mig__b3", "mig__b5"]
+    assert grid.default_training_keys() == ["random__b3__m", "random__b5__m"]
+    listed = load_grid(write_grid(tmp_path, SEEDED.format(seed=0) + "seeds: [0]\n"))  # the same, spelled out
+    assert listed.selection_keys() == grid.selection_keys() and listed.fingerprint() == grid.fingerprint()
+
+
+def test_seeds_repeat_every_selection_and_cell_under_budget_keys_with_a_seed_suffix(tmp_path: Path) -> None:
+    from dagster_project.partitions import cell_of, grid_partitions, partition_for, selection_of
+
+    one = load_grid(write_grid(tmp_path, SEEDED.format(seed=0)))
+    grid = load_grid(write_grid(tmp_path, SEEDED.format(seed=0) + "seeds: [0, 1, 2]\n"))
+    assert grid.budget_keys() == ["b3", "b3-s1", "b3-s2", "b5", "b5-s1", "b5-s2"]
+    assert grid.default_training_keys() == ["random__b3__m", "random__b3-s1__m", "random__b3-s2__m",
+                                            "random__b5__m", "random__b5-s1__m", "random__b5-s2__m"]
+    assert set(one.selection_keys()) < set(grid.selection_keys())  # adding seeds re-keys no existing cell
+    assert len(grid.selection_keys()) == 12 and "mig__b5-s2" in grid.selection_keys()
+    partitions = grid_partitions(grid)
+    assert sorted(selection_of(k) for k in partitions.get_partition_keys()) == sorted(grid.selection_keys())
+    assert str(partition_for("mig__b5-s2")) == "b5-s2|mig" and selection_of("b5-s2|mig") == "mig__b5-s2"
+    assert cell_of(partition_for("mig__b5-s2"), "m") == "mig__b5-s2__m" and cell_of("b5|mig", "m") == "mig__b5__m"
+    ref = parse_cell_key("mig__b5-s2__m")
+    assert ref == ("mig", 5, "m", 2) and ref.selection == "mig__b5-s2" and ref.cell == "mig__b5__m"
+    assert parse_selection_key("mig__b5-s2") == ("mig", 5, 2) and grid.seed_of(2) == 2 and grid.seed_of(None) == 0
+
+
+def test_the_unsuffixed_key_is_the_grids_own_seed(tmp_path: Path) -> None:
+    grid = load_grid(write_grid(tmp_path, SEEDED.format(seed=7) + "seeds: [0, 7]\n"))
+    assert grid.budget_keys() == ["b3-s0", "b3", "b5-s0", "b5"]
+    assert grid.seed_of(parse_selection_key("mig__b3").seed) == 7 and grid.key_seed(0) == 0
+
+
+@pytest.mark.parametrize("key", ["mig__32", "mig__b32-1", "mig__b32__m", "mig__b-s1", "mig__b32-s"])
+def test_malformed_selection_keys_are_refused_by_name(key: str) -> None:
+    with pytest.raises(ValueError, match="key"):
+        parse_selection_key(key)
+
+
+def test_a_one_seed_grids_keys_and_spec_versions_are_those_from_before_seeds(tmp_path: Path) -> None:
+    """Pinned from the code before seeds were an axis: an existing study's partitions and the data versions of
+    ``selection_spec`` must not change, or every selection of it would re-run."""
+    from assets.selection import spec_for
+    from assets.versioning import json_digest
+    from dagster_project.partitions import grid_partitions, selection_of
+
+    grid = load_grid(write_grid(tmp_path, """
+study: alpha
+seed: 0
+pool: {limit_per_source: 5}
+selectors: [random, kcenter]
+variants:
+  dup: {selector: duplicate, params: {unique: 2}}
+train: [dup, random]
+budgets: [3, 4]
+base_models: {tiny: /fake/base-model}
+"""))
+    versions = {str(k): json_digest(spec_for(grid, selection_of(k)).__dict__)
+                for k in grid_partitions(grid).get_partition_keys()}
+    assert versions == {"b3|random": "cb3905a5a5ac5e4a", "b3|kcenter": "03ffb44468521b79",
+                        "b3|dup": "674f04a8faed14a2", "b4|random": "d1368d5402f8b939",
+                        "b4|kcenter": "21a11af0a1f07b3b", "b4|dup": "41978c4dd4c481f9"}
+    assert grid.default_training_keys() == ["dup__b3__tiny", "dup__b4__tiny", "random__b3__tiny", "random__b4__tiny"]
+    assert grid.fingerprint() == "483c76e1f564"
