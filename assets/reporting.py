@@ -82,7 +82,7 @@ def build_reporting_assets(grid: GridSpec) -> list:
         """MIG Appx. A.4's Avg_obj / Avg_sub / Avg with standard errors for every run (the untuned baseline included),
         and each diversity metric's Pearson, Spearman and mean (NovelSum Eq. 6) against Avg (Avg_obj without a
         preference half)."""
-        from selection_ops.report import correlation_report, runs_table
+        from selection_ops.report import correlation_report, pool_seed_runs, runs_table
 
         client = mlflow_tracker.client()
         # the study's present state: runs superseded by a changed selection or fine-tune are left out
@@ -96,6 +96,7 @@ def build_reporting_assets(grid: GridSpec) -> list:
         table = pd.concat([reference_rows, cells], ignore_index=True)
         # every evaluated run's per-question scores (MLflow tables): the evidence of the paired verdicts
         questions = mlflow_tracker.questions_of(dict(zip(table["run_id"], table["run"]))) if len(table) else None
+        table, questions = pool_seed_runs(table, questions)  # a cell over its seeds is one row, one paired unit
         report = correlation_report(table, out_dir, questions=questions)
         study_run = mlflow_tracker.study_run(grid.study)
         run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=KIND_REPORT,

@@ -64,6 +64,34 @@ def runs_table(runs: Iterable) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pool_seed_runs(table: pd.DataFrame, questions: pd.DataFrame | None) -> tuple[pd.DataFrame,
+                                                                                   pd.DataFrame | None]:
+    """One report row per trained cell over its seeds (``runs_table`` rows sharing a ``cell``): ``run`` becomes the
+    cell, numeric columns its mean over seeds (standard errors dropped: the verdicts carry the seed variance),
+    ``seeds`` the count; each seed's per-question rows are renamed to the cell with their ``seed`` (its
+    ``train_seed``), so the verdicts average a question over seeds before pairing. Rows without a cell (the
+    reference rows) and one-seed cells keep their run name."""
+    if "cell" not in table or not table["cell"].notna().any():
+        return table, questions
+    cells = table["cell"].where(table["cell"].notna(), table["run"])
+    repeated = cells.map(cells.value_counts()) > 1
+    if not repeated.any():
+        return table, questions
+    seed_of_run = dict(zip(table["run"], pd.to_numeric(table.get("train_seed", table.get("seed")),
+                                                       errors="coerce")))
+    renamed = dict(zip(table["run"], cells.where(repeated, table["run"])))
+    numeric = [c for c in table.columns if pd.api.types.is_numeric_dtype(table[c]) and not c.endswith(".stderr")]
+    pooled = table.assign(run=cells.where(repeated, table["run"]))
+    first = pooled.groupby("run", sort=False).first()
+    first[numeric] = pooled.groupby("run", sort=False)[numeric].mean()
+    first["seeds"] = pooled.groupby("run", sort=False).size()
+    for column in [c for c in table.columns if c.endswith(".stderr")]:
+        first.loc[first["seeds"] > 1, column] = math.nan
+    if questions is not None and len(questions):
+        questions = questions.assign(seed=questions["run"].map(seed_of_run), run=questions["run"].map(renamed))
+    return first.reset_index(), questions
+
+
 def _bench_keys(table: pd.DataFrame) -> list[str]:
     """Score columns ``bench.<key>`` (not their ``.stderr`` / ``.n`` companions), in the table's order."""
     return [c for c in table.columns if c.startswith("bench.") and c.count(".") == 1]

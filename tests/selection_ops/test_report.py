@@ -116,3 +116,42 @@ def test_controls_are_reported_apart_and_a_constant_benchmark_is_left_out(tmp_pa
     assert "benchmark gsm8k left out of zsum" in markdown and "without the control runs duplicate__b8__m" in markdown
     saved = json.loads((tmp_path / "report.json").read_text())
     assert saved["controls"]["runs"] == ["duplicate__b8__m"] and "gsm8k" in saved["uninformative"]
+
+
+def test_seeds_of_a_cell_are_pooled_into_one_row_and_one_paired_unit(tmp_path: Path) -> None:
+    from selection_ops.report import pool_seed_runs
+
+    rng = np.random.default_rng(3)
+    rows, questions = [], []
+    for cell, seeds, level in (("mig__b8__m", (0, 1), 0.7), ("random__b8__m", (0, 1), 0.4), (None, (None,), 0.5)):
+        for seed in seeds:
+            run = "baseline__m" if cell is None else cell.replace("__b8", "__b8" if seed == 0 else f"__b8-s{seed}")
+            answers = (rng.random(200) < level).astype(float)
+            rows.append({"run": run, "run_id": run, "cell": cell, "train_seed": None if seed is None else str(seed),
+                         "base_model": "m", "bench.arc_c": 100 * answers.mean(), "bench.arc_c.stderr": 1.0,
+                         "diversity.vendi": np.nan if cell is None else 10.0 + seed + level})
+            questions += [{"run": run, "benchmark": "arc_c", "question": f"q{i}", "score": a}
+                          for i, a in enumerate(answers)]
+    table, pooled_questions = pool_seed_runs(pd.DataFrame(rows), pd.DataFrame(questions))
+    assert sorted(table["run"]) == ["baseline__m", "mig__b8__m", "random__b8__m"]
+    mig = table.set_index("run").loc["mig__b8__m"]
+    per_seed = [r["bench.arc_c"] for r in rows if r["cell"] == "mig__b8__m"]
+    assert mig["bench.arc_c"] == pytest.approx(np.mean(per_seed)) and mig["seeds"] == 2
+    assert np.isnan(mig["bench.arc_c.stderr"]) and table.set_index("run").loc["baseline__m", "seeds"] == 1
+    mig_questions = pooled_questions[pooled_questions["run"] == "mig__b8__m"]
+    assert len(mig_questions) == 400 and sorted(mig_questions["seed"].unique()) == [0, 1]
+
+    report = correlation_report(table, tmp_path, questions=pooled_questions)
+    pairs = pd.read_csv(tmp_path / "pairs.csv")
+    row = pairs[(pairs["benchmark"] == "arc_c") & (pairs["a"] == "mig__b8__m") & (pairs["b"] == "random__b8__m")]
+    assert row["seeds_a"].item() == 2 and row["seeds_b"].item() == 2 and row["verdict"].item() == "a better"
+    assert np.isfinite(row["seed_sd_a"].item()) and report.pairs
+
+
+def test_one_seed_studies_keep_their_run_names(tmp_path: Path) -> None:
+    from selection_ops.report import pool_seed_runs
+
+    table = pd.DataFrame([{"run": "mig__b8__m", "cell": "mig__b8__m", "bench.arc_c": 50.0},
+                          {"run": "baseline__m", "cell": None, "bench.arc_c": 40.0}])
+    pooled, questions = pool_seed_runs(table, None)
+    assert pooled is table and questions is None
