@@ -84,7 +84,8 @@ def read_questions(path) -> pd.DataFrame:
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
         raise ValueError(f"{path}: row {row + 2} (run {table['run'].iloc[row]!r}, question "
-                         f"{table['question'].iloc[row]!r}), field 'score' is not a number: {table['score'].iloc[row]!r}")
+                         f"{table['question'].iloc[row]!r}), field 'score' is not a number: "
+                         f"{table['score'].iloc[row]!r}")
     keep = [*QUESTION_COLUMNS, *[c for c in OPTIONAL_COLUMNS if c in table]]
     table = table[keep].copy()
     table["score"] = scores.astype(float)
