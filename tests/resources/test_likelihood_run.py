@@ -1,5 +1,6 @@
 """The likelihood channel through OpenCompass's real CLI on the embedded base model, checked against a direct
-``transformers`` computation on the same inputs (same chat template, same tokens)."""
+``transformers`` computation on the same inputs (same chat template, same tokens), in the same OpenCompass run as a
+knowledge benchmark (one process, one model load)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ REL = 1e-4
 
 @pytest.fixture(scope="module")
 def likelihood_run(smollm2_hf: Path, data_dir: Path, tmp_path_factory: pytest.TempPathFactory):
-    """3 AlpacaEval references, 3 ARC-Challenge questions in cloze form, 1 MT-Bench dialogue: one OpenCompass run.
-    batch_size 3 splits the ARC choices (4 a question) across batches: shared-prompt groups and single rows both."""
-    runner = OpenCompassRunner(datasets=["ref_bpb_alpaca", "arc_c_cloze", "ref_bpb_mtbench"], sample_limit=3,
-                               sample_limits={"ref_bpb_mtbench": 1}, data_dir=str(data_dir), batch_size=3)
+    """3 AlpacaEval references, 3 ARC-Challenge questions in cloze form and generated (``arc_c``), 1 MT-Bench
+    dialogue: one OpenCompass run. batch_size 3 splits the ARC choices (4 a question) across batches: shared-prompt
+    groups and single rows both."""
+    runner = OpenCompassRunner(datasets=["arc_c", "ref_bpb_alpaca", "arc_c_cloze", "ref_bpb_mtbench"],
+                               sample_limit=3, sample_limits={"ref_bpb_mtbench": 1}, data_dir=str(data_dir),
+                               batch_size=3, max_out_len=8)
     return runner.evaluate(model_path=smollm2_hf, model_name="smol", work_dir=tmp_path_factory.mktemp("likelihood"))
 
 
@@ -62,7 +65,8 @@ def test_reference_bits_per_byte_match_a_direct_computation(likelihood_run, dire
         assert row.score == pytest.approx(expected, rel=REL)
     mean = sum(r.score for r in rows) / 3
     assert likelihood_run.proxy_scores["ref_bpb_alpaca"] == pytest.approx(mean)
-    assert "ref_bpb_alpaca" not in likelihood_run.scores and math.isnan(likelihood_run.avg_obj)
+    # the proxy channel stays out of the knowledge scores and Avg_obj
+    assert set(likelihood_run.scores) == {"arc_c"} and likelihood_run.avg_obj == likelihood_run.scores["arc_c"]
 
 
 @pytest.mark.slow
@@ -105,9 +109,14 @@ def test_arc_cloze_metrics_match_a_direct_computation(likelihood_run, direct, da
 
 
 @pytest.mark.slow
-def test_one_opencompass_task_serves_every_likelihood_dataset(likelihood_run) -> None:
+def test_one_opencompass_task_serves_both_channels(likelihood_run) -> None:
     log = likelihood_run.log_path.read_text()
-    assert log.count("Start inferencing [smol/") == 4  # alpaca, arc, two MT-Bench turns, in one task
+    assert log.count("Start inferencing [smol/") == 5  # ARC-c generated, alpaca, cloze, two MT-Bench turns
+    assert log.count("Task [smol/") == 1  # one task: the model is loaded once
+    generated = [q for q in likelihood_run.questions if q.benchmark == "arc_c"]
+    cloze = [q for q in likelihood_run.questions if q.benchmark == "arc_c_acc"]
+    assert [q.question for q in generated] == [q.question for q in cloze] == ["ARC-c/0", "ARC-c/1", "ARC-c/2"]
+    assert 100 * sum(q.score for q in generated) / 3 == pytest.approx(likelihood_run.scores["arc_c"], abs=0.005)
     assert "ChatLikelihoodModel" in (likelihood_run.log_path.parent / "config" / "eval_config.py").read_text()
     summary = likelihood_run.summary_path.read_text()
     assert "arc_c_cloze" in summary and "average_ppl" in summary  # OpenCompass's own pooled NLL per token
