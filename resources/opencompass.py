@@ -17,6 +17,7 @@ and the re-read judgements (preference) are the only truth.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sys
@@ -33,9 +34,11 @@ from resources.opencompass_scale import EvalScaleSettings, infer_config_text
 from selection_ops.evaluation.a4 import native_stderr
 from selection_ops.evaluation.benchmarks import (
     BENCHMARKS,
+    LIKELIHOOD_BENCHMARKS,
     PREFERENCE_BENCHMARKS,
     EvaluationError,
     check_benchmarks,
+    split_benchmarks,
 )
 from selection_ops.evaluation.compass_data import prepare_compass_data
 from selection_ops.evaluation.config import hf_model_entry, write_eval_config, write_preference_config
@@ -46,6 +49,9 @@ from selection_ops.evaluation.judgements import (
     read_judgements,
     write_raw_judgements,
 )
+from selection_ops.evaluation.likelihood_data import chat_prompt_renderer, prepare_likelihood_data
+from selection_ops.evaluation.likelihood_scores import likelihood_questions, proxy_summary
+from selection_ops.evaluation.objective_questions import objective_questions
 from selection_ops.evaluation.preference_data import prepare_preference_data
 from selection_ops.evaluation.punkt_tables import ensure_punkt_tab, tables_dir
 from selection_ops.evaluation.questions import QuestionScore
@@ -73,8 +79,13 @@ DEFAULT_PREFERENCE_SAMPLE_LIMIT = 2
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """``scores``: benchmark key -> score in [0, 100]; ``avg_obj``: their mean (MIG Avg_obj); ``n`` items scored and
-    the binomial standard error per benchmark."""
+    """``scores``: knowledge benchmark key -> score in [0, 100]; ``avg_obj``: their mean (MIG Avg_obj; NaN when only
+    likelihood keys ran); ``n`` items scored and the binomial standard error per benchmark.
+
+    ``proxy_scores``: likelihood score key (``ref_bpb_alpaca``, ``arc_c_prob``, ...; ``LIKELIHOOD_BENCHMARKS``) ->
+    its native value (``question_scale`` x the mean per-question score: bits per byte, probabilities, margin,
+    accuracy in %), with ``proxy_stderr`` and ``proxy_n`` (questions); never part of ``scores`` or Avg_obj.
+    ``questions``: the per-question scores of both (``QuestionScore``; one row per question and score key)."""
 
     scores: dict[str, float]
     avg_obj: float
@@ -84,6 +95,9 @@ class EvaluationResult:
     n: dict[str, int] = field(default_factory=dict)
     stderr: dict[str, float] = field(default_factory=dict)
     questions: tuple[QuestionScore, ...] = ()  # per-question scores from OpenCompass's per-sample outputs
+    proxy_scores: dict[str, float] = field(default_factory=dict)
+    proxy_stderr: dict[str, float] = field(default_factory=dict)
+    proxy_n: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -169,7 +183,14 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
                     batch_size: int = 8, base_config: str | Path = DEFAULT_BASE_CONFIG,
                     timeout_s: float | None = None, sample_limits: dict[str, int] | None = None,
                     trust_remote_code: bool = False, scale: EvalScaleSettings | None = None) -> EvaluationResult:
-    """Evaluate ``model_path`` on ``datasets`` (benchmark keys of ``BENCHMARKS``) with the real ``opencompass`` CLI.
+    """Evaluate ``model_path`` on ``datasets`` with the real ``opencompass`` CLI: knowledge benchmark keys
+    (``BENCHMARKS``) and likelihood dataset keys (``LIKELIHOOD_BENCHMARKS``: ``ref_bpb_alpaca``,
+    ``ref_bpb_mtbench``, ``arc_c_cloze``, ``mmlu_cloze``) in one list, one process, one model load.
+
+    ``sample_limit`` caps every dataset (knowledge: the first N test items of every OpenCompass dataset, MMLU/BBH of
+    every subject; likelihood: N questions, see ``likelihood_data``), ``sample_limits`` per key replaces it
+    (``{"arc_c": 60, "ref_bpb_alpaca": 100, "arc_c_cloze": 200}``). Likelihood rows are rendered with the evaluated
+    model's chat template here (``likelihood_data.chat_prompt_renderer``) before OpenCompass starts.
 
     By default tasks run in OpenCompass's ``--debug`` mode: in one process, one after another, the model loaded once
     (on 2 CPU cores a subprocess per task would spend more time importing than inferring). With a parallel ``scale``
@@ -180,13 +201,20 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
-    cache_dir = prepare_compass_data(data_dir, work_dir / "compass_data", datasets)
-    if "ifeval" in datasets:
+    knowledge, likelihood = split_benchmarks(datasets)
+    limits = dict(sample_limits or {})
+    cache_dir = work_dir / "compass_data"
+    if knowledge:
+        prepare_compass_data(data_dir, cache_dir, knowledge)
+    if likelihood:
+        prepare_likelihood_data(data_dir, cache_dir, likelihood, {k: limits.get(k, sample_limit) for k in likelihood},
+                                chat_prompt_renderer(model_path, trust_remote_code=trust_remote_code))
+    if "ifeval" in knowledge:
         ensure_punkt_tab(nltk_data_dir(), data_dir)
     config_path = write_eval_config(work_dir / "config", model_path=model_path, model_name=model_name,
                                     benchmarks=datasets, sample_limit=sample_limit, max_out_len=max_out_len,
                                     batch_size=batch_size, base_config=base_config_path(base_config),
-                                    use_gpu=cuda_available(), sample_limits=sample_limits,
+                                    use_gpu=cuda_available(), sample_limits=limits,
                                     trust_remote_code=trust_remote_code)
     outputs_dir = work_dir / "outputs"
     if outputs_dir.exists():
@@ -194,19 +222,27 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     log_path = work_dir / "opencompass.log"
     env = compass_env(cache_dir)
     cmd = opencompass_command(config_path, outputs_dir, scale)
-    logger.info("evaluating %s (%s) on %s, %s samples per dataset; log %s", model_name, model_path,
-                list(datasets), sample_limit, log_path)
+    logger.info("evaluating %s (%s) on %s, %s samples per dataset (%s); log %s", model_name, model_path,
+                list(datasets), sample_limit, limits, log_path)
     wall_s = run_logged(cmd, cwd=work_dir, env=env, log_path=log_path, timeout_s=timeout_s, error=EvaluationError)
     try:
         summary_path = find_summary(outputs_dir)
-        scores = parse_summary(summary_path, model_name, datasets)
+        scores = parse_summary(summary_path, model_name, knowledge) if knowledge else {}
     except EvaluationError as err:
         raise EvaluationError(f"{err}\nlog {log_path}; tail:\n{log_tail(log_path)}") from None
-    n = sample_counts(summary_path.parents[1], model_name, datasets)
-    result = EvaluationResult(scores=scores, avg_obj=avg_obj(scores), summary_path=summary_path, wall_s=wall_s,
-                              log_path=log_path, n=n, stderr={k: native_stderr(k, v, n.get(k)) for k, v in
-                                                              scores.items()})
-    logger.info("evaluation of %s done in %.1f s: %s, Avg_obj %.2f", model_name, wall_s, scores, result.avg_obj)
+    run_dir = summary_path.parents[1]
+    n = sample_counts(run_dir, model_name, knowledge) if knowledge else {}
+    questions = (objective_questions(run_dir, model_name, knowledge, scores, summary_path)
+                 + likelihood_questions(run_dir, model_name, cache_dir, likelihood))
+    score_keys = [score for key in likelihood for score in LIKELIHOOD_BENCHMARKS[key].score_keys]
+    proxy_scores, proxy_stderr, proxy_n = proxy_summary(questions, score_keys)
+    result = EvaluationResult(scores=scores, avg_obj=avg_obj(scores) if scores else math.nan,
+                              summary_path=summary_path, wall_s=wall_s, log_path=log_path, n=n,
+                              stderr={k: native_stderr(k, v, n.get(k)) for k, v in scores.items()},
+                              questions=questions, proxy_scores=proxy_scores, proxy_stderr=proxy_stderr,
+                              proxy_n=proxy_n)
+    logger.info("evaluation of %s done in %.1f s: %s, Avg_obj %.2f; likelihood channel %s", model_name, wall_s,
+                scores, result.avg_obj, proxy_scores)
     return result
 
 
@@ -218,9 +254,11 @@ class OpenCompassRunner(ConfigurableResource):
     """
 
     datasets: list[str] = Field(default=list(DEFAULT_BENCHMARKS),
-                                description=f"benchmark keys, any of {sorted(BENCHMARKS)}")
+                                description=f"benchmark keys, any of {sorted(BENCHMARKS)}, and likelihood "
+                                "dataset keys (proxy scores, never in Avg_obj), any of "
+                                f"{sorted(LIKELIHOOD_BENCHMARKS)}")
     sample_limit: int | None = Field(default=10, description="first N test items of every OpenCompass dataset "
-                                     "(MMLU/BBH: of every subject); None = all")
+                                     "(MMLU/BBH: of every subject; likelihood keys: N questions); None = all")
     sample_limits: dict[str, int] = Field(default_factory=dict, description="per-benchmark sample limits that "
                                           f"replace sample_limit (the embedded default: {DEFAULT_SAMPLE_LIMITS})")
     data_dir: str | None = Field(default=None, description=f"shared data folder (default ${DATA_DIR_ENV} or "

@@ -3,6 +3,12 @@
 Knowledge-based (objective) benchmarks are scored by OpenCompass's own evaluators; human-preference (subjective)
 ones by a judge model through OpenCompass's subjective pipeline (MIG Sec. 4.1, Appx. A.4). Keys are the column
 names of a report (``bench.<key>``), in Table 1's order.
+
+The likelihood channel (``LIKELIHOOD_BENCHMARKS``) holds proxy benchmarks scored from the evaluated model's
+log-likelihoods of given text, never from its generations: bits per byte of strong reference answers and
+multiple-choice questions in cloze form (DataDecide, Magnusson et al. 2025; "Signal and Noise", Heineman et al.
+2025). They are never part of MIG's Avg_obj / Avg_sub. A likelihood *dataset key* (what ``datasets`` and
+``sample_limits`` name) yields one or more *score keys* (``bench.<key>`` and ``QuestionScore.benchmark``).
 """
 
 from __future__ import annotations
@@ -69,13 +75,70 @@ PREFERENCE_BENCHMARKS: dict[str, PreferenceBenchmark] = {
                                      ("A++", "A+", "A=B", "B+", "B++")),
 }
 
+
+
+@dataclass(frozen=True)
+class LikelihoodBenchmark:
+    """A proxy benchmark of the likelihood channel: one dataset key, the OpenCompass datasets it runs as (one JSONL
+    each under ``data/infosift_likelihood/``, laid out by ``likelihood_data``), and the score keys it yields.
+
+    ``kind``: ``reference_bpb`` (bits per byte of a reference answer; one score key; lower is better) or ``cloze``
+    (multiple choice scored by each choice's likelihood; score keys ``<prefix>_prob``, ``_prob_norm``,
+    ``_margin``, ``_acc``; higher is better). ``shared_subdirs``: the folders under shared/data it reads.
+    """
+
+    key: str
+    kind: Literal["reference_bpb", "cloze"]
+    abbrs: tuple[str, ...]
+    score_keys: tuple[str, ...]
+    shared_subdirs: tuple[str, ...]
+    higher_is_better: bool
+
+
+CLOZE_METRICS = ("prob", "prob_norm", "margin", "acc")
+
+
+def _cloze(key: str, prefix: str, abbr: str, subdir: str) -> LikelihoodBenchmark:
+    return LikelihoodBenchmark(key, "cloze", (abbr,), tuple(f"{prefix}_{m}" for m in CLOZE_METRICS), (subdir,), True)
+
+
+LIKELIHOOD_BENCHMARKS: dict[str, LikelihoodBenchmark] = {
+    # gpt-4-1106-preview's AlpacaEval 2.0 outputs (the baseline of alpacaeval_v2) for the 805 instructions
+    "ref_bpb_alpaca": LikelihoodBenchmark("ref_bpb_alpaca", "reference_bpb", ("ref_bpb_alpaca",), ("ref_bpb_alpaca",),
+                                          ("alpaca_eval", "alpaca_eval_v2"), False),
+    # FastChat's GPT-4 reference answers: both turns of the 30 math / reasoning / coding questions
+    "ref_bpb_mtbench": LikelihoodBenchmark("ref_bpb_mtbench", "reference_bpb",
+                                           ("ref_bpb_mtbench_turn1", "ref_bpb_mtbench_turn2"), ("ref_bpb_mtbench",),
+                                           ("mt_bench",), False),
+    # ARC-Challenge test (4-choice questions, OpenCompass's ARC-c order) and MMLU test in cloze form
+    "arc_c_cloze": _cloze("arc_c_cloze", "arc_c", "arc_c_cloze", "arc_challenge"),
+    "mmlu_cloze": _cloze("mmlu_cloze", "mmlu", "mmlu_cloze", "mmlu"),
+}
+
 OBJECTIVE_KEYS: tuple[str, ...] = tuple(OBJECTIVE_BENCHMARKS)
 PREFERENCE_KEYS: tuple[str, ...] = tuple(PREFERENCE_BENCHMARKS)
+LIKELIHOOD_KEYS: tuple[str, ...] = tuple(LIKELIHOOD_BENCHMARKS)
+# score key -> the dataset key that yields it
+LIKELIHOOD_SCORE_KEYS: dict[str, str] = {score: bench.key for bench in LIKELIHOOD_BENCHMARKS.values()
+                                          for score in bench.score_keys}
+# what OpenCompassRunner accepts in ``datasets``: knowledge benchmarks and likelihood dataset keys
+RUNNABLE_BENCHMARKS: dict[str, object] = {**OBJECTIVE_BENCHMARKS, **LIKELIHOOD_BENCHMARKS}
 
 
 def check_benchmarks(benchmarks: Sequence[str], known: Mapping[str, object] = OBJECTIVE_BENCHMARKS) -> list[str]:
-    """The keys, de-duplicated in order; ValueError naming unknown ones (or an empty list) and the known keys."""
+    """The keys, de-duplicated in order; ValueError naming unknown ones (or an empty list) and the known keys. A
+    likelihood score key (``arc_c_prob``) where a dataset key is expected names the dataset key that yields it."""
     unknown = [b for b in benchmarks if b not in known]
     if unknown or not benchmarks:
-        raise ValueError(f"unknown or no benchmarks {unknown or list(benchmarks)}; known: {sorted(known)}")
+        hints = [f"{b!r} is a score of dataset key {LIKELIHOOD_SCORE_KEYS[b]!r}" for b in unknown
+                 if b in LIKELIHOOD_SCORE_KEYS and LIKELIHOOD_SCORE_KEYS[b] in known]
+        hint = f" ({'; '.join(hints)})" if hints else ""
+        raise ValueError(f"unknown or no benchmarks {unknown or list(benchmarks)}{hint}; known: {sorted(known)}")
     return list(dict.fromkeys(benchmarks))
+
+
+def split_benchmarks(benchmarks: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``(knowledge keys, likelihood dataset keys)`` of a ``datasets`` list, each in order (``check_benchmarks``
+    against both tables first)."""
+    keys = check_benchmarks(benchmarks, RUNNABLE_BENCHMARKS)
+    return [k for k in keys if k in OBJECTIVE_BENCHMARKS], [k for k in keys if k in LIKELIHOOD_BENCHMARKS]

@@ -37,17 +37,43 @@ def write_if_changed(target: Path, text: str) -> None:
         write_text_atomic(target, text)
 
 
-def _arc_to_ai2_jsonl(source: Path) -> str:
-    """HF ``ai2_arc`` rows (``question`` str, ``choices.{text,label}``) -> AI2's original jsonl that
-    ``opencompass.datasets.ARCDataset`` reads (``question.stem``, ``question.choices[{label, text}]``)."""
-    lines = []
-    for line_no, line in enumerate(source.read_text(encoding="utf-8").splitlines(), start=1):
+def read_arc_rows(source: Path) -> list[dict]:
+    """HF ``ai2_arc`` rows (``question`` str, ``choices.{text,label}``, ``answerKey``) of a JSONL file, each checked
+    for its fields; ValueError naming the file, line and field."""
+    rows = []
+    for line_no, line in enumerate(require(source).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         row = json.loads(line)
         for key in ("question", "choices", "answerKey"):
             if key not in row:
                 raise ValueError(f"{source}:{line_no}: missing field {key!r}")
+        if row["answerKey"] not in row["choices"]["label"]:
+            raise ValueError(f"{source}:{line_no}: field 'answerKey' {row['answerKey']!r} is not one of the choice "
+                             f"labels {row['choices']['label']}")
+        rows.append(row)
+    return rows
+
+
+def arc_questions(source: Path) -> list[dict]:
+    """The questions ``opencompass.datasets.ARCDataset`` keeps, in its order (4-choice questions only), as
+    ``{"id", "question", "choices": [4 texts], "gold": index of the correct choice}``: index ``i`` here is
+    index ``i`` of OpenCompass's ``ARC-c`` dataset, so both forms of ARC share question ids."""
+    questions = []
+    for row in read_arc_rows(source):
+        labels, texts = row["choices"]["label"], row["choices"]["text"]
+        if len(texts) != 4:
+            continue
+        questions.append({"id": row.get("id"), "question": row["question"], "choices": list(texts),
+                          "gold": labels.index(row["answerKey"])})
+    return questions
+
+
+def _arc_to_ai2_jsonl(source: Path) -> str:
+    """HF ``ai2_arc`` rows (``question`` str, ``choices.{text,label}``) -> AI2's original jsonl that
+    ``opencompass.datasets.ARCDataset`` reads (``question.stem``, ``question.choices[{label, text}]``)."""
+    lines = []
+    for row in read_arc_rows(source):
         choices = [{"label": label, "text": text} for label, text in zip(row["choices"]["label"],
                                                                           row["choices"]["text"], strict=True)]
         lines.append(json.dumps({"id": row.get("id"), "question": {"stem": row["question"], "choices": choices},
@@ -55,21 +81,28 @@ def _arc_to_ai2_jsonl(source: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _mmlu_to_hendrycks_csv(source: Path) -> str:
-    """``question,choice0..3,answer`` (header, answer index 0-3) -> hendrycks' headerless 6-column CSV with the
-    answer as a letter, which ``opencompass.datasets.MMLUDataset`` reads."""
-    out_rows = []
-    with open(source, encoding="utf-8", newline="") as f:
+def read_mmlu_rows(source: Path) -> list[list[str]]:
+    """``question,choice0..3,answer`` rows (header checked, answer index 0-3) of one subject's CSV; ValueError
+    naming the file, line and field."""
+    with open(require(source), encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header != ["question", "choice0", "choice1", "choice2", "choice3", "answer"]:
             raise ValueError(f"{source}: unexpected header {header}")
+        rows = []
         for line_no, row in enumerate(reader, start=2):
             if len(row) != 6:
                 raise ValueError(f"{source}:{line_no}: {len(row)} columns, expected 6")
             if row[5] not in ("0", "1", "2", "3"):
                 raise ValueError(f"{source}:{line_no}: field 'answer' is {row[5]!r}, expected 0-3")
-            out_rows.append([*row[:5], "ABCD"[int(row[5])]])
+            rows.append(row)
+    return rows
+
+
+def _mmlu_to_hendrycks_csv(source: Path) -> str:
+    """``question,choice0..3,answer`` (header, answer index 0-3) -> hendrycks' headerless 6-column CSV with the
+    answer as a letter, which ``opencompass.datasets.MMLUDataset`` reads."""
+    out_rows = [[*row[:5], "ABCD"[int(row[5])]] for row in read_mmlu_rows(source)]
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(out_rows)
     return buffer.getvalue()

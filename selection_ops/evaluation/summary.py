@@ -72,6 +72,28 @@ def sample_counts(run_dir: Path, model_name: str, benchmarks: Sequence[str]) -> 
     return counts
 
 
+def read_predictions(folder: Path, abbr: str) -> tuple[list[dict], list[Path]]:
+    """OpenCompass's per-sample outputs of dataset ``abbr`` in ``folder`` (``predictions/<model>/``) in dataset
+    order, and the files read: ``<abbr>.json`` (``{"0": {...}, "1": ...}``) or, when the partitioner split the
+    dataset, ``<abbr>_0.json``, ``<abbr>_1.json``, ... concatenated. EvaluationError naming the folder when neither
+    exists or a file is not a dense ``"0".."n-1"`` dict."""
+    folder = Path(folder)
+    files = [folder / f"{abbr}.json"]
+    if not files[0].is_file():
+        files = []
+        while (folder / f"{abbr}_{len(files)}.json").is_file():
+            files.append(folder / f"{abbr}_{len(files)}.json")
+    if not files:
+        raise EvaluationError(f"no predictions of dataset {abbr!r} in {folder} ({abbr}.json or {abbr}_0.json)")
+    samples: list[dict] = []
+    for file in files:
+        content = json.loads(file.read_text(encoding="utf-8"))
+        if not isinstance(content, dict) or set(content) != {str(i) for i in range(len(content))}:
+            raise EvaluationError(f"{file}: expected OpenCompass's {{\"0\": ..., \"1\": ...}} predictions")
+        samples += [content[str(i)] for i in range(len(content))]
+    return samples, files
+
+
 def avg_obj(scores: dict[str, float]) -> float:
     """MIG Avg_obj: the mean of the (percentage-scale) knowledge-based benchmark scores."""
     if not scores:

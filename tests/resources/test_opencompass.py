@@ -176,6 +176,33 @@ def test_a_per_benchmark_limit_replaces_the_common_one_for_that_benchmark_only(t
                           sample_limit=3, max_out_len=32, batch_size=4, sample_limits={"arcc": 5})
 
 
+def test_likelihood_keys_join_the_knowledge_benchmarks_in_one_config(tmp_path: Path) -> None:
+    from mmengine.config import Config
+
+    path = write_eval_config(tmp_path, base_config=SMALL, model_path="/models/m", model_name="m",
+                             benchmarks=["arc_c", "arc_c_cloze", "ref_bpb_mtbench", "ref_bpb_alpaca", "mmlu_cloze"],
+                             sample_limit=3, max_out_len=32, batch_size=4,
+                             sample_limits={"arc_c": 60, "arc_c_cloze": 200, "ref_bpb_alpaca": 100})
+    config = Config.fromfile(str(path))
+    datasets = {d["abbr"]: d for d in config.datasets}
+    assert list(datasets) == ["ARC-c", "arc_c_cloze", "ref_bpb_mtbench_turn1", "ref_bpb_mtbench_turn2",
+                              "ref_bpb_alpaca", "mmlu_cloze"]
+    assert datasets["ARC-c"]["reader_cfg"]["test_range"] == "[0:60]"
+    for abbr in list(datasets)[1:]:  # rows are limited when written; OpenCompass reads them all
+        assert "test_range" not in datasets[abbr]["reader_cfg"]
+        assert datasets[abbr]["path"] == f"data/infosift_likelihood/{abbr}.jsonl"
+        assert datasets[abbr]["infer_cfg"]["inferencer"]["type"].__name__ == "InferencePPLOnlyInferencer"
+        assert "max_out_len" not in datasets[abbr]["infer_cfg"]["inferencer"]
+    (model,) = config.models
+    assert model["type"].__name__ == "ChatLikelihoodModel" and model["batch_size"] == 4
+    knowledge_only = write_eval_config(tmp_path / "k", base_config=SMALL, model_path="/m", model_name="m",
+                                       benchmarks=["arc_c"], sample_limit=1, max_out_len=8, batch_size=1)
+    assert Config.fromfile(str(knowledge_only)).models[0]["type"].__name__ == "HuggingFacewithChatTemplate"
+    with pytest.raises(ValueError, match="'arc_c_acc' is a score of dataset key 'arc_c_cloze'"):
+        write_eval_config(tmp_path / "x", base_config=SMALL, model_path="/m", model_name="m", benchmarks=["arc_c"],
+                          sample_limit=1, max_out_len=8, batch_size=1, sample_limits={"arc_c_acc": 5})
+
+
 def test_a_lora_folder_is_evaluated_as_base_plus_adapter(tmp_path: Path) -> None:
     (tmp_path / "adapter_config.json").write_text(json.dumps({"base_model_name_or_path": "/models/base"}))
     assert resolve_model(tmp_path) == ("/models/base", str(tmp_path.resolve()))
@@ -192,6 +219,12 @@ def test_real_opencompass_run_on_the_base_model(smollm2_hf: Path, data_dir: Path
     assert set(result.scores) == {"arc_c", "gsm8k"}
     # two items per benchmark: every score is 0, 50 or 100
     assert all(score in (0.0, 50.0, 100.0) for score in result.scores.values())
+    # one 0/1 verdict per question, as OpenCompass scored it; their mean is the summary's score
+    assert sorted(q.question for q in result.questions) == ["ARC-c/0", "ARC-c/1", "gsm8k/0", "gsm8k/1"]
+    for key in ("arc_c", "gsm8k"):
+        verdicts = [q.score for q in result.questions if q.benchmark == key]
+        assert set(verdicts) <= {0.0, 1.0} and 100 * sum(verdicts) / 2 == result.scores[key]
+    assert result.proxy_scores == {}
     assert result.avg_obj == pytest.approx(sum(result.scores.values()) / 2)
     assert result.summary_path.is_file() and result.summary_path.suffix == ".csv"
     predictions = list((result.summary_path.parents[1] / "predictions" / "smollm2-base").glob("*.json"))
