@@ -120,8 +120,18 @@ def training_checks(loss_history: Sequence[tuple[int, float]], partition: str,
 
 def evaluation_checks(requested: Sequence[str], scores: Mapping[str, float], partition: str,
                       asset_key: AssetKey | None = None) -> list[AssetCheckResult]:
-    """Every requested benchmark has a score in [0, 100]."""
-    missing = [b for b in requested if b not in scores or not 0.0 <= float(scores[b]) <= 100.0]
+    """Every requested benchmark has a score in [0, 100]; a likelihood dataset key (``arc_c_cloze``) has a finite
+    value for each score key it yields (a margin may be negative, bits per byte above 1)."""
+    from selection_ops.evaluation.benchmarks import LIKELIHOOD_BENCHMARKS
+
+    def valid(key: str) -> bool:
+        if key not in scores or not math.isfinite(float(scores[key])):
+            return False
+        return key in proxy or 0.0 <= float(scores[key]) <= 100.0
+
+    proxy = {s for b in requested if b in LIKELIHOOD_BENCHMARKS for s in LIKELIHOOD_BENCHMARKS[b].score_keys}
+    expected = [b for b in requested if b not in LIKELIHOOD_BENCHMARKS] + sorted(proxy)
+    missing = [b for b in expected if not valid(b)]
     return [_result("every_benchmark_scored", not missing, partition,
                     f"benchmarks without a valid score: {missing}" if missing else f"{len(scores)} scored",
                     asset_key=asset_key, missing=len(missing))]

@@ -43,19 +43,23 @@ def build_evaluation_assets(grid: GridSpec, model: str) -> list:
         work_dir = layout.evaluation_dir(cell, fingerprint)
         with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
             result = evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell, work_dir=work_dir)
-            mlflow_tracker.log(run_id, metrics=evaluation_metrics(result.scores, result.stderr, result.n),
+            scores = {**result.scores, **result.proxy_scores}  # proxy scores: logged and paired, never averaged
+            stderr, n = {**result.stderr, **result.proxy_stderr}, {**result.n, **result.proxy_n}
+            mlflow_tracker.log(run_id, metrics=evaluation_metrics(scores, stderr, n),
                                artifacts={"opencompass": result.summary_path})
             mlflow_tracker.log_questions(run_id, "objective", result.questions)
         questions = write_questions(work_dir / "questions_objective.csv", cell, result.questions)
         value = BenchmarkScores(cell=cell, scores=dict(result.scores), avg_obj=result.avg_obj,
                                 requested=tuple(evaluator.datasets), summary_path=str(result.summary_path),
-                                mlflow_run_id=run_id, stderr=dict(result.stderr), n=dict(result.n))
+                                mlflow_run_id=run_id, stderr=dict(result.stderr), n=dict(result.n),
+                                extra=dict(result.proxy_scores))
         context.log.info(f"{cell}: {result.scores} avg_obj={result.avg_obj:.2f}")
         yield Output(value, data_version=version(json_digest(value.scores)), metadata={
-            "avg_obj": float(result.avg_obj), **evaluation_metadata(result.scores, result.stderr, result.n),
+            "avg_obj": float(result.avg_obj), **evaluation_metadata(scores, stderr, n),
             "summary": MetadataValue.path(str(result.summary_path)), "eval_wall_s": float(result.wall_s),
             "questions": MetadataValue.path(str(questions)), "questions_n": len(result.questions),
             "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})
-        yield from evaluation_checks(value.requested, value.scores, cell, asset_key=benchmark_scores_key(model))
+        yield from evaluation_checks(value.requested, {**value.scores, **value.extra}, cell,
+                                     asset_key=benchmark_scores_key(model))
 
     return [benchmark_scores]

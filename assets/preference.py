@@ -26,7 +26,7 @@ from resources.mlflow_tracker import DAGSTER_RUN_TAG, KIND_BASELINE, MlflowTrack
 from resources.opencompass import OpenCompassRunner, PreferenceEvaluator
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
-from selection_ops.evaluation.a4 import a4_scores
+from selection_ops.evaluation.a4 import a4_part, a4_scores
 from selection_ops.evaluation.judge import JudgeSettings
 from selection_ops.evaluation.questions import write_questions
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
@@ -47,7 +47,7 @@ def baseline_scores_key(model: str) -> AssetKey:
 
 def _averages(scores: dict, stderr: dict) -> dict[str, float]:
     """A.4's Avg_obj / Avg_sub / Avg and their standard errors, for metadata (NaN where a half is missing)."""
-    return {name: float(value) for name, value in a4_scores(scores, stderr).columns().items()}
+    return {name: float(value) for name, value in a4_scores(a4_part(scores), stderr).columns().items()}
 
 
 def build_preference_assets(grid: GridSpec, model: str) -> list:
@@ -131,8 +131,10 @@ def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: Prefere
         objective = evaluator.evaluate(model_path=model_path, model_name=name, work_dir=work_dir)
         preference = preference_evaluator.evaluate(model_path=model_path, model_name=name,
                                                    work_dir=work_dir / "preference", judge=judge)
-        scores, stderr = {**objective.scores, **preference.scores}, {**objective.stderr, **preference.stderr}
-        n = {**objective.n, **preference.n}
+        # the likelihood channel's proxy scores ride along (logged, shown, paired), never in A.4's averages
+        scores = {**objective.scores, **objective.proxy_scores, **preference.scores}
+        stderr = {**objective.stderr, **objective.proxy_stderr, **preference.stderr}
+        n = {**objective.n, **objective.proxy_n, **preference.n}
         mlflow_tracker.log(run_id, params={**params, "judge": preference.judge, "judge_mode": preference.judge_mode,
                                            "judge_pairwise_order": preference.pairwise_order},
                            metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),

@@ -100,6 +100,12 @@ class A4Scores:
                 "avg_sub.stderr": self.avg_sub_stderr, "avg": self.avg, "avg.stderr": self.avg_stderr}
 
 
+def a4_part(values: Mapping[str, float]) -> dict[str, float]:
+    """The entries of ``values`` that A.4 averages (its nine benchmarks); proxy scores (the likelihood channel) and
+    anything else are left out, never averaged in."""
+    return {key: value for key, value in values.items() if key in NORMALISATION}
+
+
 def a4_scores(native: Mapping[str, float], stderr: Mapping[str, float] | None = None) -> A4Scores:
     """Normalise native scores (benchmark key -> score; unknown keys are an error, NaN scores are left out) and
     average them into Avg_obj, Avg_sub and Avg with propagated standard errors (NaN where a se is unknown)."""

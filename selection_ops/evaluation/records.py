@@ -1,9 +1,9 @@
 """One model's evaluation as MLflow metrics and Dagster metadata: the names the report reads back.
 
-MLflow: ``bench.<key>`` (native scale), ``bench.<key>.stderr``, ``bench.<key>.n``, ``parse_rate.<key>`` (preference
-benchmarks), and MIG Appx. A.4's ``avg_obj``, ``avg_sub``, ``avg`` with their ``.stderr``. Dagster metadata: per
-benchmark ``<key>/score``, ``<key>/stderr``, ``<key>/n`` and, for preference benchmarks, ``<key>/judge`` and
-``<key>/parse_rate``.
+MLflow: ``bench.<key>`` (native scale; the likelihood channel's proxy scores too, never in the averages),
+``bench.<key>.stderr``, ``bench.<key>.n``, ``parse_rate.<key>`` (preference benchmarks), and MIG Appx. A.4's
+``avg_obj``, ``avg_sub``, ``avg`` with their ``.stderr``. Dagster metadata: per benchmark ``<key>/score``,
+``<key>/stderr``, ``<key>/n`` and, for preference benchmarks, ``<key>/judge`` and ``<key>/parse_rate``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from selection_ops.evaluation.a4 import a4_scores
+from selection_ops.evaluation.a4 import a4_part, a4_scores
 
 
 def _finite(value: float) -> bool:
@@ -30,7 +30,7 @@ def evaluation_metrics(scores: Mapping[str, float], stderr: Mapping[str, float],
             metrics[f"bench.{key}.n"] = float(n[key])
     for key, rate in (parse_rate or {}).items():
         metrics[f"parse_rate.{key}"] = float(rate)
-    for name, value in a4_scores(scores, stderr).columns().items():
+    for name, value in a4_scores(a4_part(scores), stderr).columns().items():
         if _finite(value):
             metrics[name] = float(value)
     return metrics
