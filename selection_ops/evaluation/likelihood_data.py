@@ -14,7 +14,7 @@ Fields: ``text`` (prompt + continuation), ``label`` (``[[start, end, 1]]``, the 
 * ``ref_bpb_mtbench``: FastChat's GPT-4 reference answers (``mt_bench/reference_answer_gpt-4.jsonl``; 30 math,
   reasoning and coding questions). Turn 1: question 1 -> reference 1; turn 2: question 1, reference 1, question 2
   -> reference 2 (the reference dialogue as history). The turns of a dialogue share a cluster.
-* ``arc_c_cloze`` / ``mmlu_cloze``: OLMES's cloze ("RC") formulation (Gu et al., OLMES, Sec. 3.2) moved into the
+* ``arc_c_cloze`` / ``mmlu_cloze``: OLMES's cloze ("RC") formulation (Gu et al., OLMES, 2024) moved into the
   chat template: the user turn is ``Question: <question>\\nAnswer:`` without the options, each choice's text is a
   candidate answer (one row per choice; the choices of a question share its prompt and sit next to each other).
 
@@ -36,7 +36,7 @@ from selection_ops.evaluation.compass_data import arc_questions, read_mmlu_rows,
 from selection_ops.evaluation.preference_data import spread_sample
 
 LIKELIHOOD_DATA_DIR = "infosift_likelihood"  # under $COMPASS_DATA_CACHE/data/
-# the cloze prompt of OLMES (Gu et al., OLMES, Sec. 3.2), as the user turn
+# the cloze prompt of OLMES (Gu et al. 2024), as the user turn
 CLOZE_PROMPT = "Question: {question}\nAnswer:"
 
 RenderPrompt = Callable[[Sequence[dict[str, str]]], str]

@@ -11,8 +11,8 @@ Per question (``QuestionScore``):
 
 * reference bits per byte (``ref_bpb_*``, lower is better):
   ``BPB = NLL / (ln 2 * B)``, NLL the reference's negative log-likelihood in nats under the chat template, B its
-  UTF-8 bytes (the "Signal and Noise" paper, Heineman et al. 2025, and OLMES's ``bits_per_byte``; Gao et al.'s
-  byte normalisation, "The Pile", makes it independent of the tokenizer).
+  UTF-8 bytes (the "Signal and Noise" paper, Heineman et al. 2025, and DataDecide's ``bits_per_byte_corr``; the
+  byte normalisation of Gao et al., "The Pile", makes it independent of the tokenizer).
 * cloze metrics (DataDecide, Magnusson et al. 2025, its continuous proxy metrics), with OLMES's per-character
   length normalisation, which DataDecide's reported metrics use (``*_per_char``): for the question's choices c with
   log-likelihood LL(c) (nats) and length n(c) characters, ``l(c) = LL(c) / n(c)`` and ``p(c) = exp(l(c))`` (the

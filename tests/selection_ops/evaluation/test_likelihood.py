@@ -195,6 +195,17 @@ def test_scored_positions_take_the_tokens_inside_the_span() -> None:
     assert shared_prompt_groups(rows) == [[0, 1], [2], [3]]
 
 
+def test_rows_of_similar_length_share_a_padded_forward_pass() -> None:
+    from types import SimpleNamespace
+
+    from selection_ops.evaluation.likelihood_model import ChatLikelihoodModel
+
+    weight = SimpleNamespace(shape=(10, 4))
+    fake = SimpleNamespace(model=SimpleNamespace(get_output_embeddings=lambda: SimpleNamespace(weight=weight)))
+    rows = [(list(range(n)), [n - 2, n - 1]) for n in (100, 12, 110, 10, 400)]
+    assert ChatLikelihoodModel._sub_batches(fake, rows) == [[3, 1], [0, 2], [4]]  # longest <= 1.25 x shortest
+
+
 # --- recorded outputs ---------------------------------------------------------------------------------------------
 
 def _copy_run(tmp_path: Path) -> tuple[Path, Path]:
