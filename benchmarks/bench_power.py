@@ -36,35 +36,45 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def candidates(cloze_n: int, bpb_n: int) -> dict[str, Callable]:
+def candidates(cloze_n: int, bpb_n: int, ref_chars: int) -> dict[str, Callable]:
     """Candidate name -> a function (model name, path, work dir) -> the run's per-question scores."""
 
-    def objective(datasets: list[str], limits: dict[str, int], sample_limit: int | None = None) -> Callable:
+    def objective(datasets: list[str], limits: dict[str, int], sample_limit: int | None = None,
+                  reference_chars: int | None = None) -> Callable:
         def run(name: str, path: Path, work: Path):
             return run_opencompass(model_path=path, model_name=name, work_dir=work, datasets=datasets,
-                                   sample_limit=sample_limit, sample_limits=limits).questions
+                                   sample_limit=sample_limit, sample_limits=limits,
+                                   reference_chars=reference_chars).questions
         return run
 
-    def preference(name: str, path: Path, work: Path):
-        judge = JudgeSettings(kind="embedded")
-        return run_preference(model_path=path, model_name=name, work_dir=work, judge=judge,
-                              benchmarks=["alpacaeval_v2", "mtbench"],
-                              sample_limits={"alpacaeval_v2": 2, "mtbench": 2}).questions
+    def preference(questions: int) -> Callable:
+        def run(name: str, path: Path, work: Path):
+            judge = JudgeSettings(kind="embedded")
+            return run_preference(model_path=path, model_name=name, work_dir=work, judge=judge,
+                                  benchmarks=["alpacaeval_v2", "mtbench"],
+                                  sample_limits={"alpacaeval_v2": questions, "mtbench": questions}).questions
+        return run
 
     return {
         "floor (ARC-C gen, 1 question)": objective(["arc_c"], {"arc_c": 1}),
         "ARC-C gen 60": objective(["arc_c"], {"arc_c": 60}),
         "GSM8K gen 10": objective(["gsm8k"], {}, sample_limit=10),
         f"ARC-C cloze {cloze_n}": objective(["arc_c_cloze"], {"arc_c_cloze": cloze_n}),
-        f"ref BPB AlpacaEval {bpb_n}": objective(["ref_bpb_alpaca"], {"ref_bpb_alpaca": bpb_n}),
-        "preference (SmolLM2 judge, 2+2)": preference,
+        f"ref BPB AlpacaEval {bpb_n}, first {ref_chars} chars": objective(
+            ["ref_bpb_alpaca"], {"ref_bpb_alpaca": bpb_n}, reference_chars=ref_chars),
+        "ref BPB AlpacaEval 20, whole answers": objective(["ref_bpb_alpaca"], {"ref_bpb_alpaca": 20}),
+        "preference (SmolLM2 judge, 2+2)": preference(2),
+        "preference (SmolLM2 judge, 1+1)": preference(1),
     }
 
 
-def measure(models: dict[str, Path], work_dir: Path, cloze_n: int, bpb_n: int) -> pd.DataFrame:
+def measure(models: dict[str, Path], work_dir: Path, cloze_n: int, bpb_n: int, ref_chars: int,
+            only: str | None = None) -> pd.DataFrame:
     rows = []
     names = list(models)
-    for candidate, run in candidates(cloze_n, bpb_n).items():
+    for candidate, run in candidates(cloze_n, bpb_n, ref_chars).items():
+        if only and only not in candidate:
+            continue
         frames, walls, cpus = [], [], []
         for name, path in models.items():
             work = work_dir / f"{len(rows)}_{name}"
@@ -89,6 +99,8 @@ def measure(models: dict[str, Path], work_dir: Path, cloze_n: int, bpb_n: int) -
                          "sd_paired": float(row["sd_paired"]) if row is not None else None,
                          "mde": float(row["mde"]) if row is not None else None,
                          "mde_over_sd": float(row["mde"]) / sd if row is not None and sd > 0 else None})
+            print("  " + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                  for k, v in rows[-1].items()), flush=True)
     return pd.DataFrame(rows)
 
 
@@ -104,13 +116,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", action="append", required=True, help="NAME=PATH (a model folder); twice")
     parser.add_argument("--work-dir", type=Path, default=Path(".infosift/bench_power"))
-    parser.add_argument("--cloze", type=int, default=200, help="ARC-C cloze questions")
-    parser.add_argument("--bpb", type=int, default=100, help="AlpacaEval references for bits per byte")
+    parser.add_argument("--cloze", type=int, default=50, help="ARC-C cloze questions")
+    parser.add_argument("--bpb", type=int, default=60, help="AlpacaEval references for bits per byte")
+    parser.add_argument("--ref-chars", type=int, default=400, help="reference prefix scored (characters)")
+    parser.add_argument("--only", default=None, help="run only the candidates whose name contains this")
     parser.add_argument("--out", type=Path, default=None, help="write the markdown table here")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     models = dict(item.split("=", 1) for item in args.model)
-    table = measure({k: Path(v) for k, v in models.items()}, args.work_dir.resolve(), args.cloze, args.bpb)
+    table = measure({k: Path(v) for k, v in models.items()}, args.work_dir.resolve(), args.cloze, args.bpb,
+                    args.ref_chars, args.only)
     text = markdown(table)
     print(text)
     if args.out:

@@ -30,7 +30,12 @@ from resources.annotators import EmbedderResource, ScorerResource, TaggerResourc
 from resources.judge import JudgeResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
-from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner, PreferenceEvaluator
+from resources.opencompass import (
+    DEFAULT_REFERENCE_CHARS,
+    DEFAULT_SAMPLE_LIMITS,
+    OpenCompassRunner,
+    PreferenceEvaluator,
+)
 from resources.parquet_io import ParquetIOManager
 from resources.ray_cluster import RayCluster
 from resources.study_layout import StudyLayout
@@ -42,13 +47,14 @@ PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_asse
 
 def _default_models() -> dict:
     return {"trainer": LlamaFactoryTrainer(),
-            "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
+            "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS),
+                                           reference_chars=DEFAULT_REFERENCE_CHARS),
             "preference_evaluator": PreferenceEvaluator()}
 
 
 def _small_models() -> dict:
     return {"trainer": LlamaFactoryTrainer(overrides='{"max_steps": 2}'),
-            "evaluator": OpenCompassRunner(sample_limit=2, sample_limits={}),
+            "evaluator": OpenCompassRunner(sample_limit=2, sample_limits={}, reference_chars=DEFAULT_REFERENCE_CHARS),
             "preference_evaluator": PreferenceEvaluator(sample_limit=2)}
 
 

@@ -65,12 +65,14 @@ logger = logging.getLogger(__name__)
 EVAL_CONFIGS_DIR = REPO_ROOT / "eval_configs"
 DEFAULT_BASE_CONFIG = "objective_small"
 DEFAULT_PREFERENCE_CONFIG = "subjective_small"
-# The embedded default: two cheap benchmarks. MMLU is 57 OpenCompass datasets (the sample limit applies to each
-# subject: 57 x N prompts), too slow for the 15-minute loop on 2 CPU cores.
-DEFAULT_BENCHMARKS = ("arc_c", "gsm8k")
-# ARC answers are one letter (objective_small caps them at 8 tokens), so 60 questions cost about what 10 GSM8K
-# answers do, and the score moves in steps of 1.7 points instead of 10: enough to tell fine-tunes apart.
-DEFAULT_SAMPLE_LIMITS = {"arc_c": 60}
+# The embedded default (benchmarks/RESULTS_power.md measures every candidate: seconds per model, MDE between two
+# fine-tunes): generative ARC-C on 60 questions is the A.4 knowledge half (answers are one letter, capped at 8 tokens
+# by objective_small); the likelihood channel's reference bits per byte on AlpacaEval's gpt-4-1106-preview answers
+# is the low-noise proxy. GSM8K (0 % for every SmolLM2 fine-tune, 64-token answers) and MMLU (57 datasets) are out.
+DEFAULT_BENCHMARKS = ("arc_c", "ref_bpb_alpaca")
+DEFAULT_SAMPLE_LIMITS = {"arc_c": 60, "ref_bpb_alpaca": 60}
+# the scored prefix of each reference answer: whole answers average ~2,000 characters (2.4 s each on 2 CPU cores)
+DEFAULT_REFERENCE_CHARS = 400
 # The embedded default's preference half: WildBench's tasks are Hub-only, so it is left out unless a local copy
 # exists; two questions per benchmark keep the judge's cost per trained cell small on 2 CPU cores.
 DEFAULT_PREFERENCE_BENCHMARKS = ("alpacaeval_v2", "mtbench")
@@ -182,7 +184,8 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
                     sample_limit: int | None, data_dir: Path | None = None, max_out_len: int | None = 64,
                     batch_size: int = 8, base_config: str | Path = DEFAULT_BASE_CONFIG,
                     timeout_s: float | None = None, sample_limits: dict[str, int] | None = None,
-                    trust_remote_code: bool = False, scale: EvalScaleSettings | None = None) -> EvaluationResult:
+                    trust_remote_code: bool = False, scale: EvalScaleSettings | None = None,
+                    reference_chars: int | None = None) -> EvaluationResult:
     """Evaluate ``model_path`` on ``datasets`` with the real ``opencompass`` CLI: knowledge benchmark keys
     (``BENCHMARKS``) and likelihood dataset keys (``LIKELIHOOD_BENCHMARKS``: ``ref_bpb_alpaca``,
     ``ref_bpb_mtbench``, ``arc_c_cloze``, ``mmlu_cloze``) in one list, one process, one model load.
@@ -208,7 +211,8 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
         prepare_compass_data(data_dir, cache_dir, knowledge)
     if likelihood:
         prepare_likelihood_data(data_dir, cache_dir, likelihood, {k: limits.get(k, sample_limit) for k in likelihood},
-                                chat_prompt_renderer(model_path, trust_remote_code=trust_remote_code))
+                                chat_prompt_renderer(model_path, trust_remote_code=trust_remote_code),
+                                answer_chars=reference_chars)
     if "ifeval" in knowledge:
         ensure_punkt_tab(nltk_data_dir(), data_dir)
     config_path = write_eval_config(work_dir / "config", model_path=model_path, model_name=model_name,
@@ -273,6 +277,9 @@ class OpenCompassRunner(ConfigurableResource):
                               "NumWorkerPartitioner, one task per GPU with the local runner; 1 = one process")
     eval_runner: str = Field(default="local", description="local (LocalRunner) or slurm (SlurmRunner)")
     slurm_partition: str = Field(default="", description="slurm: the partition the tasks are submitted to")
+    reference_chars: int | None = Field(default=None, description="likelihood channel: score only the first N "
+                                        "characters of each reference answer (ref_bpb_*; cut at a space); None = "
+                                        f"whole answers (the embedded default: {DEFAULT_REFERENCE_CHARS})")
 
     def scale(self) -> EvalScaleSettings:
         return EvalScaleSettings(workers=self.eval_workers, runner=self.eval_runner,
@@ -291,7 +298,8 @@ class OpenCompassRunner(ConfigurableResource):
                                max_out_len=self.max_out_len, batch_size=self.batch_size,
                                base_config=self.base_config, timeout_s=self.timeout_s,
                                sample_limits=self.resolved_sample_limits(),
-                               trust_remote_code=self.trust_remote_code, scale=self.scale())
+                               trust_remote_code=self.trust_remote_code, scale=self.scale(),
+                               reference_chars=self.reference_chars)
 
 
 def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, judge: JudgeSettings,

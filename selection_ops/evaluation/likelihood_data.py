@@ -84,8 +84,22 @@ def _text(value: object, where: str) -> str:
     return value
 
 
-def alpaca_rows(data_dir: Path, limit: int | None) -> list[ScoredText]:
-    """AlpacaEval instructions with gpt-4-1106-preview's outputs (same order in both files, checked)."""
+def truncate_answer(text: str, max_chars: int | None) -> str:
+    """The first ``max_chars`` characters of a reference answer, cut at the last whitespace before the limit (a hard
+    cut when there is none); the whole answer when ``max_chars`` is None or the answer is shorter. Bits per byte of
+    such a prefix is still the model's code length for the strong answer's opening, at a cost a CPU can pay:
+    gpt-4-1106-preview's AlpacaEval answers average about 2,000 characters (2.4 s each with SmolLM2 on 2 cores)."""
+    if max_chars is None or len(text) <= max_chars:
+        return text
+    if max_chars < 1:
+        raise ValueError(f"reference answer prefix of {max_chars} characters")
+    cut = text.rfind(" ", 0, max_chars + 1)
+    return text[:cut] if cut > 0 else text[:max_chars]
+
+
+def alpaca_rows(data_dir: Path, limit: int | None, answer_chars: int | None = None) -> list[ScoredText]:
+    """AlpacaEval instructions with gpt-4-1106-preview's outputs (same order in both files, checked); each output
+    cut to ``answer_chars`` (``truncate_answer``)."""
     questions_path = data_dir / "alpaca_eval" / "alpaca_eval.json"
     reference_path = data_dir / "alpaca_eval_v2" / "gpt4_1106_preview_model_outputs.json"
     questions, references = _read_json(questions_path), _read_json(reference_path)
@@ -97,12 +111,14 @@ def alpaca_rows(data_dir: Path, limit: int | None) -> list[ScoredText]:
         if references[i].get("instruction") != instruction:
             raise ValueError(f"{reference_path} item {i}: field 'instruction' differs from {questions_path}")
         output = _text(references[i].get("output"), f"{reference_path} item {i}, field 'output'")
-        rows.append(ScoredText(f"alpaca_eval/{i}", ({"role": "user", "content": instruction},), output))
+        rows.append(ScoredText(f"alpaca_eval/{i}", ({"role": "user", "content": instruction},),
+                               truncate_answer(output, answer_chars)))
     return rows
 
 
-def mtbench_rows(data_dir: Path, limit: int | None) -> dict[str, list[ScoredText]]:
-    """GPT-4's reference dialogues: ``{"ref_bpb_mtbench_turn1": [...], "ref_bpb_mtbench_turn2": [...]}``."""
+def mtbench_rows(data_dir: Path, limit: int | None, answer_chars: int | None = None) -> dict[str, list[ScoredText]]:
+    """GPT-4's reference dialogues: ``{"ref_bpb_mtbench_turn1": [...], "ref_bpb_mtbench_turn2": [...]}``; the scored
+    answer of each turn cut to ``answer_chars`` (the history keeps GPT-4's whole first answer)."""
     questions_path = data_dir / "mt_bench" / "question.jsonl"
     references_path = data_dir / "mt_bench" / "reference_answer_gpt-4.jsonl"
     references = {}
@@ -127,7 +143,8 @@ def mtbench_rows(data_dir: Path, limit: int | None) -> dict[str, list[ScoredText
             history += ({"role": "user", "content": _text(question, f"{questions_path} question {qid} turn {turn}")},)
             answer = _text(answer, f"{where} turn {turn}")
             turns[f"ref_bpb_mtbench_turn{turn}"].append(
-                ScoredText(f"mt_bench/{qid}/turn{turn}", history, answer, cluster=f"mt_bench/{qid}"))
+                ScoredText(f"mt_bench/{qid}/turn{turn}", history, truncate_answer(answer, answer_chars),
+                           cluster=f"mt_bench/{qid}"))
             history += ({"role": "assistant", "content": answer},)
     return turns
 
@@ -173,13 +190,15 @@ def render_row(row: ScoredText, render_prompt: RenderPrompt) -> dict:
             "n_bytes": len(row.continuation.encode("utf-8"))}
 
 
-def likelihood_rows(data_dir: Path, key: str, limit: int | None) -> dict[str, list[ScoredText]]:
-    """``{OpenCompass dataset abbr: rows}`` of one likelihood dataset key."""
+def likelihood_rows(data_dir: Path, key: str, limit: int | None,
+                    answer_chars: int | None = None) -> dict[str, list[ScoredText]]:
+    """``{OpenCompass dataset abbr: rows}`` of one likelihood dataset key (``answer_chars``: reference answers cut to
+    that prefix; cloze choices are never cut)."""
     data_dir = Path(data_dir)
     if key == "ref_bpb_alpaca":
-        return {"ref_bpb_alpaca": alpaca_rows(data_dir, limit)}
+        return {"ref_bpb_alpaca": alpaca_rows(data_dir, limit, answer_chars)}
     if key == "ref_bpb_mtbench":
-        return mtbench_rows(data_dir, limit)
+        return mtbench_rows(data_dir, limit, answer_chars)
     if key == "arc_c_cloze":
         return {"arc_c_cloze": arc_rows(data_dir, limit)}
     if key == "mmlu_cloze":
@@ -206,15 +225,16 @@ def chat_prompt_renderer(model_path: str | Path, trust_remote_code: bool = False
 
 
 def prepare_likelihood_data(data_dir: Path, cache_dir: Path, keys: Sequence[str], limits: dict[str, int | None],
-                            render_prompt: RenderPrompt) -> dict[str, list[str]]:
+                            render_prompt: RenderPrompt, answer_chars: int | None = None) -> dict[str, list[str]]:
     """Write ``<cache_dir>/data/infosift_likelihood/<abbr>.jsonl`` for the likelihood dataset ``keys`` (``limits``:
-    key -> sample limit, None = all). Returns ``{key: OpenCompass dataset abbrs written}``."""
+    key -> sample limit, None = all; ``answer_chars``: reference answers cut to that prefix, None = whole).
+    Returns ``{key: OpenCompass dataset abbrs written}``."""
     written: dict[str, list[str]] = {}
     for key in check_benchmarks(keys, LIKELIHOOD_BENCHMARKS):
         for folder in LIKELIHOOD_BENCHMARKS[key].shared_subdirs:
             require(Path(data_dir) / folder)
         written[key] = []
-        for abbr, rows in likelihood_rows(data_dir, key, limits.get(key)).items():
+        for abbr, rows in likelihood_rows(data_dir, key, limits.get(key), answer_chars).items():
             if not rows:
                 raise ValueError(f"likelihood dataset {abbr!r} ({key}) has no rows")
             lines = [json.dumps(render_row(row, render_prompt), ensure_ascii=False) for row in rows]

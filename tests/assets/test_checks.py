@@ -92,6 +92,16 @@ def test_evaluation_check_fails_when_a_requested_benchmark_is_missing() -> None:
     assert not evaluation_checks(["arc_c"], {"arc_c": 140.0}, "c")[0].passed
 
 
+def test_evaluation_check_wants_every_score_of_a_likelihood_dataset_finite_on_its_own_scale() -> None:
+    cloze = {"arc_c_prob": 0.37, "arc_c_prob_norm": 0.26, "arc_c_margin": -0.05, "arc_c_acc": 32.0}
+    scores = {"arc_c": 40.0, "ref_bpb_alpaca": 1.3, **cloze}  # bits per byte above 1, a negative margin: valid
+    assert evaluation_checks(["arc_c", "ref_bpb_alpaca", "arc_c_cloze"], scores, "c")[0].passed
+    without_margin = {k: v for k, v in scores.items() if k != "arc_c_margin"}
+    failed = evaluation_checks(["arc_c", "arc_c_cloze"], without_margin, "mig__b2__m")[0]
+    assert not failed.passed and "arc_c_margin" in failed.description
+    assert not evaluation_checks(["ref_bpb_alpaca"], {"ref_bpb_alpaca": float("nan")}, "c")[0].passed
+
+
 def test_judge_parse_rate_check_fails_below_its_threshold() -> None:
     assert judge_parse_rate_check(0.95, "c").passed
     low = judge_parse_rate_check(0.5, "mig__b2__m", threshold=0.9)

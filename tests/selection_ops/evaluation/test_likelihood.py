@@ -27,6 +27,7 @@ from selection_ops.evaluation.likelihood_data import (
     mtbench_rows,
     prepare_likelihood_data,
     render_row,
+    truncate_answer,
 )
 from selection_ops.evaluation.likelihood_scores import (
     bits_per_byte,
@@ -76,6 +77,24 @@ def test_alpaca_rows_pair_each_instruction_with_gpt4_turbos_output(data_dir: Pat
         assert row.continuation == references[index]["output"]
         assert row.messages == ({"role": "user", "content": references[index]["instruction"]},)
     assert len(alpaca_rows(data_dir, None)) == 805
+
+
+def test_a_reference_prefix_is_cut_at_a_space_and_never_changes_a_short_answer(data_dir: Path) -> None:
+    assert truncate_answer("one two three four", 9) == "one two"  # the last whole word within 9 characters
+    assert truncate_answer("one two three", None) == "one two three" == truncate_answer("one two three", 13)
+    assert truncate_answer("abcdefghij", 4) == "abcd"  # no space before the limit: a hard cut
+    with pytest.raises(ValueError, match="0 characters"):
+        truncate_answer("one two", 0)
+    whole, cut = alpaca_rows(data_dir, 5), alpaca_rows(data_dir, 5, answer_chars=400)
+    assert [r.question for r in whole] == [r.question for r in cut] and [r.messages for r in whole] == [
+        r.messages for r in cut]
+    for full, prefix in zip(whole, cut, strict=True):
+        assert full.continuation.startswith(prefix.continuation) and len(prefix.continuation) <= 400
+        assert len(prefix.continuation) > 300 or prefix.continuation == full.continuation
+    second = mtbench_rows(data_dir, 3, answer_chars=200)["ref_bpb_mtbench_turn2"]
+    full_second = mtbench_rows(data_dir, 3)["ref_bpb_mtbench_turn2"]
+    assert all(len(r.continuation) <= 200 for r in second)
+    assert [r.messages for r in second] == [r.messages for r in full_second]  # the history keeps whole answers
 
 
 def test_alpaca_rows_ask_what_alpacaeval_v2_asks_at_the_same_limit(data_dir: Path, tmp_path: Path) -> None:
