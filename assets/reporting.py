@@ -105,6 +105,7 @@ def build_reporting_assets(grid: GridSpec) -> list:
         with mlflow_tracker.writing(run_id):
             mlflow_tracker.log(run_id, metrics={**report.flat_metrics(), "points": report.points},
                                artifacts={"report": out_dir},
+                               tables={"verdicts/pairs.json": pd.DataFrame(report.pairs)} if report.pairs else None,
                                images={f"plots/{path.name}": path for path in report.plots.values()})
             figure = overview_figure(selections, cells)
             client.log_figure(run_id, figure, "plots/overview.png")

@@ -20,4 +20,4 @@ JOB_STUDY_GRID = "study_grid"
 JOB_SELECT = "select_grid"
 JOB_REPORT = "report"
 JOB_POOL_ROW = "pool_row"  # only when the grid has pool_row: true
-ENV_VAR = "INFOSIFT_ENV"  # which resource set the definitions use: "default" or "small"
+ENV_VAR = "INFOSIFT_ENV"  # which resource set the definitions use: "default", "small" or "power"

@@ -58,7 +58,19 @@ def _small_models() -> dict:
             "preference_evaluator": PreferenceEvaluator(sample_limit=2)}
 
 
-RESOURCE_SETS: dict[str, Callable[[], dict]] = {"default": _default_models, "small": _small_models}
+def _power_models() -> dict:
+    """A pilot study's evaluation (benchmarks/RESULTS_power.md): the default's plus ARC-C in cloze form, 150
+    questions and 150 AlpacaEval references on the likelihood channel."""
+    return {"trainer": LlamaFactoryTrainer(),
+            "evaluator": OpenCompassRunner(datasets=["arc_c", "ref_bpb_alpaca", "arc_c_cloze"],
+                                           sample_limits={**DEFAULT_SAMPLE_LIMITS, "ref_bpb_alpaca": 150,
+                                                          "arc_c_cloze": 150},
+                                           reference_chars=DEFAULT_REFERENCE_CHARS),
+            "preference_evaluator": PreferenceEvaluator()}
+
+
+RESOURCE_SETS: dict[str, Callable[[], dict]] = {"default": _default_models, "small": _small_models,
+                                                "power": _power_models}
 
 
 def environment() -> str:
