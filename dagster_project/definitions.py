@@ -30,12 +30,7 @@ from resources.annotators import EmbedderResource, ScorerResource, TaggerResourc
 from resources.judge import JudgeResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
-from resources.opencompass import (
-    DEFAULT_REFERENCE_CHARS,
-    DEFAULT_SAMPLE_LIMITS,
-    OpenCompassRunner,
-    PreferenceEvaluator,
-)
+from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner, PreferenceEvaluator
 from resources.parquet_io import ParquetIOManager
 from resources.ray_cluster import RayCluster
 from resources.study_layout import StudyLayout
@@ -47,25 +42,23 @@ PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_asse
 
 def _default_models() -> dict:
     return {"trainer": LlamaFactoryTrainer(),
-            "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS),
-                                           reference_chars=DEFAULT_REFERENCE_CHARS),
+            "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
             "preference_evaluator": PreferenceEvaluator()}
 
 
 def _small_models() -> dict:
     return {"trainer": LlamaFactoryTrainer(overrides='{"max_steps": 2}'),
-            "evaluator": OpenCompassRunner(sample_limit=2, sample_limits={}, reference_chars=DEFAULT_REFERENCE_CHARS),
+            "evaluator": OpenCompassRunner(sample_limit=2, sample_limits={}),
             "preference_evaluator": PreferenceEvaluator(sample_limit=2)}
 
 
 def _power_models() -> dict:
-    """A pilot study's evaluation (benchmarks/RESULTS_power.md): the default's plus ARC-C in cloze form, 150
-    questions and 150 AlpacaEval references on the likelihood channel."""
+    """A pilot study's evaluation (benchmarks/RESULTS_power.md): the default's, with 40 AlpacaEval references on
+    the likelihood channel, plus ARC-C in cloze form on 100 questions."""
     return {"trainer": LlamaFactoryTrainer(),
             "evaluator": OpenCompassRunner(datasets=["arc_c", "ref_bpb_alpaca", "arc_c_cloze"],
-                                           sample_limits={**DEFAULT_SAMPLE_LIMITS, "ref_bpb_alpaca": 150,
-                                                          "arc_c_cloze": 150},
-                                           reference_chars=DEFAULT_REFERENCE_CHARS),
+                                           sample_limits={**DEFAULT_SAMPLE_LIMITS, "ref_bpb_alpaca": 40,
+                                                          "arc_c_cloze": 100}),
             "preference_evaluator": PreferenceEvaluator()}
 
 
