@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from resources.judge import JudgeResource
 from resources.opencompass import run_opencompass, run_preference
-from selection_ops.evaluation.judge import JudgeSettings
 from selection_ops.evaluation.questions import question_frame, question_scale
 from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.stats.power import power_table
@@ -49,7 +49,7 @@ def candidates(cloze_n: int, bpb_n: int, ref_chars: int) -> dict[str, Callable]:
 
     def preference(questions: int) -> Callable:
         def run(name: str, path: Path, work: Path):
-            judge = JudgeSettings(kind="embedded")
+            judge = JudgeResource(kind="embedded").settings()  # the converted SmolLM2 folder
             return run_preference(model_path=path, model_name=name, work_dir=work, judge=judge,
                                   benchmarks=["alpacaeval_v2", "mtbench"],
                                   sample_limits={"alpacaeval_v2": questions, "mtbench": questions}).questions
