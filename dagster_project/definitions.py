@@ -30,7 +30,13 @@ from resources.annotators import EmbedderResource, ScorerResource, TaggerResourc
 from resources.judge import JudgeResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import MlflowTracker
-from resources.opencompass import DEFAULT_SAMPLE_LIMITS, OpenCompassRunner, PreferenceEvaluator
+from resources.opencompass import (
+    DEFAULT_SAMPLE_LIMITS,
+    EMBEDDED_PREFERENCE_LIMITS,
+    EMBEDDED_PREFERENCE_MAX_OUT_LEN,
+    OpenCompassRunner,
+    PreferenceEvaluator,
+)
 from resources.parquet_io import ParquetIOManager
 from resources.ray_cluster import RayCluster
 from resources.study_layout import StudyLayout
@@ -43,7 +49,8 @@ PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_asse
 def _default_models() -> dict:
     return {"trainer": LlamaFactoryTrainer(),
             "evaluator": OpenCompassRunner(sample_limits=dict(DEFAULT_SAMPLE_LIMITS)),
-            "preference_evaluator": PreferenceEvaluator()}
+            "preference_evaluator": PreferenceEvaluator(sample_limits=dict(EMBEDDED_PREFERENCE_LIMITS),
+                                                        max_out_len=EMBEDDED_PREFERENCE_MAX_OUT_LEN)}
 
 
 def _small_models() -> dict:
@@ -53,13 +60,14 @@ def _small_models() -> dict:
 
 
 def _power_models() -> dict:
-    """A pilot study's evaluation (benchmarks/RESULTS_power.md): the default's, with 40 AlpacaEval references on
-    the likelihood channel, plus ARC-C in cloze form on 100 questions."""
+    """A pilot study's evaluation (benchmarks/RESULTS_power.md): generative ARC-C on 60 questions, 40 whole
+    AlpacaEval references on the likelihood channel, ARC-C in cloze form on 100 questions; the default's
+    preference half."""
     return {"trainer": LlamaFactoryTrainer(),
             "evaluator": OpenCompassRunner(datasets=["arc_c", "ref_bpb_alpaca", "arc_c_cloze"],
-                                           sample_limits={**DEFAULT_SAMPLE_LIMITS, "ref_bpb_alpaca": 40,
-                                                          "arc_c_cloze": 100}),
-            "preference_evaluator": PreferenceEvaluator()}
+                                           sample_limits={"arc_c": 60, "ref_bpb_alpaca": 40, "arc_c_cloze": 100}),
+            "preference_evaluator": PreferenceEvaluator(sample_limits=dict(EMBEDDED_PREFERENCE_LIMITS),
+                                                        max_out_len=EMBEDDED_PREFERENCE_MAX_OUT_LEN)}
 
 
 RESOURCE_SETS: dict[str, Callable[[], dict]] = {"default": _default_models, "small": _small_models,
