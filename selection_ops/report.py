@@ -349,6 +349,9 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str | No
 
         runs = table[["run", *(["base_model"] if "base_model" in table else [])]]
         pairs = paired_verdicts(questions, runs, resamples=resamples, seed=seed)
+        # the evidence beside the verdicts: `infosift report --runs table.csv --questions questions.csv` and
+        # `infosift power --questions questions.csv` rerun from these two files
+        write_text_atomic(out_dir / "questions.csv", questions.to_csv(index=False))
         write_text_atomic(out_dir / "pairs.csv", pairs.to_csv(index=False))
         verdict_rows = _jsonable(pairs.to_dict("records"))
         report.pairs = verdict_rows

@@ -129,3 +129,13 @@ def test_report_errors_name_file_and_field(tmp_path: Path, capsys: pytest.Captur
     assert main(["report", "--runs", str(_csv(tmp_path / "runs.csv")), "--questions", str(questions), "--out",
                  str(tmp_path / "o")]) == 2
     assert "run(s) ['nobody'] are not rows of" in capsys.readouterr().err
+
+
+def test_the_report_folder_reruns_to_the_same_verdicts(tmp_path: Path) -> None:
+    out, again = tmp_path / "out", tmp_path / "again"
+    assert main(["report", "--runs", str(_csv(tmp_path / "runs.csv")), "--questions",
+                 str(_questions(tmp_path / "questions.csv")), "--out", str(out)]) == 0
+    # the report keeps its evidence: the table and the questions it judged, enough to rerun it
+    assert main(["report", "--runs", str(out / "table.csv"), "--questions", str(out / "questions.csv"),
+                 "--out", str(again)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "pairs.csv"), pd.read_csv(again / "pairs.csv"))
