@@ -121,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
 def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bool = False) -> int:
     """Materialize, in order, every partition of the study that Dagster does not call up to date; one ``say`` line
     per stage and partition, then the grid's table. Returns 0, or 1 when a required step failed."""
-    from dagster import AssetKey, AssetRecordsFilter, DagsterEventType
+    from dagster import AssetCheckSeverity, AssetKey, AssetRecordsFilter, DagsterEventType
     from dagster._core.definitions.observe import observe
 
     from assets.evaluation import benchmark_scores_key
@@ -167,9 +167,12 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
         metadata = {}
         for event in result.get_asset_materialization_events():
             metadata.update(event.materialization.metadata)
-        failed = [e.event_specific_data.check_name for e in result.all_events
-                  if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed]
-        checks = f"  checks failed: {', '.join(failed)}" if failed else ""
+        evaluations = [e.event_specific_data for e in result.all_events
+                       if e.event_type == DagsterEventType.ASSET_CHECK_EVALUATION and not e.event_specific_data.passed]
+        failed = [c.check_name for c in evaluations if c.severity != AssetCheckSeverity.WARN]
+        warned = [c.check_name for c in evaluations if c.severity == AssetCheckSeverity.WARN]
+        checks = (f"  checks failed: {', '.join(failed)}" if failed else "") + \
+            (f"  warnings: {', '.join(warned)}" if warned else "")
         say(f"{name:<30} {label:<30} done {seconds:5.0f}s  {_numbers(metadata)}{checks}{why}")
         return True
 
@@ -221,6 +224,11 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     return 0
 
 
+def _short(run: str) -> str:
+    """A run's name without its base model (the verdicts pair runs of one base model)."""
+    return run.rsplit("__", 1)[0] if run.count("__") >= 2 else run
+
+
 def _verdicts(report_dir: Path) -> str:
     """The report's paired verdicts in a few lines: per benchmark (and A.4 average), the pairs told apart and the
     smallest difference the study could have seen for the others (median MDE at 80 % power)."""
@@ -236,9 +244,12 @@ def _verdicts(report_dir: Path) -> str:
     for benchmark, rows in pairs.groupby("benchmark", sort=False):
         apart = rows[rows["verdict"] != "indistinguishable"]
         same = rows[rows["verdict"] == "indistinguishable"]
-        told = ", ".join(f"{r.a if r.verdict == 'a better' else r.b} > {r.b if r.verdict == 'a better' else r.a} "
-                         f"({r.diff:+.3g})" for r in apart.itertuples()) or "none"
-        mde = f"; others indistinguishable, median MDE {same['mde'].median():.3g}" if len(same) else ""
+        told = ", ".join(f"{_short(r.a if r.verdict == 'a better' else r.b)} better than "
+                         f"{_short(r.b if r.verdict == 'a better' else r.a)} by {abs(r.diff):.3g}"
+                         for r in apart.itertuples()) or "none"
+        mdes = same["mde"].dropna()
+        mde = ("; others indistinguishable" + (f", median MDE {mdes.median():.3g}" if len(mdes) else
+                                               " (too few questions for a test)")) if len(same) else ""
         lines.append(f"  {benchmark:<18} {len(apart)}/{len(rows)} told apart: {told}{mde}")
     return "\n".join(lines)
 

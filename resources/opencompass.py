@@ -68,11 +68,11 @@ DEFAULT_PREFERENCE_CONFIG = "subjective_small"
 # The embedded default (benchmarks/RESULTS_power.md measures every candidate: seconds per model, MDE between two
 # fine-tunes): generative ARC-C on 30 questions is the A.4 knowledge half (answers are one letter, capped at 8 tokens
 # by objective_small; at 30 or 60 questions it cannot tell two fine-tunes apart, it keeps Avg_obj in the report);
-# the likelihood channel's reference bits per byte on 8 whole AlpacaEval gpt-4-1106-preview answers is the low-noise
+# the likelihood channel's reference bits per byte on 12 whole AlpacaEval gpt-4-1106-preview answers is the low-noise
 # proxy (measured: its MDE between two fine-tunes is 1.5 % of its spread across questions, ARC's 24 %). GSM8K (0 %
 # for every SmolLM2 fine-tune, 64-token answers) and MMLU (57 datasets) are out.
 DEFAULT_BENCHMARKS = ("arc_c", "ref_bpb_alpaca")
-DEFAULT_SAMPLE_LIMITS = {"arc_c": 30, "ref_bpb_alpaca": 8}
+DEFAULT_SAMPLE_LIMITS = {"arc_c": 30, "ref_bpb_alpaca": 12}
 # A prefix of each reference (``reference_chars``) costs less per reference but is noisier per second: measured,
 # 60 references cut to 400 characters gave a paired MDE of 0.0037 bits per byte, 20 whole ones 0.0026 at the same
 # cost. The default scores whole answers; the setting stays for very long references.

@@ -14,6 +14,7 @@ likelihood channel: ``ref_bpb_*``, ``arc_c_prob``, ...) never enter an aggregate
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -75,12 +76,25 @@ def aggregate_comparisons(by_benchmark: Mapping[str, Sequence[PairedComparison]]
             if not halves.get(name):
                 continue
             diff, replicates, keys = halves[name]
+            n = sum(compared[k].moments.n for k in keys)
+            if any(_units(compared[k]) < 2 for k in keys):
+                # a benchmark resampled from one question (or cluster) has no variance to resample: its bootstrap
+                # replicates are all equal and would make any difference look certain. No test, no MDE.
+                results.append(AggregateComparison(name, pair[0], pair[1], n, keys, diff, math.nan, math.nan,
+                                                   math.nan, math.nan, math.nan))
+                continue
             low, high = percentile_interval(replicates, level)
             se = bootstrap_se(replicates)
             results.append(AggregateComparison(
-                name, pair[0], pair[1], sum(compared[k].moments.n for k in keys), keys, diff, low, high,
+                name, pair[0], pair[1], n, keys, diff, low, high,
                 bootstrap_p_value(replicates, diff), se, mde(se, alpha, power)))
     return results
+
+
+def _units(comparison: PairedComparison) -> int:
+    """What the bootstrap resamples for this benchmark: clusters when clustered, else questions."""
+    moments = comparison.moments
+    return moments.clusters if moments.clustered else moments.n
 
 
 def _half(compared: Mapping[str, PairedComparison], keys: Sequence[str]

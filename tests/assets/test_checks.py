@@ -83,6 +83,8 @@ def test_training_checks_fail_on_a_nan_or_rising_loss() -> None:
     rising = by_name(training_checks([(1, 1.0), (2, 1.5)], "mig__b2__m"))
     assert rising["training_loss_finite"].passed and not rising["training_loss_decreased"].passed
     assert "1.5" in rising["training_loss_decreased"].description
+    assert rising["training_loss_decreased"].severity.value == "WARN"  # batches differ within an epoch
+    assert nan["training_loss_finite"].severity.value == "ERROR"
 
 
 def test_evaluation_check_fails_when_a_requested_benchmark_is_missing() -> None:

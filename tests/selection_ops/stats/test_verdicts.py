@@ -104,3 +104,21 @@ def test_ten_runs_of_1200_questions_on_six_benchmarks_take_seconds() -> None:
     elapsed = time.perf_counter() - started
     assert len(table) == 45 * (6 + 3)
     assert elapsed < 60, f"{elapsed:.1f} s"  # about 4 s on the shared 2-core machine
+
+
+def test_an_average_over_a_benchmark_of_one_question_has_no_test() -> None:
+    # MT-Bench on one dialogue: its bootstrap replicates are all equal, which must not make Avg_sub look certain
+    rng = np.random.default_rng(5)
+    rows = []
+    for run, grade, skill in (("a", 6.0, 0.6), ("b", 4.0, 0.4)):
+        rows.append({"run": run, "benchmark": "mtbench", "question": "mt/0", "score": grade})
+        rows += [{"run": run, "benchmark": "alpacaeval_v2", "question": f"ae/{i}", "score": 0.5} for i in range(4)]
+        rows += [{"run": run, "benchmark": "arc_c", "question": f"arc/{i}", "score": float(rng.random() < skill)}
+                 for i in range(40)]
+    table = paired_verdicts(pd.DataFrame(rows), resamples=500).set_index("benchmark")
+    for name in ("avg_sub", "avg"):
+        row = table.loc[name]
+        assert row["diff"] != 0 and np.isnan(row["p_value"]) and np.isnan(row["mde"])
+        assert row["verdict"] == "indistinguishable"
+    assert np.isfinite(table.loc["avg_obj", "p_value"])  # ARC alone: 40 questions, a real test
+    assert table.loc["mtbench", "verdict"] == "indistinguishable"
