@@ -33,7 +33,7 @@ from pathlib import Path
 
 from selection_ops.evaluation.benchmarks import LIKELIHOOD_BENCHMARKS, check_benchmarks
 from selection_ops.evaluation.compass_data import arc_questions, read_mmlu_rows, require, write_if_changed
-from selection_ops.evaluation.preference_data import spread_sample
+from selection_ops.evaluation.preference_data import read_json, read_jsonl, spread_sample
 
 LIKELIHOOD_DATA_DIR = "infosift_likelihood"  # under $COMPASS_DATA_CACHE/data/
 # the cloze prompt of OLMES (Gu et al. 2024), as the user turn
@@ -60,24 +60,6 @@ def dataset_path(cache_dir: Path, abbr: str) -> Path:
     return Path(cache_dir) / "data" / LIKELIHOOD_DATA_DIR / f"{abbr}.jsonl"
 
 
-def _read_json(path: Path) -> object:
-    try:
-        return json.loads(require(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    rows = []
-    for line_no, line in enumerate(require(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{path}:{line_no}: not valid JSON ({error})") from None
-    return rows
-
-
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{where}: expected a non-empty string, got {value!r}")
@@ -102,7 +84,7 @@ def alpaca_rows(data_dir: Path, limit: int | None, answer_chars: int | None = No
     cut to ``answer_chars`` (``truncate_answer``)."""
     questions_path = data_dir / "alpaca_eval" / "alpaca_eval.json"
     reference_path = data_dir / "alpaca_eval_v2" / "gpt4_1106_preview_model_outputs.json"
-    questions, references = _read_json(questions_path), _read_json(reference_path)
+    questions, references = read_json(questions_path), read_json(reference_path)
     if len(questions) != len(references):
         raise ValueError(f"{questions_path} has {len(questions)} items but {reference_path} {len(references)}")
     rows = []
@@ -122,13 +104,13 @@ def mtbench_rows(data_dir: Path, limit: int | None, answer_chars: int | None = N
     questions_path = data_dir / "mt_bench" / "question.jsonl"
     references_path = data_dir / "mt_bench" / "reference_answer_gpt-4.jsonl"
     references = {}
-    for line_no, row in enumerate(_read_jsonl(references_path), start=1):
+    for line_no, row in enumerate(read_jsonl(references_path), start=1):
         try:
             references[row["question_id"]] = list(row["choices"][0]["turns"])
         except (KeyError, IndexError, TypeError):
             raise ValueError(f"{references_path}:{line_no}: missing field 'question_id' or "
                              "'choices[0].turns'") from None
-    questions = [q for q in _read_jsonl(questions_path) if q.get("question_id") in references]
+    questions = [q for q in read_jsonl(questions_path) if q.get("question_id") in references]
     turns: dict[str, list[ScoredText]] = {"ref_bpb_mtbench_turn1": [], "ref_bpb_mtbench_turn2": []}
     for i in spread_sample(questions, lambda q: str(q.get("category")), limit):
         qid = questions[i]["question_id"]

@@ -59,14 +59,16 @@ def spread_sample(items: Sequence[dict], category: Callable[[dict], str], limit:
     return sorted(picked)
 
 
-def _read_json(path: Path) -> object:
+def read_json(path: Path) -> object:
+    """A JSON file (its absence named by ``require``); ValueError naming the file when it is not JSON."""
     try:
         return json.loads(require(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not valid JSON ({error})") from None
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
+    """A JSON-lines file's rows (blank lines skipped); ValueError naming the file and line of a bad one."""
     rows = []
     for line_no, line in enumerate(require(path).read_text(encoding="utf-8").splitlines(), start=1):
         if line.strip():
@@ -93,7 +95,7 @@ def build_alpaca_eval(data_dir: Path, root: Path, limit: int | None) -> list[str
     outputs as the ``gpt4-turbo`` given predictions. Returns the dataset abbrs written."""
     questions_path = data_dir / "alpaca_eval" / "alpaca_eval.json"
     reference_path = data_dir / "alpaca_eval_v2" / "gpt4_1106_preview_model_outputs.json"
-    questions, references = _read_json(questions_path), _read_json(reference_path)
+    questions, references = read_json(questions_path), read_json(reference_path)
     if len(questions) != len(references):
         raise ValueError(f"{questions_path} has {len(questions)} items but {reference_path} {len(references)}")
     indices = spread_sample(questions, lambda q: str(q.get("dataset")), limit)
@@ -116,8 +118,8 @@ def build_mtbench(data_dir: Path, root: Path, limit: int | None) -> list[str]:
     math, reasoning and coding (``others.reference``). Returns the dataset abbrs that received questions."""
     questions_path = data_dir / "mt_bench" / "question.jsonl"
     references_path = data_dir / "mt_bench" / "reference_answer_gpt-4.jsonl"
-    questions = _read_jsonl(questions_path)
-    references = {row["question_id"]: row["choices"][0]["turns"] for row in _read_jsonl(references_path)}
+    questions = read_jsonl(questions_path)
+    references = {row["question_id"]: row["choices"][0]["turns"] for row in read_jsonl(references_path)}
     files: dict[str, list[dict]] = defaultdict(list)
     for i in spread_sample(questions, lambda q: str(q.get("category")), limit):
         where = f"{questions_path} line {i + 1}"
@@ -158,14 +160,14 @@ def _wildbench_from_hub() -> tuple[list[dict], dict[str, list[str]]]:
 
 def _wildbench_from_copy(source: Path) -> tuple[list[dict], dict[str, list[str]]]:
     tasks_path = source / "wildbench.jsonl"
-    tasks = _read_jsonl(tasks_path)
+    tasks = read_jsonl(tasks_path)
     for line_no, task in enumerate(tasks, start=1):
         for field in WILDBENCH_TASK_FIELDS:
             _field(task, field, f"{tasks_path} line {line_no}")
     outputs = {}
     for folder, _abbr, _config in WILDBENCH_REFERENCES:
         path = source / folder / "wildbench.json"
-        predictions = _read_json(path)
+        predictions = read_json(path)
         if len(predictions) != len(tasks):
             raise ValueError(f"{path}: {len(predictions)} predictions for {len(tasks)} tasks in {tasks_path}")
         outputs[folder] = [_field(predictions[str(i)], "prediction", f"{path} entry {i}") for i in range(len(tasks))]
