@@ -15,6 +15,7 @@ that open both UIs on the same stores and the same grid.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -240,8 +241,13 @@ def _verdicts(report_dir: Path) -> str:
     pairs = pd.read_csv(path)
     if pairs.empty:
         return ""
+    report = report_dir / "report.json"
+    uninformative = json.loads(report.read_text()).get("uninformative", {}) if report.is_file() else {}
     lines = [f"Paired verdicts ({len(pairs)} comparisons, 95 % paired bootstrap, Holm-adjusted; {path}):"]
     for benchmark, rows in pairs.groupby("benchmark", sort=False):
+        if benchmark in uninformative:
+            lines.append(f"  {benchmark:<18} uninformative: {uninformative[benchmark]}")
+            continue
         apart = rows[rows["verdict"] != "indistinguishable"]
         same = rows[rows["verdict"] == "indistinguishable"]
         told = ", ".join(f"{_short(r.a if r.verdict == 'a better' else r.b)} better than "

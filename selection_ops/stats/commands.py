@@ -48,14 +48,16 @@ def parse_pairs(items: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _cell(value: float, digits: int = 2) -> str:
+def _cell(value: float, digits: int | None = None) -> str:
+    """A number for the table: ``digits`` decimals for counts (0), else three significant digits (bits per byte
+    differ in the third decimal, accuracies in whole points)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
     if isinstance(value, float) and math.isinf(value):
         return "never"
     if isinstance(value, float) and value.is_integer() and digits == 0:
         return f"{int(value)}"
-    return f"{value:.{digits}f}"
+    return f"{value:.{digits}f}" if digits is not None else f"{value:.3g}"
 
 
 def format_power(rows: pd.DataFrame, target_mde: float | None) -> str:
