@@ -98,7 +98,7 @@ def test_the_embedded_default_grid_loads() -> None:
     grid = load_grid()
     assert grid.study == "embedded-default" and grid.budgets == (32,)
     assert grid.default_training_keys() == ["mig__b32__smollm2-135m", "random__b32__smollm2-135m",
-                                            "kcenter__b32__smollm2-135m"]
+                                            "duplicate__b32__smollm2-135m"]  # duplicate: the degenerate control
 
 
 SEEDED = "study: s\nseed: {seed}\nselectors: [random, mig]\ntrain: [random]\nbudgets: [3, 5]\nbase_models: {{m: /x}}\n"
