@@ -139,3 +139,22 @@ def test_report_says_why_it_computed_no_correlation_with_two_points(loop_run: di
     runs = {row["run"]: row for row in report["scores"]}
     assert set(runs) == {f"baseline__{MODEL}", f"pool__{MODEL}", f"mig__b8__{MODEL}", f"random__b8__{MODEL}"}
     assert all(row["avg"] is not None and row["avg_sub.stderr"] is not None for row in runs.values())
+
+
+def test_every_evaluated_model_answers_the_same_questions_and_the_report_pairs_them(loop_run: dict) -> None:
+    import pandas as pd
+
+    reports = loop_run["study"] / "reports"
+    questions = pd.read_csv(reports / "questions.csv", dtype={"question": str})
+    runs = {f"baseline__{MODEL}", f"pool__{MODEL}", f"mig__b8__{MODEL}", f"random__b8__{MODEL}"}
+    assert set(questions["run"]) == runs
+    # OpenCompass's per-sample outputs (ARC 0/1), the likelihood channel and the judge's comparisons, per question
+    for benchmark in ("arc_c", "ref_bpb_alpaca", "alpacaeval_v2", "mtbench"):
+        asked = questions[questions["benchmark"] == benchmark].groupby("run")["question"].apply(frozenset)
+        assert set(asked.index) == runs and len(set(asked)) == 1, benchmark  # the same questions for every model
+    assert questions.loc[questions["benchmark"] == "arc_c", "score"].isin([0.0, 1.0]).all()
+    assert (questions.loc[questions["benchmark"] == "ref_bpb_alpaca", "score"] > 0).all()
+    pairs = pd.read_csv(reports / "pairs.csv")
+    assert set(pairs.columns[:10]) == {"a", "b", "benchmark", "diff", "ci_low", "ci_high", "p_value", "p_holm",
+                                       "verdict", "mde"}
+    assert len(pairs[pairs["benchmark"] == "ref_bpb_alpaca"]) == len(runs) * (len(runs) - 1) // 2
