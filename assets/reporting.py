@@ -80,8 +80,10 @@ def build_reporting_assets(grid: GridSpec) -> list:
     def diversity_correlation(context: AssetExecutionContext, mlflow_tracker: MlflowTracker,
                               layout: StudyLayout) -> MaterializeResult:
         """MIG Appx. A.4's Avg_obj / Avg_sub / Avg with standard errors for every run (the untuned baseline included),
-        and each diversity metric's Pearson, Spearman and mean (NovelSum Eq. 6) against Avg (Avg_obj without a
-        preference half)."""
+        the paired verdicts of every pair of runs per benchmark and average from their per-question MLflow tables
+        (a cell's seeds pooled), the likelihood channel as a proxy block, and each diversity metric's Pearson,
+        Spearman and mean (NovelSum Eq. 6) against Avg with n and bootstrap intervals, with and without the
+        degenerate control."""
         from selection_ops.report import correlation_report, pool_seed_runs, runs_table
 
         client = mlflow_tracker.client()
