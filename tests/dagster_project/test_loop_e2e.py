@@ -57,7 +57,10 @@ def test_main_job_is_quiet_and_prints_how_to_open_both_uis_on_this_grid(loop_run
     assert f"mlflow ui --backend-store-uri sqlite:///{loop_run['home'] / 'mlflow.db'}" in out
     assert "STEP_START" not in out + loop_run["stderr"]  # Dagster's event stream went to the log file
     assert "STEP_START" in (loop_run["study"] / "logs" / "run_loop.log").read_text()
-    assert len(out.splitlines()) < 40
+    # one line per stage and partition, the grid's table, one verdict line per benchmark and average, the UI commands
+    assert len(out.splitlines()) < 50
+    verdicts = out[out.index("Paired verdicts"):]
+    assert all(f"  {key} " in verdicts for key in ("avg", "arc_c", "ref_bpb_alpaca", "mtbench"))
     table = out[out.index("variant"):]
     assert "mig" in table and "avg_obj" in table and "avg_sub" in table and "novelsum" in table
     assert "(untuned)" in table and "(pool)" in table
