@@ -43,8 +43,7 @@ def build_evaluation_assets(grid: GridSpec, model: str) -> list:
         work_dir = layout.evaluation_dir(cell, fingerprint)
         with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
             result = evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell, work_dir=work_dir)
-            scores = {**result.scores, **result.proxy_scores}  # proxy scores: logged and paired, never averaged
-            stderr, n = {**result.stderr, **result.proxy_stderr}, {**result.n, **result.proxy_n}
+            scores, stderr, n = result.logged()  # proxy scores: logged and paired, never averaged
             mlflow_tracker.log(run_id, metrics=evaluation_metrics(scores, stderr, n),
                                artifacts={"opencompass": result.summary_path})
             mlflow_tracker.log_questions(run_id, "objective", result.questions)

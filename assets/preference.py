@@ -132,9 +132,10 @@ def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: Prefere
         preference = preference_evaluator.evaluate(model_path=model_path, model_name=name,
                                                    work_dir=work_dir / "preference", judge=judge)
         # the likelihood channel's proxy scores ride along (logged, shown, paired), never in A.4's averages
-        scores = {**objective.scores, **objective.proxy_scores, **preference.scores}
-        stderr = {**objective.stderr, **objective.proxy_stderr, **preference.stderr}
-        n = {**objective.n, **objective.proxy_n, **preference.n}
+        logged_scores, logged_stderr, logged_n = objective.logged()
+        scores = {**logged_scores, **preference.scores}
+        stderr = {**logged_stderr, **preference.stderr}
+        n = {**logged_n, **preference.n}
         mlflow_tracker.log(run_id, params={**params, "judge": preference.judge, "judge_mode": preference.judge_mode,
                                            "judge_pairwise_order": preference.pairwise_order},
                            metrics=evaluation_metrics(scores, stderr, n, preference.parse_rate),

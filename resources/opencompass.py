@@ -109,6 +109,12 @@ class EvaluationResult:
     proxy_stderr: dict[str, float] = field(default_factory=dict)
     proxy_n: dict[str, int] = field(default_factory=dict)
 
+    def logged(self) -> tuple[dict[str, float], dict[str, float], dict[str, int]]:
+        """``(scores, stderr, n)`` of every score this run logs and shows: the knowledge benchmarks and the proxy
+        scores (the averages take only A.4's benchmarks: ``a4.a4_part``)."""
+        return ({**self.scores, **self.proxy_scores}, {**self.stderr, **self.proxy_stderr},
+                {**self.n, **self.proxy_n})
+
 
 @dataclass(frozen=True)
 class PreferenceResult:
