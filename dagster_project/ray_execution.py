@@ -62,3 +62,9 @@ def ray_definitions() -> Definitions:
     if executor is None:
         raise ValueError("set INFOSIFT_RAY_ADDRESS (auto or ray://head:10001) to run grid cells on Ray")
     return build_definitions(executor=executor)
+
+
+def ray_job(name: str):
+    """One job of ``ray_definitions()`` by name: the function ``dagster.build_reconstructable_job`` points a step's
+    process at, so a run launched from Python rebuilds the same job in each Ray job."""
+    return ray_definitions().resolve_job_def(name)

@@ -123,7 +123,6 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     """Materialize, in order, every partition of the study that Dagster does not call up to date; one ``say`` line
     per stage and partition, then the grid's table. Returns 0, or 1 when a required step failed."""
     from dagster import AssetCheckSeverity, AssetKey, AssetRecordsFilter, DagsterEventType
-    from dagster._core.definitions.observe import observe
 
     from assets.evaluation import benchmark_scores_key
     from assets.pool_row import pool_fine_tuned_key, pool_row_name, pool_scores_key
@@ -134,6 +133,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     from dagster_project.grid import parse_cell_key
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
     from dagster_project.partitions import partition_for
+    from dagster_project.staleness import observe
 
     graph = defs.resolve_asset_graph()
     tags = study_tags(grid)

@@ -33,6 +33,7 @@ base_models: {tiny: /fake/base-model}
 def test_a_backfill_of_the_grid_completes_within_the_pool_limit(home: Path) -> None:
     from dagster import DagsterEventType, DagsterInstance, DagsterRunStatus, EventRecordsFilter
 
+    from dagster_project.dagster_internals import IMMEDIATE_RUN_COORDINATOR
     from dagster_project.jobs import JOB_BASE_MODELS
 
     study = Study(home, body=GRID)
@@ -43,7 +44,7 @@ def test_a_backfill_of_the_grid_completes_within_the_pool_limit(home: Path) -> N
     config = yaml.safe_load(config_path.read_text())
     assert config["concurrency"]["pools"]["default_limit"] == 1
     # launch each run as soon as it is submitted (no daemon); the pool alone must keep the steps apart
-    config["run_coordinator"] = {"module": "dagster._core.run_coordinator", "class": "DefaultRunCoordinator"}
+    config["run_coordinator"] = dict(IMMEDIATE_RUN_COORDINATOR)
     config_path.write_text(yaml.safe_dump(config))
     env = {**os.environ, "DAGSTER_HOME": str(study.layout.dagster_home()), "INFOSIFT_HOME": str(home),
            "INFOSIFT_GRID": str(study.grid_path), "TQDM_DISABLE": "1"}

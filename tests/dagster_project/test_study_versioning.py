@@ -45,9 +45,8 @@ def test_a_changed_parameter_reruns_exactly_that_selection_and_its_downstream(ho
     defs = changed.definitions()
     with changed.instance() as instance:
         from dagster import AssetKey
-        from dagster._core.definitions.observe import observe
 
-        observe([defs.resolve_assets_def(AssetKey("selection_spec"))], instance=instance)
+        staleness.observe([defs.resolve_assets_def(AssetKey("selection_spec"))], instance=instance)
         graph = defs.resolve_asset_graph()
         assert staleness.status(instance, graph, AssetKey("selection"), "b3|dup") == staleness.StaleStatus.STALE
         assert staleness.status(instance, graph, AssetKey("selection"), "b3|random") == staleness.StaleStatus.FRESH

@@ -32,8 +32,7 @@ base_models:
 @pytest.mark.slow
 def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_dir: Path, tmp_path: Path,
                                                        monkeypatch) -> None:
-    from dagster import AssetKey, DagsterInstance, execute_job, materialize
-    from dagster._core.definitions.reconstruct import ReconstructableRepository
+    from dagster import AssetKey, DagsterInstance, build_reconstructable_job, execute_job, materialize
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     from dagster_project.definitions import all_assets, study_resources
@@ -61,9 +60,9 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
         # the step's `dagster` command: the venv's, as a cluster node with the project installed would have on PATH
         monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")
         monkeypatch.setenv("INFOSIFT_RAY_FORWARD_ENV", "PATH,PYTHONPATH,DAGSTER_HOME")
-        job = ReconstructableRepository.for_module(
-            "dagster_project.ray_execution", "ray_definitions", working_directory=str(REPO_ROOT),
-        ).get_reconstructable_job("select_grid")
+        job = build_reconstructable_job("dagster_project.ray_execution", "ray_job",
+                                        reconstructable_args=("select_grid",),
+                                        reconstructor_working_directory=str(REPO_ROOT))
         with execute_job(job, instance=instance, tags={"dagster/partition": "b6|kcenter"}) as result:
             assert result.success
             messages = [e.message or "" for e in result.all_events]
@@ -89,9 +88,9 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
         assert materialize(all_assets(grid), selection=[AssetKey(["smollm2-135m", "base_model"])],
                            instance=instance, resources=study_resources(grid)).success
         monkeypatch.setenv("INFOSIFT_RAY_ADDRESS", ray_runtime["gcs_address"])
-        job = ReconstructableRepository.for_module(
-            "dagster_project.ray_execution", "ray_definitions", working_directory=str(REPO_ROOT),
-        ).get_reconstructable_job("train_and_evaluate")
+        job = build_reconstructable_job("dagster_project.ray_execution", "ray_job",
+                                        reconstructable_args=("train_and_evaluate",),
+                                        reconstructor_working_directory=str(REPO_ROOT))
         with execute_job(job, instance=instance, tags={"dagster/partition": "b6|kcenter"},
                          asset_selection=[AssetKey(["smollm2-135m", "fine_tuned_model"])]) as result:
             assert result.success
