@@ -1,4 +1,9 @@
-"""Running a tool's real CLI as a subprocess with its output in a log file, the way training and evaluation do."""
+"""Running a tool's real CLI as a subprocess with its output in a log file, the way training and evaluation do.
+
+Every CLI the loop starts (``llamafactory-cli train``, ``opencompass`` and the judge it runs) goes through
+``run_logged``, which starts it with ``selection_ops.foundation.processes.start_child``: the command and every
+worker it starts end with the run that started it, whatever ends the run (an error, Ctrl-C, SIGTERM, SIGKILL).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from selection_ops.foundation.processes import start_child, wait_child
 
 LOG_TAIL_CHARS = 4000
 
@@ -22,18 +29,16 @@ def run_logged(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: 
                error: type[Exception]) -> float:
     """Run ``cmd`` with stdout + stderr into ``log_path``; returns the wall time in seconds.
 
-    A timeout (the process is killed) or a non-zero exit raises ``error`` naming the command, the log and its tail.
+    A timeout (the command and its workers are ended) or a non-zero exit raises ``error`` naming the command, the
+    log and its tail; an interrupt of the caller ends the command before it propagates.
     """
     name = " ".join(Path(cmd[0]).name.split() + list(cmd[1:2]))
     start = time.monotonic()
     with open(log_path, "w") as log_file:
-        proc = subprocess.Popen(list(cmd), cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        proc = start_child(list(cmd), cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         try:
-            returncode = proc.wait(timeout=timeout_s)
+            returncode = wait_child(proc, timeout_s)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
             raise error(f"{name} timed out after {timeout_s} s; log {log_path}; tail:\n{log_tail(log_path)}") from None
     if returncode != 0:
         raise error(f"{name} exited {returncode}; log {log_path}; tail:\n{log_tail(log_path)}")

@@ -5,7 +5,9 @@ One training run lays out its output directory as
     <output_dir>/                 the trained model (LLaMA-Factory's ``output_dir``): full weights or a LoRA adapter,
                                   tokenizer with chat template, ``trainer_state.json``, ``trainer_log.jsonl``
     <output_dir>/infosift/        what went in: ``data/<name>.json`` + ``data/dataset_info.json``, ``recipe.yaml``
-                                  (the resolved recipe actually run) and ``train.log`` (the CLI's stdout + stderr)
+                                  (the resolved recipe actually run) and ``train.log`` (the CLI's stdout + stderr);
+                                  ``complete.json`` last, once the run has finished and its loss was read: a folder
+                                  without it is half-written (a killed run) and is never used (``is_complete``)
 
 Recipes live in ``training_configs/<name>.yaml``; ``build_recipe`` fills the model, dataset and output paths in and
 applies overrides. The dataset is registered through a generated ``dataset_info.json`` in the OpenAI-messages flavour
@@ -54,6 +56,9 @@ PATH_KEYS = ("model_name_or_path", "dataset_dir", "dataset", "output_dir", "fine
 # seen: Hugging Face's seedable sampler uses it when set, and the shipped recipes set it, so ``seed`` alone would
 # leave the order as it was).
 SEED_KEYS = ("seed", "data_seed")
+
+
+COMPLETE_MARKER = "infosift/complete.json"
 
 
 class TrainingError(RuntimeError):
@@ -193,6 +198,24 @@ def read_loss_history(output_dir: Path) -> list[tuple[int, float]]:
     return []
 
 
+def is_complete(output_dir: str | Path) -> bool:
+    """True when ``output_dir`` holds a training run that finished (its completion marker, written last)."""
+    return (Path(output_dir) / COMPLETE_MARKER).is_file()
+
+
+def is_half_written(model_path: str | Path) -> bool:
+    """True for a folder ``run_training`` started and did not finish (a killed or failed run's leftovers)."""
+    folder = Path(model_path)
+    return (folder / "infosift" / "recipe.yaml").is_file() and not is_complete(folder)
+
+
+def check_finished_model(model_path: str | Path) -> None:
+    """Refuse a half-written training folder (``is_half_written``) before anything loads it."""
+    if is_half_written(model_path):
+        raise TrainingError(f"{model_path}: a training run that did not finish (no {COMPLETE_MARKER}); "
+                            "re-materialize its fine-tune")
+
+
 def training_env() -> dict[str, str]:
     """The subprocess environment: Hub offline unless the caller's env says otherwise, no version check, no W&B."""
     env = dict(os.environ)
@@ -229,6 +252,7 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     """
     output_dir = Path(output_dir).resolve()
     run_dir = output_dir / "infosift"
+    (output_dir / COMPLETE_MARKER).unlink(missing_ok=True)  # from here on the folder is half-written
     dataset_dir = run_dir / "data"
     write_dataset(records, dataset_dir, dataset_name, record_ids)
     source_recipe = recipe_path_for(recipe)
@@ -255,6 +279,8 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     final_loss = history[-1][1]
     if not math.isfinite(final_loss):
         logger.warning("training of %s ended with a non-finite loss %s", output_dir, final_loss)
+    write_text_atomic(output_dir / COMPLETE_MARKER, json.dumps({"final_loss": final_loss, "steps": len(history),
+                                                               "wall_s": round(wall_s, 1)}))
     logger.info("training done in %.1f s: %d logged steps, final loss %.4f", wall_s, len(history), final_loss)
     return TrainingResult(output_dir=output_dir, final_loss=final_loss, loss_history=history, recipe=public_recipe,
                           recipe_path=recipe_path, wall_s=wall_s, log_path=log_path)

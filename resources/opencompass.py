@@ -29,6 +29,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from resources.cli_process import log_tail, run_logged
+from resources.llamafactory import check_finished_model
 from resources.named_configs import named_config
 from resources.opencompass_scale import EvalScaleSettings, infer_config_text
 from selection_ops.evaluation.a4 import native_stderr
@@ -215,6 +216,7 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     without ``--debug`` (``opencompass_command``). Previous outputs in ``<work_dir>/outputs`` are removed first so a
     stale summary is never read.
     """
+    check_finished_model(model_path)
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
@@ -330,6 +332,7 @@ def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, j
     copied to ``<work_dir>/raw_judgements/`` for MLflow. ``judgement_cache`` (default ``<state>/judgements``) keeps
     every judgement by (judge, prompt), so re-evaluating the same outputs with the same judge costs no judge call.
     """
+    check_finished_model(model_path)
     work_dir = Path(work_dir).resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data_dir) if data_dir else default_data_dir()
