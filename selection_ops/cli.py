@@ -14,8 +14,9 @@
 
 POOL is read by ``selection_ops.pool_view_io.load_pool_view`` (JSONL / JSON / Parquet records with ``id``,
 ``labels``, ``score``, ``embedding``, ... or MIG's annotated format; a record without ``id`` gets the content id of
-its conversation, as the pool loader gives). ``select`` writes one selected record per line, in selection order,
-each the full input record with its ``id`` (the ``embedding`` field left out unless ``--keep-embeddings``).
+its conversation, as the pool loader gives, or without one that of its text). ``select`` writes one selected record
+per line, in selection order, each the full input record with its ``id`` (the ``embedding`` field left out unless
+``--keep-embeddings``).
 ``measure`` reads the subset's ids (its records' ``id``, in order) and prints and writes the metric values.
 ``embed`` writes ``ids`` and ``embeddings`` for ``--embeddings``, with the annotation stage's embedder.
 ``report`` writes the A.4 columns, the paired verdicts (with ``--questions``: ``pairs.csv``) and the correlations
@@ -43,9 +44,9 @@ from typing import Any
 
 from selection_ops.data_model import MissingFieldError, PoolView
 from selection_ops.foundation.atomic import atomic_open, check_output_path, write_text_atomic
-from selection_ops.pool.errors import RecordError
-from selection_ops.pool.readers import DEFAULT_ENCODING, iter_file_records
-from selection_ops.pool_view_io import load_pool_view
+from selection_ops.pool.errors import RecordError, json_type_name
+from selection_ops.pool.readers import DEFAULT_ENCODING, POOL_FILE_KINDS, iter_file_records, require_input_file
+from selection_ops.pool_view_io import EMBEDDINGS_FILE_KINDS, load_pool_view
 from selection_ops.stats.commands import add_agreement_parser, add_power_parser, cmd_agreement, cmd_power
 
 logger = logging.getLogger("infosift")
@@ -53,6 +54,10 @@ logger = logging.getLogger("infosift")
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 DEFAULT_THRESHOLD = 0.9
+# What each input file is, for the error that says a folder was given instead
+INPUT_FILE_KINDS = {"embeddings": EMBEDDINGS_FILE_KINDS,
+                    "valid_labels": "a file: a JSON array of label strings, or one label per line",
+                    "subset": "a .jsonl, .json or .parquet file of records with 'id'"}
 EMBED_HINT = ("pass --embeddings FILE (.npz with 'ids' and 'embeddings', or records with 'id' and 'embedding') or "
               "compute them: infosift embed --pool POOL --out EMB.npz [--model PATH]")
 
@@ -70,7 +75,8 @@ def _add_pool_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--id-field", default="id",
                        help="field holding the sample id (default: id, then _id; a record with neither gets the "
                             "content id of its conversation: the first 16 hex digits of the sha1 of its canonical "
-                            "JSON, the same rule as the pool loader)")
+                            "JSON, the same rule as the pool loader; a record without a conversation gets that of "
+                            "its text, --text-field or 'text')")
     group.add_argument("--labels-field", default="labels", help="list-of-strings field of tags (default: labels)")
     group.add_argument("--score-field", default="score", help="numeric quality score field (default: score)")
     group.add_argument("--embedding-field", default="embedding",
@@ -203,13 +209,16 @@ def _load_pool(args: argparse.Namespace) -> tuple[PoolView, list[dict]]:
 
 def _inputs(args: argparse.Namespace, *extra: str) -> list[str | None]:
     """The input files named by ``args`` (pool, embeddings, valid labels, label graph, ``extra``), for
-    ``check_output_path``. Checked here, before any work: each file exists, and the label graph is a well-formed
-    edge list or a model that can be loaded (``check_model_available``: fails in seconds offline)."""
+    ``check_output_path``. Checked here, before any work: each file exists (and is not a folder), the valid-labels
+    vocabulary is well-formed, and the label graph is a well-formed edge list or a model that can be loaded
+    (``check_model_available``: fails in seconds offline)."""
     names = ("pool", "embeddings", "valid_labels", *extra)
     for name in names:
         value = getattr(args, name, None)
-        if value is not None and not Path(value).is_file():
-            raise CliError(f"{name.replace('_', '-')} file not found: {value}")
+        if value is not None:
+            require_input_file(value, name.replace("_", "-"), INPUT_FILE_KINDS.get(name, POOL_FILE_KINDS))
+    if getattr(args, "valid_labels", None) is not None:
+        load_valid_labels(args.valid_labels)  # a malformed vocabulary fails before the pool is read
     graph = getattr(args, "label_graph", None)
     if graph is not None:
         from selection_ops.mig.label_graph import EDGE_LIST_SUFFIXES, check_model_available, read_edge_list
@@ -231,17 +240,37 @@ def _require_embeddings(pool: PoolView, needs: Sequence[str], who: str) -> None:
 
 
 def load_valid_labels(path: str | Path) -> list[str]:
-    """A label vocabulary: a JSON array of strings (MIG's ``valid_tag_path.json``) or one label per line."""
-    path = Path(path)
-    if not path.is_file():
-        raise CliError(f"valid-labels file not found: {path}")
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        labels = json.loads(text)
-        if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-            raise CliError(f"{path.name}: must be a JSON array of strings")
-        return labels
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """A label vocabulary: a JSON array of strings (MIG's ``valid_tag_path.json``) or one label per line.
+
+    Refused, each naming the file (and the position): a folder, a missing file, invalid JSON, an array item that
+    is not a string, no labels at all (an empty vocabulary would drop every label of the graph)."""
+    path = require_input_file(path, "valid-labels", INPUT_FILE_KINDS["valid_labels"])
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise RecordError(path.name, f"is not valid utf-8 (byte 0x{error.object[error.start:error.start + 1].hex()} "
+                                     f"at offset {error.start}); --valid-labels is read as utf-8") from None
+    first = text.lstrip("\ufeff \t\r\n")[:1]
+    if first == "{":
+        raise RecordError(path.name, "holds a JSON object; --valid-labels is a JSON array of strings or one label "
+                                     "per line")
+    if first == "[":
+        try:
+            labels = json.loads(text.lstrip("\ufeff"))
+        except json.JSONDecodeError as error:
+            raise RecordError(f"{path.name}: line {error.lineno}", f"invalid JSON ({error.msg} at column "
+                              f"{error.colno}); --valid-labels is a JSON array of strings or one label per line"
+                              ) from None
+        for index, label in enumerate(labels):
+            if not isinstance(label, str):
+                raise RecordError(f"{path.name}: record {index}", f"must be a string (a label), got "
+                                  f"{json_type_name(label)}; --valid-labels is a JSON array of strings")
+    else:
+        labels = [line.strip() for line in text.splitlines() if line.strip()]
+    if not labels:
+        raise RecordError(path.name, "holds no labels; --valid-labels is a JSON array of strings or one label per "
+                                     "line")
+    return labels
 
 
 def _attach_label_graph(pool: PoolView, graph_spec: str | None, valid_labels_path: str | None,
@@ -318,12 +347,12 @@ def cmd_select(args: argparse.Namespace) -> int:
 def read_subset_ids(path: str | Path, encoding: str = DEFAULT_ENCODING) -> list[str]:
     """The ``id`` of each record of a subset JSONL / JSON / Parquet file, in order (repeats kept)."""
     ids = []
-    for where, record in iter_file_records(path, encoding=encoding):
-        if not isinstance(record, Mapping) or record.get("id") in (None, ""):
+    for where, record in iter_file_records(path, encoding=encoding, what="subset"):  # an empty file is refused
+        if not isinstance(record, Mapping):
+            raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
+        if record.get("id") in (None, ""):
             raise RecordError(where, "is missing", "id")
         ids.append(str(record["id"]))
-    if not ids:
-        raise CliError(f"{Path(path).name}: the subset is empty")
     return ids
 
 

@@ -149,6 +149,38 @@ def unique_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix[np.sort(first)]
 
 
+class NeighborCountError(ValueError):
+    """K outside [1, distinct reference rows - 1] for the density; a selector or metric re-raises it through
+    ``check_neighbor_count`` naming its own parameter."""
+
+    def __init__(self, k: int, distinct: int) -> None:
+        self.k = k
+        self.distinct = distinct
+        super().__init__(f"density needs k in [1, {distinct - 1}] ({distinct} distinct reference rows), got {k}")
+
+
+def check_neighbor_count(k: int, rows: int, *, distinct: int | None = None, owner: str, cli: str,
+                         python: str) -> None:
+    """A ValueError naming the parameter to change when the density cannot take ``k`` neighbours from a reference
+    of ``rows`` rows (``distinct`` of them distinct, when known): K must be in [1, distinct - 1], since the search
+    drops each row's nearest neighbour (itself). ``cli`` / ``python``: how the parameter is set, e.g.
+    ``"--param neighbors"`` and ``"NovelSelectParams(neighbors=K)"``."""
+    usable = rows if distinct is None else distinct
+    if 1 <= k <= usable - 1:
+        return
+    counted = f"{rows} samples" + (f", {distinct} distinct embeddings" if distinct is not None and distinct < rows
+                                   else "")
+    names = f"set with {cli}=K, or {python} in Python"
+    if usable < 2:
+        raise ValueError(f"{owner}: the density needs at least 2 distinct embeddings (K >= 1 neighbour besides the "
+                         f"sample itself); the pool has {counted}")
+    if k < 1:
+        raise ValueError(f"{owner}: the density's neighbour count K ({names}) must be at least 1, got {k}")
+    raise ValueError(f"{owner}: the density's neighbour count K = {k} ({names}) must be at most {usable - 1} for a "
+                     f"pool of {counted} (K + 1 nearest rows are searched, the first being the sample itself); "
+                     f"lower it, e.g. {cli}={usable - 1}")
+
+
 def knn_density(embeddings: np.ndarray, reference: np.ndarray | None = None, k: int = 10, beta: float = 0.5, *,
                 regularization: float = 1e-9, index: IndexKind = "flat") -> np.ndarray:
     """NovelSum's density factor sigma(x)^beta per row (NovelSum Eq. 9; official ``utils.FaissIndex.local_density``).
@@ -172,8 +204,7 @@ def knn_density(embeddings: np.ndarray, reference: np.ndarray | None = None, k: 
     embeddings = _as_float32(embeddings, "embeddings")
     reference_rows = unique_rows(_as_float32(embeddings if reference is None else reference, "reference"))
     if not 1 <= k <= len(reference_rows) - 1:
-        raise ValueError(f"density needs k in [1, {len(reference_rows) - 1}] "
-                         f"({len(reference_rows)} distinct reference rows), got {k}")
+        raise NeighborCountError(k, len(reference_rows))
     distances, _ = knn_search(embeddings, reference_rows, k + 1, index=index)
     mean_sq = distances[:, 1:].astype(np.float64).mean(axis=1)
     return np.power(np.maximum(mean_sq, 0.0) + regularization, -beta)

@@ -3,8 +3,9 @@
 Generic records: one object per sample with
 
 - ``id`` (str or int, unique; a record without ``id`` / ``_id`` gets the content id of its conversation,
-  ``selection_ops.pool.conversation.content_id``, as ``load_pool`` gives it, and a later record with the same
-  conversation is dropped and counted; with an explicit ``id_field`` the field is required),
+  ``selection_ops.pool.conversation.content_id``, as ``load_pool`` gives it, or, with no conversation, of its text
+  (``text_field``, else ``text``; ``text_content_id``), and a later record with the same conversation or text is
+  dropped and counted; with an explicit ``id_field`` the field is required),
 - ``labels``: list of strings (tags), ``score``: number, ``embedding``: list of numbers, all optional;
 - any other fields. Field names are overridable and may be dotted paths into nested objects
   (``--labels-field annotation.tags``).
@@ -42,6 +43,7 @@ from __future__ import annotations
 
 import logging
 import math
+import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -49,14 +51,15 @@ from typing import Any, Literal
 import numpy as np
 
 from selection_ops.data_model import PoolView
-from selection_ops.pool.conversation import content_id, text_for_metrics
-from selection_ops.pool.errors import RecordError, is_object, json_type_name
+from selection_ops.pool.conversation import content_id, text_content_id, text_for_metrics
+from selection_ops.pool.errors import RecordError, every_record_skipped, is_object, json_type_name
 from selection_ops.pool.formats import detect_format, parse_record
-from selection_ops.pool.readers import DEFAULT_ENCODING, gc_paused, iter_file_records
+from selection_ops.pool.readers import DEFAULT_ENCODING, gc_paused, iter_file_records, require_input_file
 
 logger = logging.getLogger(__name__)
 
 OnError = Literal["raise", "skip"]
+EMBEDDINGS_FILE_KINDS = "a .npz (arrays 'ids' and 'embeddings') or a .jsonl, .json or .parquet file of records"
 _MISSING = object()
 # Canonical column names in the per-record value dict (extras use their own names).
 _ID, _LABELS, _SCORE, _EMBEDDING, _TEXT = "\0id", "\0labels", "\0score", "\0embedding", "\0text"
@@ -247,7 +250,8 @@ class _RecordParser:
 
     def _id(self, record: Mapping[str, Any], where: str) -> tuple[str, list | None]:
         """The record's own id (first present of ``id_fields``; MIG's ``_id``), else, for the default id field,
-        the content id of its conversation (``selection_ops.pool.conversation.content_id``, as ``load_pool``)."""
+        the content id of its conversation (``selection_ops.pool.conversation.content_id``, as ``load_pool``) or,
+        for a record without one, of its non-empty text (``text_content_id``: ``text_field``, else ``text``)."""
         self.id_derived = False
         fields = self.id_fields if not (self.mig and self.id_field not in record) else ("_id", *self.id_fields)
         for field in fields:
@@ -257,13 +261,18 @@ class _RecordParser:
             return _sample_id(value, where, field), None
         if not self.derive_ids:
             raise RecordError(where, "is missing", self.id_field)
-        if self.conversation_format is None:
-            raise RecordError(where, "is missing, and the record has no conversation to derive a content id from "
-                                     "(messages, conversations, dialogs, conversation or instruction + output)",
-                              self.id_field)
-        conversation = parse_record(record, self.conversation_format, where)
-        self.id_derived = True
-        return content_id(conversation), conversation
+        if self.conversation_format is not None:
+            conversation = parse_record(record, self.conversation_format, where)
+            self.id_derived = True
+            return content_id(conversation), conversation
+        text = self._text(record, where, None)  # no conversation: the text the view takes (text_field, or 'text')
+        if isinstance(text, str) and text.strip():
+            self.id_derived = True
+            return text_content_id(text), None
+        text_name = f"{'an empty' if text is not _MISSING else 'no'} text field '{self.text_field or 'text'}'"
+        raise RecordError(where, "is missing, and the record has no conversation (messages, conversations, dialogs, "
+                                 f"conversation or instruction + output) and {text_name} to derive a content id from",
+                          self.id_field)
 
     def _text(self, record: Mapping[str, Any], where: str, conversation: list | None) -> Any:
         if self.text_field is not None:
@@ -287,6 +296,7 @@ class _Skips:
     def __init__(self, on_error: OnError) -> None:
         self.on_error = on_error
         self.by_field: dict[str, int] = {}
+        self.first: RecordError | None = None
 
     def __call__(self, error: RecordError) -> None:
         if self.on_error == "raise":
@@ -294,30 +304,65 @@ class _Skips:
         logger.warning("skipping %s", error)
         key = error.field or "record"
         self.by_field[key] = self.by_field.get(key, 0) + 1
+        self.first = self.first or error
+
+    def reasons(self) -> str:
+        """``"3 record(s) (2 for field 'id', 1 malformed)"``."""
+        return f"{sum(self.by_field.values())} record(s) (" + ", ".join(
+            f"{count} for field '{field}'" if field != "record" else f"{count} malformed"
+            for field, count in sorted(self.by_field.items())) + ")"
+
+    def none_left(self, source: str) -> RecordError:
+        """The error for a file whose every record was left out: the count and the first one's reason."""
+        assert self.first is not None, "records are only ever dropped through a skip"
+        return every_record_skipped(source, self.reasons(), self.first)
 
     def report(self, source: str, kept: int) -> None:
-        total = sum(self.by_field.values())
-        if total:
-            reasons = ", ".join(f"{count} for field '{field}'" if field != "record" else f"{count} malformed"
-                                for field, count in sorted(self.by_field.items()))
-            logger.warning("%s: left out %d record(s) (%s); %d kept (--on-error skip)", source, total, reasons,
-                           kept)
+        if self.by_field:
+            logger.warning("%s: left out %s; %d kept (--on-error skip)", source, self.reasons(), kept)
+
+
+def _read_npz(path: Path) -> tuple[list[str], np.ndarray]:
+    """The ``ids`` (as str) and ``embeddings`` (float32) arrays of an ``.npz``; an archive that cannot be read, a
+    missing array, an object array (it needs pickle, which is never loaded) or non-numeric embeddings is a
+    ValueError naming the file and the array."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(f"{path.name}: is not a readable .npz archive (truncated, or not .npz): {error}") from None
+    with archive:
+        missing = [key for key in ("ids", "embeddings") if key not in archive.files]
+        if missing:
+            raise ValueError(f"{path.name}: .npz must hold arrays 'ids' and 'embeddings'; has {sorted(archive.files)}")
+        arrays = {}
+        for key in ("ids", "embeddings"):
+            try:
+                arrays[key] = archive[key]
+            except ValueError as error:
+                if "allow_pickle" not in str(error):
+                    raise ValueError(f"{path.name}: array '{key}' cannot be read: {error}") from None
+                raise ValueError(f"{path.name}: array '{key}' is an object array (Python objects, read only with "
+                                 "pickle, which infosift never loads); save it as "
+                                 + ("strings: np.savez(..., ids=np.asarray(ids, dtype=str))" if key == "ids" else
+                                    "numbers: np.savez(..., embeddings=np.asarray(rows, dtype=np.float32))")
+                                 ) from None
+            except (OSError, EOFError, zipfile.BadZipFile) as error:
+                raise ValueError(f"{path.name}: array '{key}' cannot be read (truncated?): {error}") from None
+    try:
+        matrix = np.asarray(arrays["embeddings"], dtype=np.float32)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path.name}: array 'embeddings' must hold numbers, got dtype "
+                         f"{arrays['embeddings'].dtype}") from None
+    return [str(i) for i in arrays["ids"].tolist()], matrix
 
 
 def _read_embeddings_file(path: Path, ids: Sequence[str], encoding: str) -> tuple[np.ndarray, list[str], str]:
     """(len(ids), d) float32 rows of ``path`` in the order of ``ids``, where each row is in the file, and the
     file's field name. Rows are not checked for values here (``invalid_embedding_rows`` does that)."""
-    if not path.is_file():
-        raise FileNotFoundError(f"embeddings file not found: {path}")
+    require_input_file(path, "embeddings file", EMBEDDINGS_FILE_KINDS)
     if path.suffix.lower() == ".npz":
         field = "embeddings"
-        with np.load(path, allow_pickle=False) as archive:
-            for key in ("ids", "embeddings"):
-                if key not in archive:
-                    raise ValueError(f"{path.name}: .npz must hold arrays 'ids' and 'embeddings'; has "
-                                     f"{sorted(archive.files)}")
-            file_ids = [str(i) for i in archive["ids"].tolist()]
-            matrix = np.asarray(archive["embeddings"], dtype=np.float32)
+        file_ids, matrix = _read_npz(path)
         if matrix.ndim != 2 or len(matrix) != len(file_ids):
             raise ValueError(f"{path.name}: 'embeddings' must be (n, d) with n = len(ids) = {len(file_ids)}, "
                              f"got shape {matrix.shape}")
@@ -325,7 +370,7 @@ def _read_embeddings_file(path: Path, ids: Sequence[str], encoding: str) -> tupl
     else:
         field = "embedding"
         file_ids, rows, file_wheres = [], [], []
-        for where, record in iter_file_records(path, encoding=encoding):
+        for where, record in iter_file_records(path, encoding=encoding, what="embeddings file"):
             if not isinstance(record, Mapping):
                 raise RecordError(where, f"must be a JSON object, got {json_type_name(record)}")
             file_ids.append(_sample_id(record.get("id", _MISSING), where, "id"))
@@ -415,17 +460,18 @@ def _load_pool_view(path: Path, *, id_field: str, labels_field: str, score_field
         first_where[sample_id] = where
         kept.append((where, record if type(record) is dict else dict(record), values))
     if derived:
-        logger.info("%s: %d record(s) without an id got the content id of their conversation (sha1 of its "
+        logger.info("%s: %d record(s) without an id got the content id of their conversation or text (sha1 of its "
                     "canonical JSON, as the pool loader)", path.name, derived)
     if duplicates:
-        logger.warning("%s: dropped %d exact duplicate conversation(s) without an id (same content id)", path.name,
+        logger.warning("%s: dropped %d exact duplicate conversation(s) or text(s) without an id (same content id)",
+                       path.name,
                        duplicates)
     for name, (count, first) in (parser.nonfinite_extras.items() if parser else ()):
         logger.warning("field '%s' is not a finite number in %d record(s) (first: %s): it is not loaded as an extra "
                        "column (name it with --extra-field to make such records errors)", name, count, first)
-    if not kept:
-        raise ValueError(f"{path.name}: no usable records")
-    kept = _complete_columns(kept, skip, parser)
+    if not kept:  # the reader refuses a file without records, so every one was skipped
+        raise skip.none_left(path.name)
+    kept = _complete_columns(kept, skip, parser, path.name)
     embeddings = None
     if embeddings_path is not None:
         kept, embeddings = _embeddings_from_file(Path(embeddings_path), kept, skip, encoding)
@@ -450,8 +496,8 @@ def _embeddings_from_file(path: Path, kept: list[tuple[str, dict, dict[str, Any]
     return [entry for entry, good in zip(kept, keep.tolist()) if good], matrix[keep]
 
 
-def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], skip: _Skips,
-                      parser: _RecordParser | None) -> list[tuple[str, dict, dict[str, Any]]]:
+def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], skip: _Skips, parser: _RecordParser | None,
+                      source: str) -> list[tuple[str, dict, dict[str, Any]]]:
     """Drop (or raise for) records lacking a column that other records have; auto extras need every record."""
     assert parser is not None
     required = set(parser.extra_fields)
@@ -489,7 +535,7 @@ def _complete_columns(kept: list[tuple[str, dict, dict[str, Any]]], skip: _Skips
             values = {name: value for name, value in values.items() if name in wanted}
         complete.append((where, record, values))
     if not complete:
-        raise ValueError("no usable records")
+        raise skip.none_left(source)
     return complete
 
 

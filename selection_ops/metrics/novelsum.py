@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
 from selection_ops.metrics._inputs import embeddings_of, require_rows, torch_cuda_device
-from selection_ops.neighbors import IndexKind, knn_density
+from selection_ops.neighbors import IndexKind, NeighborCountError, check_neighbor_count, knn_density
 from selection_ops.registry import register_metric
 
 logger = logging.getLogger(__name__)
@@ -155,5 +155,11 @@ def novelsum(subset: PoolView, pool: PoolView, params: NovelSumParams) -> float:
     unit_subset = embeddings_of(subset, "novelsum", normalize=True)
     density_subset = unit_subset if params.normalized_density else embeddings_of(subset, "novelsum", normalize=False)
     reference = embeddings_of(pool, "novelsum", normalize=params.normalized_density, role="reference pool")
-    return novelsum_value(unit_subset, density_subset, reference, k=params.k, beta=params.beta, p=params.p,
-                          index=params.index)
+    names = {"owner": "novelsum", "cli": "--param novelsum.k", "python": "NovelSumParams(k=K)"}
+    check_neighbor_count(params.k, len(reference), **names)  # before any work
+    try:
+        return novelsum_value(unit_subset, density_subset, reference, k=params.k, beta=params.beta, p=params.p,
+                              index=params.index)
+    except NeighborCountError as error:  # repeated embeddings leave fewer distinct rows than samples
+        check_neighbor_count(params.k, len(reference), distinct=error.distinct, **names)
+        raise

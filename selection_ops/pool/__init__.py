@@ -6,7 +6,8 @@ Public API (used by the Dagster ``pool`` asset and the CLI):
 - ``load_pool(spec) -> DataFrame[id, conversation, source]``
 - ``write_pool_parquet(df, path)``, ``read_pool_parquet(path)``
 - the conversation model: ``check_conversation``, ``text_for_metrics``, ``text_for_embedding``, ``turn_pairs``,
-  ``messages_for_training``, ``content_id`` (``conversation_text`` is ``text_for_metrics``'s first name)
+  ``messages_for_training``, ``content_id``, ``text_content_id`` (``conversation_text`` is
+  ``text_for_metrics``'s first name)
 - ``RecordError`` (malformed record: file, position, field)
 """
 
@@ -18,6 +19,7 @@ from selection_ops.pool.conversation import (
     content_id,
     conversation_text,
     messages_for_training,
+    text_content_id,
     text_for_embedding,
     text_for_metrics,
     turn_pairs,
@@ -31,6 +33,6 @@ from selection_ops.pool.store import read_pool_parquet, write_pool_parquet
 __all__ = [
     "FORMATS", "ROLES", "Conversation", "ConversationError", "PoolSource", "PoolSpec", "RecordError",
     "check_conversation", "content_id", "conversation_text", "default_pool_spec", "detect_format", "load_pool",
-    "messages_for_training", "parse_record", "read_pool_parquet", "resolve_data_dir", "text_for_embedding",
-    "text_for_metrics", "turn_pairs", "write_pool_parquet",
+    "messages_for_training", "parse_record", "read_pool_parquet", "resolve_data_dir", "text_content_id",
+    "text_for_embedding", "text_for_metrics", "turn_pairs", "write_pool_parquet",
 ]

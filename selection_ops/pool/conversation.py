@@ -14,7 +14,8 @@ Renderings, one per use, each a pure function of the conversation:
 - ``turn_pairs``: ``(query, response)`` per exchange, for per-turn scorers (DEITA, IFD) and taggers;
 - ``messages_for_training``: the checked ``{"role", "content"}`` list LLaMA-Factory reads.
 
-Ids: ``content_id`` (a record's id when it has none of its own) and ``turns_hash`` (the annotation cache key).
+Ids: ``content_id`` (a record's id when it has none of its own), ``text_content_id`` (the same for a record that
+has a text instead of a conversation, e.g. the CLI's ``--text-field``) and ``turns_hash`` (the annotation cache key).
 """
 
 from __future__ import annotations
@@ -106,6 +107,17 @@ def content_id(conversation: Sequence[Mapping[str, str]]) -> str:
     how ``load_pool`` finds them). 64 bits make an accidental collision negligible below ~10^9 records.
     """
     return hashlib.sha1(canonical_json(conversation).encode("utf-8")).hexdigest()[:16]
+
+
+def text_content_id(text: str) -> str:
+    """Stable id of a plain text (a record with no conversation): the first 16 hex digits of the sha1 of the text's
+    canonical JSON (``json.dumps(text, ensure_ascii=False)``, UTF-8).
+
+    The same rule as ``content_id``, applied to a JSON string instead of a JSON array of turns: a string's JSON
+    starts with ``"`` and a conversation's with ``[``, so a text never takes a conversation's id, and the same text
+    read from any file format gets the same id (exact duplicates collide, as for conversations).
+    """
+    return hashlib.sha1(json.dumps(text, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
 
 def text_for_metrics(conversation: Sequence[Mapping[str, str]]) -> str:

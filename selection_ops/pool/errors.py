@@ -27,6 +27,13 @@ class RecordError(ValueError):
         super().__init__(message)
 
 
+def every_record_skipped(name: str, counts: str, first: RecordError, unit: str = "record") -> RecordError:
+    """The error for a source whose every record was left out under ``on_error="skip"`` (an empty pool is never
+    what a user meant): ``"pool.jsonl: every record was skipped (3 record(s): ...); the first: line 1: field 'id'
+    is missing"``, the first skip's own message with the repeated file name left off."""
+    return RecordError(name, f"every {unit} was skipped ({counts}); the first: {str(first).removeprefix(name + ': ')}")
+
+
 def json_type_name(value: Any) -> str:
     """The JSON name of a Python value's type ("null", "string", "array", ...), for error messages."""
     return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)

@@ -8,6 +8,9 @@ Duplicates (pool-wide, across sources): a later record whose id was already seen
 is dropped and counted (exact duplicates are common in real pools: Dolly 2k holds one); a later record whose id
 was seen with a *different* conversation is an error naming both records, since silently keeping one would
 change the pool. The counts per source are logged and kept in ``DataFrame.attrs["pool_stats"]``.
+
+A source that gives no record (an empty file or split, or, with ``on_error="skip"``, every record skipped) is an
+error naming it and the first skip's reason: an empty source is never what the spec meant.
 """
 
 from __future__ import annotations
@@ -18,13 +21,14 @@ import random
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from selection_ops.pool.conversation import Conversation, content_id
-from selection_ops.pool.errors import RecordError
+from selection_ops.pool.errors import RecordError, every_record_skipped
 from selection_ops.pool.formats import detect_format, parse_record
 from selection_ops.pool.readers import gc_paused, iter_file_records, iter_hf_records
 from selection_ops.pool.spec import PoolSource, PoolSpec
@@ -96,7 +100,10 @@ def iter_source(source: PoolSource) -> Iterator[tuple[str, str, Conversation]]:
         else:
             records = iter(seeded_sample(records, source.limit, source.seed))
     fmt = None if source.format == "auto" else source.format
+    read = yielded = 0
+    first_skip: RecordError | None = None
     for where, record in records:
+        read += 1
         record = _renamed(record, source.rename)
         try:
             if fmt is None:
@@ -110,8 +117,20 @@ def iter_source(source: PoolSource) -> Iterator[tuple[str, str, Conversation]]:
             if source.on_error == "raise":
                 raise
             logger.warning("skipping %s", error)
+            first_skip = first_skip or error
             continue
+        yielded += 1
         yield where, sample_id, conversation
+    if not yielded:  # a file without records is refused by its reader; a dataset's split may still be empty
+        name = source_name(source)
+        if first_skip is None:
+            raise RecordError(name, "holds no records; a pool source needs at least one record")
+        raise every_record_skipped(name, f"{read - yielded} of {read} record(s)", first_skip)
+
+
+def source_name(source: PoolSource) -> str:
+    """How errors name a source: its file's base name (as the readers do) or ``dataset[split]``."""
+    return Path(source.path).name if source.path is not None else f"{source.hf_id}[{source.hf_split}]"
 
 
 def load_pool(spec: PoolSpec) -> pd.DataFrame:

@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 
 from selection_ops.data_model import PoolView
 from selection_ops.foundation.devices import cuda_available, resolve_device
-from selection_ops.neighbors import knn_density
+from selection_ops.neighbors import NeighborCountError, check_neighbor_count, knn_density
 from selection_ops.registry import register_selector
 from selection_ops.similarity import unit_embeddings
 
@@ -247,9 +247,17 @@ def select_novelselect(pool: PoolView, budget: int, seed: int, params: NovelSele
     """NovelSelect: greedy on density- and proximity-weighted novelty (NovelSum Sec. 6), official first point."""
     if budget > len(pool):  # the registry does not check it: repeats are allowed (exclude_selected=False)
         raise ValueError(f"novelselect: budget {budget} is larger than the pool ({len(pool)} samples)")
+    # Before any work: K must leave a neighbour besides the sample itself (the official code has no check; FAISS
+    # would pad the missing neighbours with huge distances, so no clamping here either).
+    names = {"owner": "novelselect", "cli": "--param neighbors", "python": "NovelSelectParams(neighbors=K)"}
+    check_neighbor_count(params.neighbors, len(pool), **names)
     unit = unit_embeddings(pool)
     density_rows = unit if params.normalized_density else np.asarray(pool.embeddings, dtype=np.float32)
-    density = knn_density(density_rows, k=params.neighbors, beta=params.density_power).astype(np.float32)
+    try:
+        density = knn_density(density_rows, k=params.neighbors, beta=params.density_power).astype(np.float32)
+    except NeighborCountError as error:  # repeated embeddings leave fewer distinct rows than samples
+        check_neighbor_count(params.neighbors, len(pool), distinct=error.distinct, **names)
+        raise
     first = official_first_point(seed, len(pool))
     order = novelselect_order(unit, density, budget, first, params.distance_power, params.backend,
                               params.max_state_gb, params.exclude_selected)

@@ -92,9 +92,9 @@ def test_mig_example_skips_the_malformed_line(data_dir, caplog):
     ([{"id": "a", "labels": ["x"]}, {"id": "b", "labels": "x"}],
      "p.jsonl: line 2: field 'labels' must be an array of strings, got string"),
     ([{"id": "a", "score": 1}, {"id": "b"}], "p.jsonl: line 2: field 'score' is missing (other records have it)"),
-    ([{"id": "a"}, {"score": 1}], "p.jsonl: line 2: field 'id' is missing, and the record has no conversation to "
-                                  "derive a content id from (messages, conversations, dialogs, conversation or "
-                                  "instruction + output)"),
+    ([{"id": "a"}, {"score": 1}], "p.jsonl: line 2: field 'id' is missing, and the record has no conversation "
+                                  "(messages, conversations, dialogs, conversation or instruction + output) and no "
+                                  "text field 'text' to derive a content id from"),
     ([{"id": "a"}, {"id": "a"}], "p.jsonl: line 2: field 'id' repeats id 'a' of p.jsonl: line 1"),
     ([{"id": "a", "embedding": [1, 2]}, {"id": "b", "embedding": [1]}],
      "p.jsonl: line 2: field 'embedding' has 1 dimensions, the first record has 2"),
