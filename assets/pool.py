@@ -6,7 +6,7 @@ from pydantic import Field
 
 from assets.versioning import frame_digest, version
 from dagster_project.constants import GROUP_POOL, PARQUET_IO_MANAGER
-from dagster_project.grid import GridSpec, digest
+from dagster_project.grid import GridSpec, digest, pool_source
 from selection_ops.foundation.paths import data_dir
 
 POOL_CODE_VERSION = "2"
@@ -21,16 +21,22 @@ def build_pool_assets(grid: GridSpec) -> list:
     default_limit = grid.pool_limit_per_source
     # The pool's settings are part of its code version: in a study's own instance, a changed limit or seed marks
     # the pool (and, once its content changes, everything downstream) stale.
-    settings = digest({"limit_per_source": default_limit, "seed": grid.seed}, 8)
+    sources = {"sources": list(grid.pool_sources)} if grid.pool_sources else {}  # absent: the default's version
+    settings = digest({"limit_per_source": default_limit, "seed": grid.seed, **sources}, 8)
 
     @asset(group_name=GROUP_POOL, io_manager_key=PARQUET_IO_MANAGER, code_version=f"{POOL_CODE_VERSION}-{settings}")
     def pool(context: AssetExecutionContext, config: PoolConfig) -> Output[pd.DataFrame]:
         """The instruction pool: columns ``id`` (stable), ``conversation`` (list of {role, content}), ``source``."""
         from selection_ops.pool import default_pool_spec, load_pool
+        from selection_ops.pool.spec import PoolSpec
 
         limit = config.limit_per_source if config.limit_per_source is not None else default_limit
-        spec = default_pool_spec(data_dir=data_dir() if config.data_dir is None else config.data_dir,
-                                 limit_per_source=limit, seed=grid.seed)
+        if grid.pool_sources:  # the grid's own sources (pool.sources), each capped by limit_per_source if set
+            spec = PoolSpec(sources=tuple(pool_source({**s, "limit": s.get("limit") or limit}, grid.seed)
+                                          for s in grid.pool_sources))
+        else:
+            spec = default_pool_spec(data_dir=data_dir() if config.data_dir is None else config.data_dir,
+                                     limit_per_source=limit, seed=grid.seed)
         frame = load_pool(spec)
         counts = frame["source"].value_counts().to_dict()
         context.log.info(f"pool: {len(frame)} samples from {counts}")

@@ -99,7 +99,7 @@ def build_reporting_assets(grid: GridSpec) -> list:
         # every evaluated run's per-question scores (MLflow tables): the evidence of the paired verdicts
         questions = mlflow_tracker.questions_of(dict(zip(table["run_id"], table["run"]))) if len(table) else None
         table, questions = pool_seed_runs(table, questions)  # a cell over its seeds is one row, one paired unit
-        report = correlation_report(table, out_dir, questions=questions)
+        report = correlation_report(table, out_dir, performance=grid.performance, questions=questions)
         study_run = mlflow_tracker.study_run(grid.study)
         run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=KIND_REPORT,
                                         parent_run_id=study_run, run_name="correlation report",

@@ -57,6 +57,12 @@ OPT_IN_SELECTORS = {
 
 
 EMBEDDED_MODEL = "embedded"
+# The resource sections a grid may carry (typed and checked by dagster_project.study) and every top-level key.
+SECTION_NAMES = ("annotation", "training", "evaluation", "judge", "execution")
+TOP_LEVEL_KEYS = ("study", "description", "profile", "seed", "seeds", "pool", "selectors", "selector_params",
+                  "variants", "train", "train_selectors", "budgets", "base_models", "pool_row", "performance",
+                  *SECTION_NAMES)
+POOL_KEYS = ("limit_per_source", "sources")
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,15 @@ class GridSpec:
     left_out: tuple[str, ...] = ()  # one line per selector the grid left out, saying how to enable it
     pool_row: bool = False  # fine-tune each base model on the whole pool too: the report's "Pool" reference row
     source_path: Path = field(default=DEFAULT_GRID)
+    profile: str | None = None  # the resource preset the grid names (dagster_project/profiles/<profile>.yaml)
+    # the grid's resource sections as written (annotation, training, evaluation, judge, execution): typed and
+    # checked by dagster_project.study, which lays them over the profile
+    sections: Mapping[str, Any] = field(default_factory=dict)
+    pool_sources: tuple[Mapping[str, Any], ...] = ()  # pool.sources: the pool's files or Hub datasets; () = default
+    description: str = ""
+    # what the report correlates the metrics with: avg / avg_obj / avg_sub (MIG A.4), zsum (NovelSum Eq. 5: the sum
+    # of each preference benchmark's z-scores), any score column; None = avg when both halves exist, else avg_obj
+    performance: str | None = None
 
     @property
     def variant_names(self) -> list[str]:
@@ -281,6 +296,22 @@ def load_grid(path: Path | None = None) -> GridSpec:
         raise GridError(f"{path}: cannot read the grid ({error})") from None
     if not isinstance(raw, Mapping) or "study" not in raw or "budgets" not in raw:
         raise GridError(f"{path}: a grid is a mapping with at least `study` and `budgets`")
+    _known_keys(path, "", raw, TOP_LEVEL_KEYS)
+    pool = raw.get("pool") or {}
+    if not isinstance(pool, Mapping):
+        raise GridError(f"{path}: pool must be a mapping with keys {', '.join(POOL_KEYS)}, got {pool!r}")
+    _known_keys(path, "pool.", pool, POOL_KEYS)
+    sections = {}
+    for name in SECTION_NAMES:
+        body = raw.get(name)
+        if body is None:
+            continue
+        if not isinstance(body, Mapping):
+            raise GridError(f"{path}: {name} must be a mapping of settings, got {body!r}")
+        sections[name] = dict(body)
+    profile = raw.get("profile")
+    if profile is not None and not isinstance(profile, str):
+        raise GridError(f"{path}: profile must be the name of a preset, got {profile!r}")
     known = selector_names()
     study = _check_slug(path, "study", str(raw["study"]))
     listed = raw.get("selectors", ["all"] if "variants" not in raw else [])
@@ -331,5 +362,63 @@ def load_grid(path: Path | None = None) -> GridSpec:
     seeds = _seeds(path, raw["seeds"]) if "seeds" in raw else ()
     return GridSpec(study=study, seed=seed, variants=tuple(variants), budgets=budgets,
                     base_models=models, train=tuple(train), seeds=seeds, pool_row=pool_row,
-                    pool_limit_per_source=(raw.get("pool") or {}).get("limit_per_source"),
-                    left_out=tuple(left_out), source_path=path)
+                    pool_limit_per_source=pool.get("limit_per_source"), left_out=tuple(left_out), source_path=path,
+                    profile=profile, sections=sections, pool_sources=_pool_sources(path, pool.get("sources")),
+                    description=str(raw.get("description") or "").strip(),
+                    performance=_performance(path, raw.get("performance")))
+
+
+def _performance(path: Path, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not _SLUG.match(raw.replace("/", ".")):
+        raise GridError(f"{path}: performance must be avg, avg_obj, avg_sub, zsum or a score column, got {raw!r}")
+    return raw
+
+
+def _known_keys(path: Path, prefix: str, raw: Mapping, allowed: tuple[str, ...]) -> None:
+    """GridError naming the first key of ``raw`` not in ``allowed``, with what is allowed and the closest match."""
+    import difflib
+
+    for key in raw:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise GridError(f"{path}: unknown key {prefix}{key}{hint}; allowed: {', '.join(allowed)}")
+
+
+POOL_SOURCE_KEYS = ("name", "path", "hf_id", "split", "format", "limit", "size")
+
+
+def _pool_sources(path: Path, raw: Any) -> tuple[Mapping[str, Any], ...]:
+    """``pool.sources``: a list of ``{name, hf_id and/or path, format, limit, size}``; a ``path`` (a local copy)
+    wins over the ``hf_id`` it stands for; ``size`` is the source's record count, for the plan's estimates."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise GridError(f"{path}: pool.sources must be a non-empty list of sources, got {raw!r}")
+    sources = []
+    for index, source in enumerate(raw):
+        where = f"pool.sources[{index}]"
+        if not isinstance(source, Mapping):
+            raise GridError(f"{path}: {where} must be a mapping, got {source!r}")
+        _known_keys(path, f"{where}.", source, POOL_SOURCE_KEYS)
+        if not source.get("path") and not source.get("hf_id"):
+            raise GridError(f"{path}: {where} needs a path (a local file) or an hf_id (a Hub dataset)")
+        try:
+            pool_source(source, seed=0)
+        except (TypeError, ValueError) as error:
+            raise GridError(f"{path}: {where}: {error}") from None
+        sources.append(dict(source))
+    return tuple(sources)
+
+
+def pool_source(source: Mapping[str, Any], seed: int):
+    """A grid's ``pool.sources`` entry as a ``PoolSource``: the local ``path`` when given, else the Hub ``hf_id``."""
+    from selection_ops.pool.spec import PoolSource
+
+    location = {"path": str(source["path"])} if source.get("path") else \
+        {"hf_id": str(source["hf_id"]), "hf_split": str(source.get("split") or "train")}
+    limit = source.get("limit")
+    return PoolSource(**location, format=source.get("format") or "auto", name=source.get("name"),
+                      limit=limit, seed=seed if limit is not None else None)

@@ -27,9 +27,8 @@ from selection_ops.ray_session import LOCAL
 ENV_RAY_FORWARD_ENV = "INFOSIFT_RAY_FORWARD_ENV"
 # Environment a step needs on the cluster, forwarded from the process that launches it when set there.
 FORWARDED_ENV = ("INFOSIFT_HOME", "INFOSIFT_DATA_DIR", "INFOSIFT_GRID", "INFOSIFT_RAY_ADDRESS",
-                 "INFOSIFT_CELL_RESOURCES", "INFOSIFT_TRAIN_MAX_STEPS", "INFOSIFT_EVAL_SAMPLE_LIMIT",
-                 "MLFLOW_TRACKING_URI", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE",
-                 "TOKENIZERS_PARALLELISM")
+                 "INFOSIFT_CELL_RESOURCES", "MLFLOW_TRACKING_URI", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+                 "HF_DATASETS_OFFLINE", "TOKENIZERS_PARALLELISM")
 
 
 def ray_step_executor(jobs_address: str | None, forward_env: list[str] | None = None) -> ExecutorDefinition:
@@ -52,6 +51,11 @@ def grid_executor() -> ExecutorDefinition | None:
     if address in ("", LOCAL):
         return None
     return ray_step_executor(jobs_address_for(address, os.environ.get("INFOSIFT_RAY_JOBS_ADDRESS", "")))
+
+
+def ray_executor_for(cluster) -> ExecutorDefinition:
+    """The Ray executor for a study whose grid sets ``execution.executor: ray`` (``cluster``: its RayCluster)."""
+    return ray_step_executor(jobs_address_for(cluster.ray_address, cluster.dashboard_address))
 
 
 def ray_definitions() -> Definitions:

@@ -14,9 +14,10 @@ CompassJudger-1-32B; infosift runs any of three kinds).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from selection_ops.foundation.secrets import REDACTED
 
@@ -30,40 +31,50 @@ EMBEDDED_JUDGE_NAME = "SmolLM2-135M-Instruct"
 DEFAULT_MIN_PARSE_RATE = 0.9
 
 
-@dataclass(frozen=True)
-class JudgeSettings:
-    """A judge. ``model_path``: the HF folder (``hf``; ``embedded`` gets the converted SmolLM2 folder);
-    ``model_name``: the served model id (``openai``) or a label; ``mode``: None = ``probability`` for the embedded
-    judge, ``generate`` otherwise; ``min_parse_rate``: below it the evaluation fails; ``pairwise_order``: how the
-    two outputs of a pairwise benchmark (AlpacaEval, WildBench) are shown, see ``resolved_pairwise_order``."""
+class JudgeSettings(BaseModel):
+    """A judge: the one declaration of its fields, read by the grid's ``judge`` section, the Dagster resource
+    (``resources/judge.py`` subclasses this class as it is) and Python alike. Frozen; unknown fields rejected."""
 
-    kind: JudgeKind = "embedded"
-    model_path: str | None = None
-    model_name: str | None = None
-    mode: JudgeMode | None = None
-    url: str | None = None
-    api_key: str | None = field(default=None, repr=False)
-    tokenizer_path: str | None = None  # openai: a local tokenizer to count prompt tokens offline
-    max_out_len: int = 1024
-    max_seq_len: int = 8192
-    batch_size: int = 4
-    min_parse_rate: float = DEFAULT_MIN_PARSE_RATE
-    trust_remote_code: bool = False
-    pairwise_order: PairwiseOrder | None = None
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    def __post_init__(self) -> None:
-        if self.kind not in ("embedded", "hf", "openai"):
-            raise ValueError(f"judge kind must be embedded, hf or openai, got {self.kind!r}")
+    kind: JudgeKind = Field(default="embedded", description="embedded SmolLM2, a local HF model (hf), or an "
+                            "OpenAI-compatible endpoint (openai)")
+    model_path: str | None = Field(default=None, description="hf: local folder or Hub id (e.g. CompassJudger-1); "
+                                   "embedded: set by the runner to the converted SmolLM2 folder")
+    model_name: str | None = Field(default=None, description="openai: the served model id; else a label")
+    # str, checked below: Dagster's config schema has no optional Literal
+    mode: str | None = Field(default=None, description=(
+        "generate (parse the judge's text as OpenCompass does) or probability (read its next-token probabilities "
+        "over the allowed answers); default probability for embedded, else generate"))
+    url: str | None = Field(default=None, description=f"openai: base URL, e.g. http://host:23333/v1 (or ${URL_ENV})")
+    api_key: str | None = Field(default=None, repr=False, description=(
+        f"openai: the key (or ${KEY_ENV}); never logged or stored, and never read from a grid file"))
+    tokenizer_path: str | None = Field(default=None, description=(
+        "openai: local tokenizer to count prompt tokens offline (default: the embedded model's)"))
+    max_out_len: int = Field(default=1024, description="tokens a generating judge may write")
+    max_seq_len: int = Field(default=8192, description="the judge's context: longer prompts are cut")
+    batch_size: int = Field(default=4, description="judge prompts per call")
+    min_parse_rate: float = Field(default=DEFAULT_MIN_PARSE_RATE, description=(
+        "fail a benchmark whose judgements parse less often than this"))
+    trust_remote_code: bool = Field(default=False, description="hf: let the judge's folder run its own code")
+    pairwise_order: str | None = Field(default=None, description=(
+        "AlpacaEval / WildBench: random (one judgement per question, outputs in a seeded random order: the official "
+        "configs) or double (both orders, averaged: cancels a position bias); default double for the embedded "
+        "judge, else random"))
+
+    @model_validator(mode="after")
+    def _check(self) -> JudgeSettings:
         if self.mode not in (None, "generate", "probability"):
             raise ValueError(f"judge mode must be generate or probability, got {self.mode!r}")
+        if self.pairwise_order not in (None, "random", "double"):
+            raise ValueError(f"pairwise_order must be random or double, got {self.pairwise_order!r}")
         if self.kind == "openai" and self.mode == "probability":
             raise ValueError("judge mode 'probability' needs the model's weights; an openai endpoint generates")
         if self.kind == "hf" and not self.model_path:
             raise ValueError("judge kind 'hf' needs model_path (a local folder or Hub id)")
-        if self.pairwise_order not in (None, "random", "double"):
-            raise ValueError(f"pairwise_order must be random or double, got {self.pairwise_order!r}")
         if not 0.0 <= self.min_parse_rate <= 1.0:
             raise ValueError(f"min_parse_rate must be in [0, 1], got {self.min_parse_rate}")
+        return self
 
     def __repr__(self) -> str:
         key = REDACTED if self.resolved_key() else None

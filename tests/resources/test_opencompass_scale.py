@@ -56,12 +56,6 @@ def test_shipped_configs_load_with_opencompass(name: str, runner: str) -> None:
     assert config.infer.runner.type.__name__ == runner and config.eval.runner.type.__name__ == runner
 
 
-def test_served_judge_config_points_at_the_endpoint(monkeypatch) -> None:
-    monkeypatch.setenv("INFOSIFT_JUDGE_URL", "http://judge-node:23333/v1")
-    judge = load_config(EVAL_CONFIGS / "judge_served.py").judge_models[0]
-    assert judge.type.__name__ == "OpenAISDK" and judge.openai_api_base == "http://judge-node:23333/v1"
-
-
 def test_the_runner_writes_the_sections_into_its_generated_config_and_drops_debug(tmp_path: Path, data_dir) -> None:
     """``OpenCompassRunner(eval_workers=4)``: the config it generates loads with OpenCompass's reader and partitions
     with ``NumWorkerPartitioner``; the CLI call has no ``--debug`` (which would run the tasks in one process)."""
