@@ -3,6 +3,12 @@
 The instance holds the concurrency limit of the accelerator pool that training and evaluation declare: 1 on a CPU
 machine (one fine-tune or evaluation at a time uses every core), the number of GPUs otherwise, or
 ``$INFOSIFT_ACCELERATOR_SLOTS``. A UI backfill of the whole grid then queues and runs without oversubscribing.
+
+It also turns on Dagster's run monitoring for ``dagster dev``'s daemon: runs stuck starting or cancelling are
+failed, and the pool slots of a run that ended (however it ended, a run failed from outside included) are freed
+after ``FREE_SLOTS_AFTER_S``. Dagster's default run launcher cannot check whether a run's worker process is still
+alive, so the daemon does not find a run whose worker was killed; the main job does, on start
+(``dagster_project.recovery``: a run whose recorded process is gone is marked failed and its slots freed).
 """
 
 from __future__ import annotations
@@ -32,11 +38,19 @@ def accelerator_slots() -> int:
         return 1
 
 
+FREE_SLOTS_AFTER_S = 30  # the daemon frees the pool slots of a run this long after it ended
+RUN_START_TIMEOUT_S = 300  # a launched run whose worker has not started by then is failed
+RUN_CANCEL_TIMEOUT_S = 120  # a run still cancelling after this is marked cancelled
+
+
 def instance_config(slots: int) -> dict:
     return {
         "telemetry": {"enabled": False},
         # every pool without its own limit (training and evaluation share "accelerator") gets `slots`
         "concurrency": {"pools": {"default_limit": slots, "granularity": "op"}},
+        "run_monitoring": {"enabled": True, "start_timeout_seconds": RUN_START_TIMEOUT_S,
+                           "cancel_timeout_seconds": RUN_CANCEL_TIMEOUT_S, "poll_interval_seconds": 30,
+                           "free_slots_after_run_end_seconds": FREE_SLOTS_AFTER_S},
     }
 
 

@@ -10,6 +10,14 @@ an identical re-run does nothing, and a changed setting re-runs exactly what dep
 It runs the project's own jobs (same names and study tags as runs launched from the UI), prints one line per stage
 and partition, keeps Dagster's event stream in the study's log file, and ends with the grid's table and the commands
 that open both UIs on the same stores and the same grid.
+
+Faults. One main job per study: it holds the study lock (``StudyLayout.lock_path``) for its life; a second one says
+who holds it and exits 1, or waits with ``--wait``. Before any work it checks that the MLflow store answers (one line
+naming the URI otherwise), then fails the runs of earlier jobs whose process is gone (Dagster: failed, pool slots
+freed; MLflow: FAILED with a note; ``dagster_project.recovery``) and goes on. A step that needs a full pool waits
+asleep and says who holds it, once a minute. The work runs in one thread that lives as long as the job (the CLIs it
+starts die with that thread: ``selection_ops.foundation.processes``); the main thread only waits for it and for
+Ctrl-C / SIGTERM, which end the job within seconds in any state: children ended, runs marked failed, exit 130 / 143.
 """
 
 from __future__ import annotations
@@ -18,7 +26,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -29,6 +39,7 @@ from typing import TextIO
 from selection_ops.foundation.paths import REPO_ROOT, default_tracking_uri, state_dir
 
 TABLE_METRICS = ("novelsum", "vendi", "mig_information", "distsum_cosine")
+STOP = threading.Event()  # set when the job is told to stop: no further step starts
 AVERAGES = ("avg_obj", "avg_sub", "avg")
 
 
@@ -78,35 +89,66 @@ def _numbers(metadata: dict) -> str:
     return " ".join(parts)
 
 
+class _Stopped(BaseException):
+    """Ctrl-C / SIGTERM before the work started."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--grid", type=Path, help="study grid YAML (default: $INFOSIFT_GRID or the embedded default)")
     parser.add_argument("--force", action="store_true", help="re-materialize partitions that are up to date")
+    parser.add_argument("--wait", action="store_true", help="when another main job is writing this study, wait for "
+                        "it to end instead of exiting")
     args = parser.parse_args(argv)
     if args.grid:
         os.environ["INFOSIFT_GRID"] = str(args.grid.resolve())
     os.environ.setdefault("TQDM_DISABLE", "1")
 
+    def stopped_early(signo: int, _frame) -> None:
+        raise _Stopped(signo)
+
+    for signo in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signo, stopped_early)
+    try:
+        return _main(args)
+    except _Stopped as stop:
+        signo = stop.args[0]
+        print(f"infosift: stopped by {signal.Signals(signo).name} before any work", file=sys.stderr)
+        return 128 + signo
+
+
+def _main(args: argparse.Namespace) -> int:
     from dagster_project.grid import grid_path, load_grid
+    from resources.mlflow_tracker import MlflowTracker, TrackerUnreachable
     from resources.study_layout import StudyLayout
+    from selection_ops.foundation import file_lock
 
     grid = load_grid(grid_path())
     layout = StudyLayout(study=grid.study)
+    try:
+        MlflowTracker().check_reachable()
+    except TrackerUnreachable as error:
+        print(f"infosift: {error}", file=sys.stderr)
+        return 1
+    lock = layout.lock_path()
+
+    def waiting(holder: str, waited_s: float) -> None:
+        print(f"study {grid.study!r} is being written by {holder}; waiting ({waited_s / 60:.0f} min so far)",
+              file=sys.stderr, flush=True)
+
+    try:
+        file_lock.acquire_exclusive(lock, wait=args.wait, on_wait=waiting)
+    except file_lock.LockHeld:
+        print(f"infosift: study {grid.study!r} is already being written by {file_lock.describe_holder(lock)}; "
+              f"run again with --wait to wait for it (lock {lock})", file=sys.stderr)
+        return 1
     from dagster_project.instance import write_instance_config
 
     os.environ["DAGSTER_HOME"] = str(layout.dagster_home())
     write_instance_config(layout.dagster_home())
     started = time.monotonic()
     with quiet(layout.run_log()) as out:
-        from dagster import DagsterInstance
-
-        from dagster_project.definitions import build_definitions
-
-        warnings.filterwarnings("ignore")
-        logging.getLogger("mlflow").setLevel(logging.WARNING)
-        with DagsterInstance.get() as instance:
-            code = bring_up_to_date(build_definitions(grid), grid, instance, lambda line: out.write(line + "\n"),
-                                    force=args.force)
+        code = _run_in_worker(grid, lambda line: out.write(line + "\n"), force=args.force, out=out)
         minutes = (time.monotonic() - started) / 60
         grid_env = f"INFOSIFT_GRID={grid.source_path}"
         out.write(f"\nStudy {grid.study!r} ({grid.source_path}) {'finished' if code == 0 else 'stopped'} in "
@@ -116,7 +158,90 @@ def main(argv: list[str] | None = None) -> int:
                   f".venv/bin/dagster dev -h 127.0.0.1 -w {REPO_ROOT / 'workspace.yaml'}\n"
                   f"MLflow UI (experiment {grid.study!r}: study run, one run per selection, fine-tunes under them):\n"
                   f"  .venv/bin/mlflow ui --backend-store-uri {default_tracking_uri()} --host 127.0.0.1\n")
+    file_lock.release(lock)
     return code
+
+
+def _run_in_worker(grid, say: Callable[[str], None], *, force: bool, out: TextIO) -> int:
+    """Run the study in one worker thread (it lives as long as the job: the CLIs it starts die with it) while this,
+    the main thread, waits for it or for Ctrl-C / SIGTERM; on a signal, end the job within seconds (``_stop``)."""
+    outcome: dict = {}
+
+    def work() -> None:
+        try:
+            from dagster import DagsterInstance
+
+            from dagster_project.definitions import build_definitions
+
+            warnings.filterwarnings("ignore")
+            logging.getLogger("mlflow").setLevel(logging.WARNING)
+            with DagsterInstance.get() as instance:
+                resume(instance, grid, say)
+                outcome["code"] = bring_up_to_date(build_definitions(grid), grid, instance, say, force=force)
+        except BaseException as error:  # handed to the main thread
+            outcome["error"] = error
+
+    received: list[int] = []
+    for signo in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signo, lambda signo, _frame: received.append(signo))
+    worker = threading.Thread(target=work, name="infosift-main-job", daemon=True)
+    worker.start()
+    while worker.is_alive() and not received:
+        worker.join(0.5)
+    if received:
+        _stop(grid, received[0], worker, say, out)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["code"]
+
+
+def _stop(grid, signo: int, worker: threading.Thread, say: Callable[[str], None], out: TextIO) -> None:
+    """Told to stop: no further step, the running step's CLIs ended, this job's unfinished Dagster runs failed
+    (slots freed) and its MLflow runs FAILED with a note; then exit 128 + ``signo`` (130 Ctrl-C, 143 SIGTERM)."""
+    from dagster import DagsterInstance
+
+    from dagster_project.recovery import fail_runs_of
+    from resources.mlflow_tracker import MlflowTracker
+    from selection_ops.foundation.processes import ProcessIdentity, end_children
+
+    name = signal.Signals(signo).name
+    STOP.set()
+    note = f"the main job (pid {os.getpid()}) was stopped by {name}"
+    say(f"\n{name}: stopping; ending the running step")
+    children = end_children(grace_s=3.0)
+    worker.join(2.0)  # a step whose CLI just ended fails by itself and marks its runs
+    with DagsterInstance.get() as instance:
+        runs = fail_runs_of(instance, ProcessIdentity.current(), note)
+    tracker = MlflowTracker()
+    ended = tracker.fail_writing(note)
+    try:
+        ended += tracker.fail_running(grid.study, note)
+    except Exception as error:  # noqa: BLE001 - a store that went away: the next main job ends them
+        say(f"MLflow runs not ended ({error}); the next main job ends them FAILED")
+    say(f"stopped by {name}: {children} CLI process group(s) ended, {len(runs)} Dagster run(s) marked failed, "
+        f"{len(ended)} MLflow run(s) ended FAILED; run the same command to resume")
+    out.flush()
+    sys.stdout.flush()
+    os._exit(128 + signo)
+
+
+def resume(instance, grid, say: Callable[[str], None]) -> None:
+    """Before any work: fail the study's runs whose process is gone (slots freed) and end the MLflow runs a dead job
+    left RUNNING; one line for each kind found (none when there is nothing to resume from)."""
+    from dagster_project.recovery import fail_dead_runs
+    from resources.mlflow_tracker import MlflowTracker
+
+    start = time.monotonic()
+    dead = fail_dead_runs(instance)
+    ended = MlflowTracker().fail_running(grid.study, "its writer's process was gone; ended by the next main job")
+    if dead:
+        names = ", ".join(f"{run.job_name} {run.run_id[:8]} ({run.tags.get('dagster/partition', '-')})"
+                          for run, _ in dead)
+        say(f"{'resume':<30} {len(dead)} run(s) of a dead job marked failed, slots freed: {names} "
+            f"({dead[0][1]})")
+    if ended:
+        say(f"{'resume':<30} MLflow runs left RUNNING ended FAILED: {', '.join(ended)} "
+            f"({time.monotonic() - start:.0f}s)")
 
 
 def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bool = False) -> int:
@@ -133,10 +258,13 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     from dagster_project.grid import parse_cell_key
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
     from dagster_project.partitions import partition_for
+    from dagster_project.recovery import MAIN_JOB_TAG, pool_of, wait_for_pool
     from dagster_project.staleness import observe
+    from selection_ops.foundation.processes import ProcessIdentity
 
     graph = defs.resolve_asset_graph()
-    tags = study_tags(grid)
+    # the job's identity on every run it starts: a later job tells a dead run from a live one by it
+    tags = {**study_tags(grid), MAIN_JOB_TAG: ProcessIdentity.current().to_tag()}
     for line in grid.left_out:
         say(f"note: {line}")
 
@@ -153,6 +281,11 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
             return True
         why = "" if current == staleness.StaleStatus.MISSING else \
             " (stale: " + "; ".join(staleness.why_stale(instance, graph, key, partition))[:120] + ")"
+        if STOP.is_set():
+            raise SystemExit(1)
+        pool = pool_of(defs, key)
+        if pool:  # wait asleep for a slot here; Dagster's executor would poll a full pool in a busy loop
+            wait_for_pool(instance, pool, say, label)
         start = time.monotonic()
         result = defs.resolve_job_def(job).execute_in_process(
             instance=instance, partition_key=partition, asset_selection=[key], raise_on_error=False, tags=tags)

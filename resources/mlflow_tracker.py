@@ -19,13 +19,25 @@ every write ends the run FINISHED (or FAILED when the block raised), so no run s
 definition (another parameter, other selected ids) gets a new run; the old one stays, tagged
 ``infosift.current = false``, so ``tags.infosift.current = 'true'`` filters the study's present state.
 Metric names are stable: ``diversity.<metric>``, ``bench.<benchmark>``, ``avg_obj``, ``train_loss``.
+
+Faults. The main job checks that the tracking store answers before any work (``check_reachable``: one line naming
+the URI, within seconds). A server that goes away mid-run is retried (``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` /
+``_TIMEOUT`` default to 4 retries of at most 20 s here, about a minute in all, instead of MLflow's minutes); failing
+that the step fails loudly and is not materialized, so the next run redoes it and writes its records then: records
+are retried and then failed, not spooled. A run whose writer died (killed job, server gone) stays RUNNING in the store
+until the next main job ends it FAILED with a note (``fail_running``), before it does anything else.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
+import os
+import socket
+import urllib.error
+import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +49,19 @@ from pydantic import Field
 
 from selection_ops.foundation.paths import default_tracking_uri, state_dir
 from selection_ops.foundation.secrets import redact
+
+logger = logging.getLogger(__name__)
+# bounded retries against an HTTP tracking server (MLflow's own defaults retry for minutes); a user's setting wins
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "4")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "2")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
+NOTE_TAG = "infosift.note"
+_writing: set[str] = set()  # MLflow runs this process has marked RUNNING and not yet ended
+
+
+class TrackerUnreachable(RuntimeError):
+    """The MLflow tracking store does not answer."""
+
 
 # --- vocabulary ----------------------------------------------------------------------------------------------------
 KIND_TAG = "infosift.kind"
@@ -76,6 +101,54 @@ class MlflowTracker(ConfigurableResource):
 
     def client(self) -> MlflowClient:
         return MlflowClient(tracking_uri=self.tracking_uri)
+
+    def check_reachable(self, timeout_s: float = 5.0) -> None:
+        """Raise TrackerUnreachable (one line naming the URI) unless the store answers within ``timeout_s``: an HTTP
+        server's ``/health``, a SQLite file's folder being writable; other schemes are left to MLflow."""
+        uri = self.tracking_uri
+        if uri.startswith(("http://", "https://")):
+            try:
+                with urllib.request.urlopen(uri.rstrip("/") + "/health", timeout=timeout_s) as response:
+                    response.read(64)
+            except urllib.error.HTTPError as error:
+                if error.code >= 500:
+                    raise TrackerUnreachable(f"MLflow tracking server {uri} answered {error.code}") from None
+            except (urllib.error.URLError, OSError, socket.timeout) as error:
+                reason = getattr(error, "reason", error)
+                raise TrackerUnreachable(f"MLflow tracking server {uri} is not reachable ({reason}); start it or "
+                                         "set MLFLOW_TRACKING_URI") from None
+        elif uri.startswith("sqlite:///"):
+            folder = Path(uri.removeprefix("sqlite:///")).parent
+            if not os.access(folder if folder.exists() else folder.parent, os.W_OK):
+                raise TrackerUnreachable(f"MLflow tracking store {uri}: folder {folder} is not writable")
+
+    def fail_running(self, study: str, note: str) -> list[str]:
+        """End every run of ``study`` still RUNNING as FAILED with ``note`` (tag ``infosift.note``); the names.
+        Called only by a job that holds the study lock: no live writer can own such a run."""
+        client = self.client()
+        experiment = client.get_experiment_by_name(study)
+        if experiment is None:
+            return []
+        names = []
+        for run in client.search_runs([experiment.experiment_id], filter_string="attributes.status = 'RUNNING'"):
+            client.set_tag(run.info.run_id, NOTE_TAG, note)
+            client.set_terminated(run.info.run_id, status="FAILED")
+            names.append(run.info.run_name or run.info.run_id)
+        return names
+
+    def fail_writing(self, note: str) -> list[str]:
+        """End the runs this process is writing (``writing`` blocks not yet left) as FAILED with ``note``: for a
+        job told to stop. A store that does not answer is logged, not raised (the next job ends them)."""
+        ended = []
+        for run_id in list(_writing):
+            try:
+                self.client().set_tag(run_id, NOTE_TAG, note)
+                self.finish(run_id, "FAILED")
+                ended.append(run_id)
+            except Exception as error:  # noqa: BLE001 - stopping; the next main job ends it FAILED
+                logger.warning("MLflow run %s not ended (%s); the next main job ends it FAILED", run_id, error)
+            _writing.discard(run_id)
+        return ended
 
     def experiment_id(self, study: str) -> str:
         client = self.client()
@@ -140,14 +213,22 @@ class MlflowTracker(ConfigurableResource):
 
     @contextlib.contextmanager
     def writing(self, run_id: str) -> Iterator[str]:
-        """Mark the run RUNNING while the block writes to it; FINISHED after, FAILED when the block raises."""
+        """Mark the run RUNNING while the block writes to it; FINISHED after, FAILED when the block raises (or, when
+        the job is told to stop meanwhile, ``fail_writing``)."""
         client = self.client()
         client.update_run(run_id, status=RunStatus.to_string(RunStatus.RUNNING))
+        _writing.add(run_id)
         try:
             yield run_id
-        except BaseException:
-            self.finish(run_id, "FAILED")
+        except BaseException as failure:
+            try:
+                self.finish(run_id, "FAILED")
+            except Exception as error:  # noqa: BLE001 - the step's own error is the one to raise
+                logger.warning("MLflow run %s not ended FAILED (%s) after: %s; the next main job ends it", run_id,
+                               error, failure)
             raise
+        finally:
+            _writing.discard(run_id)
         self.finish(run_id, "FINISHED")
 
     def log(self, run_id: str, *, params: Mapping[str, Any] | None = None,
