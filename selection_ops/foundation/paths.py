@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from selection_ops.foundation.environment import INFOSIFT_DATA_DIR, INFOSIFT_HOME, MLFLOW_TRACKING_URI
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-STATE_DIR_ENV = "INFOSIFT_HOME"
-DATA_DIR_ENV = "INFOSIFT_DATA_DIR"
-TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
+STATE_DIR_ENV = INFOSIFT_HOME  # the names, their meanings and defaults: selection_ops/foundation/environment.py
+DATA_DIR_ENV = INFOSIFT_DATA_DIR
+TRACKING_URI_ENV = MLFLOW_TRACKING_URI
 
 
 def state_dir(create: bool = True) -> Path:
