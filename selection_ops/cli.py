@@ -385,7 +385,8 @@ def cmd_measure(args: argparse.Namespace) -> int:
     unknown = sorted(set(params) - set(metrics))
     if unknown:
         raise CliError(f"--param names metric(s) {unknown} that are not in --metrics")
-    out = check_output_path(args.out, _inputs(args, "subset")) if args.out else None
+    inputs = _inputs(args, "subset")  # checked with or without --out, before any work
+    out = check_output_path(args.out, inputs) if args.out else None
     pool, _ = _load_pool(args)
     for spec in specs:
         _require_embeddings(pool, spec.needs, f"metric {spec.name}")
