@@ -123,3 +123,11 @@ def test_local_loading_script(tmp_path):
     script.write_text(SCRIPT, encoding="utf-8")
     source = PoolSource(hf_id=str(script), hf_trust_remote_code=True, name="tiny")
     assert _conversations(source) == EXPECTED
+
+
+def test_an_empty_saved_dataset_is_an_error_naming_it(tmp_path):
+    folder = tmp_path / "empty_ds"
+    datasets.Dataset.from_dict({"instruction": [], "output": []}).save_to_disk(str(folder))
+    with pytest.raises(RecordError) as info:
+        load_pool(PoolSpec((PoolSource(hf_id=str(folder)),)))
+    assert str(info.value) == f"{folder}[train]: holds no records; a pool source needs at least one record"
