@@ -80,7 +80,10 @@ def build_definitions(grid: GridSpec | None = None, resources: dict | None = Non
     # In-process steps: a partition's steps run one after another anyway (selection -> training -> evaluation), and
     # a process per step would import torch again each time; parallelism comes from concurrent runs (a backfill),
     # which the accelerator pool limits.
-    return Definitions(assets=all_assets(grid, merged), jobs=build_jobs(grid), resources=merged,
+    from dagster_project.plan import build_plan_asset
+
+    return Definitions(assets=[*all_assets(grid, merged), build_plan_asset(study)], jobs=build_jobs(grid),
+                       resources=merged,
                        executor=executor or grid_executor() or in_process_executor,
                        metadata={"study": grid.study, "grid_file": str(grid.source_path),
                                  "variants": len(grid.variants), "budgets": str(list(grid.budgets)),

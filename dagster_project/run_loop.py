@@ -99,7 +99,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="re-materialize partitions that are up to date")
     parser.add_argument("--wait", action="store_true", help="when another main job is writing this study, wait for "
                         "it to end instead of exiting")
+    parser.add_argument("--plan", action="store_true", help="print the study's plan (resolved resources, checks, "
+                        "cells, estimated device-hours) and exit; runs nothing, reaches no network")
     args = parser.parse_args(argv)
+    if args.plan:
+        from dagster_project.plan import main as plan_main
+
+        return plan_main(["--grid", str(args.grid)] if args.grid else [])
     if args.grid:
         os.environ["INFOSIFT_GRID"] = str(args.grid.resolve())
     os.environ.setdefault("TQDM_DISABLE", "1")
@@ -118,12 +124,23 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from dagster_project.grid import grid_path, load_grid
+    from dagster_project.grid import GridError, grid_path
+    from dagster_project.study import load_study, preflight_problems
     from resources.mlflow_tracker import MlflowTracker, TrackerUnreachable
     from resources.study_layout import StudyLayout
     from selection_ops.foundation import file_lock
 
-    grid = load_grid(grid_path())
+    try:  # the grid, its sections and what they name are checked before any work
+        study = load_study(grid_path())
+    except GridError as error:
+        print(f"infosift: {error}", file=sys.stderr)
+        return 2
+    grid = study.grid
+    problems = preflight_problems(study)
+    for problem in problems:
+        print(f"infosift: {grid.source_path}: {problem}", file=sys.stderr)
+    if problems:
+        return 2
     layout = StudyLayout(study=grid.study)
     try:
         MlflowTracker().check_reachable()
@@ -145,7 +162,7 @@ def _main(args: argparse.Namespace) -> int:
     from dagster_project.instance import write_instance_config
 
     os.environ["DAGSTER_HOME"] = str(layout.dagster_home())
-    write_instance_config(layout.dagster_home())
+    write_instance_config(layout.dagster_home(), slots=study.execution.accelerator_slots)
     started = time.monotonic()
     with quiet(layout.run_log()) as out:
         code = _run_in_worker(grid, lambda line: out.write(line + "\n"), force=args.force, out=out)

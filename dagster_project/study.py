@@ -200,3 +200,53 @@ def field_help() -> dict[str, str]:
             if f"{path}.{name}" not in FORBIDDEN:
                 out[f"{path}.{name}"] = info.description or ""
     return out
+
+
+def hub_offline() -> bool:
+    """Whether the Hugging Face Hub is off for this process (``HF_HUB_OFFLINE``; the main job sets it)."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def preflight_problems(study: Study, offline: bool | None = None) -> list[str]:
+    """What the study names but cannot have, found before any work, one line each naming the key: base models (the
+    embedded model, a local folder with a config, or - online, or already cached - a Hub id), the judge's model or
+    endpoint, the training recipe and the benchmarks."""
+    from urllib.parse import urlparse
+
+    from resources.llamafactory import recipe_path_for
+    from selection_ops.evaluation.benchmarks import BENCHMARKS, LIKELIHOOD_BENCHMARKS, PREFERENCE_BENCHMARKS
+    from selection_ops.models.base_model import model_reference_problem
+
+    offline = hub_offline() if offline is None else offline
+    problems = []
+    for key, reference in study.grid.base_models.items():
+        problem = model_reference_problem(reference, offline)
+        if problem:
+            problems.append(f"base_models.{key}: {problem}")
+    judge = study.resources["judge"]
+    if judge.kind == "hf":
+        problem = model_reference_problem(judge.model_path, offline)
+        if problem:
+            problems.append(f"judge.model_path: {problem}")
+    if judge.kind == "openai":
+        url = judge.resolved_url()
+        parsed = urlparse(url or "")
+        if not url or parsed.scheme not in ("http", "https") or not parsed.netloc:
+            problems.append(f"judge.url: {url!r} is not an http(s) URL of an OpenAI-compatible endpoint "
+                            "(or set $INFOSIFT_JUDGE_URL)")
+    trainer = study.resources["trainer"]
+    try:
+        recipe = recipe_path_for(trainer.recipe)
+        if not recipe.is_file():
+            problems.append(f"training.recipe: {trainer.recipe!r}: no such recipe ({recipe})")
+    except (FileNotFoundError, ValueError) as error:
+        problems.append(f"training.recipe: {error}")
+    known = {**BENCHMARKS, **LIKELIHOOD_BENCHMARKS}
+    for name in study.resources["evaluator"].datasets:
+        if name not in known:
+            problems.append(f"evaluation.objective.datasets: unknown benchmark {name!r}; known: {', '.join(known)}")
+    for name in study.resources["preference_evaluator"].benchmarks:
+        if name not in PREFERENCE_BENCHMARKS:
+            problems.append(f"evaluation.preference.benchmarks: unknown benchmark {name!r}; known: "
+                            f"{', '.join(PREFERENCE_BENCHMARKS)}")
+    return problems

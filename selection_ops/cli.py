@@ -35,6 +35,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import sys
 import time
 import typing
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("list", help="list selectors and metrics with their parameters")
     add_report_parser(commands)
+    add_plan_parser(commands)
     add_power_parser(commands)
     add_agreement_parser(commands)
     return parser
@@ -537,8 +539,32 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# ------------------------------------------------------------------------------------------------------- plan
+
+
+def add_plan_parser(commands: argparse._SubParsersAction) -> None:
+    """``infosift plan --grid G``: the study's plan (``dagster_project.plan``, run as its own module: this package
+    never imports the Dagster layer)."""
+    plan = commands.add_parser("plan", help="a study's resolved resources, checks, cells and estimated cost",
+                               description="Print what a study grid will run and its estimated device-hours per "
+                                           "stage; runs nothing, reaches no network.")
+    plan.add_argument("--grid", default=None, help="study grid YAML (default: $INFOSIFT_GRID or the embedded default)")
+    plan.add_argument("--device", default=None, help="device of the estimate (benchmarks/throughput.yaml)")
+    plan.add_argument("--json", action="store_true", help="the estimate as JSON")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    import subprocess
+
+    cmd = [sys.executable, "-m", "dagster_project.plan"]
+    cmd += ["--grid", args.grid] if args.grid else []
+    cmd += ["--device", args.device] if args.device else []
+    cmd += ["--json"] if args.json else []
+    return subprocess.run(cmd, env={**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}).returncode
+
+
 COMMANDS = {"select": cmd_select, "measure": cmd_measure, "embed": cmd_embed, "list": cmd_list, "report": cmd_report,
-            "power": cmd_power, "agreement": cmd_agreement}
+            "power": cmd_power, "agreement": cmd_agreement, "plan": cmd_plan}
 
 
 def _error_line(error: BaseException) -> str:

