@@ -48,14 +48,6 @@ GRID_ENV = "INFOSIFT_GRID"
 DEFAULT_GRID = REPO_ROOT / "dagster_project" / "grids" / "embedded_default.yaml"
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _BUDGET_KEY = re.compile(r"^b(?P<budget>[0-9]+)(?:-s(?P<seed>[0-9]+))?$")
-# Selectors that need an annotation the default annotators do not compute: ``selectors: [all]`` leaves them out
-# and says how to enable them. Listing one by name (or in ``variants``) includes it.
-OPT_IN_SELECTORS = {
-    "ifd": "IFD is left out: it needs the IFD scorer's 'ifd' column (about 25 s per sample on a CPU); add "
-           "`scorer: {extra_scorers: [ifd]}` to the annotation settings and list `ifd` under `selectors`",
-}
-
-
 EMBEDDED_MODEL = "embedded"
 # The resource sections a grid may carry (typed and checked by dagster_project.study) and every top-level key.
 SECTION_NAMES = ("annotation", "training", "evaluation", "judge", "execution")
@@ -312,13 +304,16 @@ def load_grid(path: Path | None = None) -> GridSpec:
     profile = raw.get("profile")
     if profile is not None and not isinstance(profile, str):
         raise GridError(f"{path}: profile must be the name of a preset, got {profile!r}")
+    from selection_ops.registry import get_selector
+
     known = selector_names()
+    opt_in = {name: get_selector(name).opt_in for name in known if get_selector(name).opt_in}  # each selector's own
     study = _check_slug(path, "study", str(raw["study"]))
     listed = raw.get("selectors", ["all"] if "variants" not in raw else [])
     left_out: list[str] = []
     if listed == ["all"]:
-        left_out = [OPT_IN_SELECTORS[s] for s in known if s in OPT_IN_SELECTORS]
-        listed = [s for s in known if s not in OPT_IN_SELECTORS]
+        left_out = [opt_in[s] for s in known if s in opt_in]
+        listed = [s for s in known if s not in opt_in]
     plain_params = raw.get("selector_params") or {}
     for name in list(listed) + list(plain_params):
         if name not in known:

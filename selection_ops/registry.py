@@ -42,6 +42,9 @@ class SelectorSpec(Generic[P]):
     allows_repeats: bool = False
     # Optional (pool, budget, params) -> params: settles "auto" choices before selection so they are recorded.
     resolve: Callable[[PoolView, int, P], P] | None = None
+    # Set when the selector needs an annotation the default annotators do not compute: why ``selectors: [all]``
+    # leaves it out and how to enable it (a grid that lists it by name includes it).
+    opt_in: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,18 +73,20 @@ class SelectionResult:
 
 
 def register_selector(name: str, params_type: type = NoParams, needs: tuple[str, ...] = (),
-                      allows_repeats: bool = False, resolve: Callable | None = None) -> Callable:
+                      allows_repeats: bool = False, resolve: Callable | None = None,
+                      opt_in: str | None = None) -> Callable:
     """Decorator: ``@register_selector("qdit", QditParams, needs=("embeddings", "score"))``.
 
     ``resolve(pool, budget, params) -> params`` (optional) replaces "auto" values by the concrete choice for this
-    pool (e.g. QDIT's kernel), so ``SelectionResult.params`` records what actually ran.
+    pool (e.g. QDIT's kernel), so ``SelectionResult.params`` records what actually ran. ``opt_in``: see
+    ``SelectorSpec.opt_in``.
     """
 
     def wrap(fn: Callable) -> Callable:
         if name in SELECTORS:
             raise ValueError(f"selector {name!r} registered twice")
         SELECTORS[name] = SelectorSpec(name, fn, params_type, needs, (fn.__doc__ or "").strip().split("\n")[0],
-                                       allows_repeats, resolve)
+                                       allows_repeats, resolve, opt_in)
         return fn
 
     return wrap

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from selection_ops.evaluation.a4 import a4_scores, native_stderr
-from selection_ops.evaluation.benchmarks import OBJECTIVE_KEYS, PREFERENCE_KEYS
+from selection_ops.evaluation.benchmarks import a4_keys
 from selection_ops.evaluation.questions import higher_is_better
 from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.stats.correlation_ci import CORRELATION_RESAMPLES, DEFAULT_CONTROLS
@@ -40,7 +40,6 @@ from selection_ops.stats.power import ALPHA, POWER
 from selection_ops.stats.resample import DEFAULT_RESAMPLES, LEVEL
 
 MIN_POINTS = 3
-KNOWN_KEYS = (*OBJECTIVE_KEYS, *PREFERENCE_KEYS)
 A4_COLUMNS = ("avg_obj", "avg_obj.stderr", "avg_sub", "avg_sub.stderr", "avg", "avg.stderr")
 NO_VERDICTS = ("verdicts need per-question scores: pass the questions table (infosift report --questions "
                "QUESTIONS.csv; columns run, benchmark, question, score)")
@@ -99,14 +98,14 @@ def _bench_keys(table: pd.DataFrame) -> list[str]:
 
 def proxy_keys(table: pd.DataFrame) -> list[str]:
     """The benchmark keys of ``table`` outside MIG Appx. A.4 (their own verdicts, never in an average)."""
-    return [c.removeprefix("bench.") for c in _bench_keys(table) if c.removeprefix("bench.") not in KNOWN_KEYS]
+    return [c.removeprefix("bench.") for c in _bench_keys(table) if c.removeprefix("bench.") not in a4_keys()]
 
 
 def zsum_keys(table: pd.DataFrame, uninformative: dict[str, str] | None = None) -> list[str]:
     """The ``bench.<key>`` columns NovelSum Eq. 5 sums: A.4 benchmarks that can rank the runs."""
     uninformative = uninformative or {}
     return [c for c in _bench_keys(table)
-            if c.removeprefix("bench.") in KNOWN_KEYS and c.removeprefix("bench.") not in uninformative]
+            if c.removeprefix("bench.") in a4_keys() and c.removeprefix("bench.") not in uninformative]
 
 
 def add_a4_columns(table: pd.DataFrame, uninformative: dict[str, str] | None = None) -> pd.DataFrame:
@@ -116,7 +115,7 @@ def add_a4_columns(table: pd.DataFrame, uninformative: dict[str, str] | None = N
     table = table.copy()
     for column in _bench_keys(table):
         key = column.removeprefix("bench.")
-        if key not in KNOWN_KEYS:
+        if key not in a4_keys():
             continue
         derived = [native_stderr(key, float(v), int(n)) if np.isfinite(n) else math.nan
                    for v, n in zip(table[column], table.get(f"{column}.n", pd.Series(math.nan, index=table.index)))]
@@ -124,7 +123,7 @@ def add_a4_columns(table: pd.DataFrame, uninformative: dict[str, str] | None = N
         table[f"{column}.stderr"] = given.where(given.notna(), derived)
     computed = []
     for _, row in table.iterrows():
-        native = {k: float(row[f"bench.{k}"]) for k in KNOWN_KEYS
+        native = {k: float(row[f"bench.{k}"]) for k in a4_keys()
                   if f"bench.{k}" in row and pd.notna(row[f"bench.{k}"])}
         stderr = {k: float(row.get(f"bench.{k}.stderr", math.nan)) for k in native}
         computed.append(a4_scores(native, stderr).columns())

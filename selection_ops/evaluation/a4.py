@@ -22,30 +22,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from selection_ops.evaluation.benchmarks import OBJECTIVE_KEYS, PREFERENCE_KEYS
+from selection_ops.evaluation.benchmarks import a4_keys, half_keys, score_spec
 
-# benchmark -> (scale, offset): normalised = (native + offset) * scale
-NORMALISATION: dict[str, tuple[float, float]] = {
-    **{key: (1.0, 0.0) for key in OBJECTIVE_KEYS},
-    "alpacaeval_v2": (1.0, 0.0),
-    "mtbench": (10.0, 0.0),
-    "wildbench": (0.5, 100.0),
-}
-# scores that are proportions of n trials (binomial standard error); the others are means of graded samples
-BINOMIAL = frozenset({*OBJECTIVE_KEYS, "alpacaeval_v2"})
+# MIG A.4's normalisation and which scores are binomial: each score key's entry in the registry
+# (``selection_ops.evaluation.benchmarks.SCORES``), read when called so that a registered benchmark is averaged too.
+
+
+def _a4(key: str) -> tuple[float, float]:
+    spec = score_spec(key)
+    if spec is None or spec.a4 is None:
+        raise ValueError(f"no A.4 normalisation for benchmark {key!r}; known: {sorted(a4_keys())}")
+    return spec.a4
 
 
 def normalise(key: str, native: float) -> float:
     """A benchmark score on its native scale -> MIG A.4's percentage scale."""
-    if key not in NORMALISATION:
-        raise ValueError(f"no A.4 normalisation for benchmark {key!r}; known: {sorted(NORMALISATION)}")
-    scale, offset = NORMALISATION[key]
+    scale, offset = _a4(key)
     return (native + offset) * scale
 
 
 def normalise_stderr(key: str, stderr: float) -> float:
     """A standard error on the native scale -> on the percentage scale (the offset does not move it)."""
-    return stderr * NORMALISATION[key][0]
+    return stderr * _a4(key)[0]
 
 
 def binomial_stderr(percent: float, n: int) -> float:
@@ -66,7 +64,8 @@ def mean_stderr(values: Sequence[float] | np.ndarray) -> float:
 
 def native_stderr(key: str, native: float, n: int | None) -> float:
     """se from the score and n alone: binomial benchmarks only (graded ones need their samples); else NaN."""
-    if key in BINOMIAL and n:
+    spec = score_spec(key)
+    if spec is not None and spec.binomial and n:
         return binomial_stderr(native, int(n))
     return math.nan
 
@@ -103,7 +102,8 @@ class A4Scores:
 def a4_part(values: Mapping[str, float]) -> dict[str, float]:
     """The entries of ``values`` that A.4 averages (its nine benchmarks); proxy scores (the likelihood channel) and
     anything else are left out, never averaged in."""
-    return {key: value for key, value in values.items() if key in NORMALISATION}
+    keys = set(a4_keys())
+    return {key: value for key, value in values.items() if key in keys}
 
 
 def a4_scores(native: Mapping[str, float], stderr: Mapping[str, float] | None = None) -> A4Scores:
@@ -118,7 +118,7 @@ def a4_scores(native: Mapping[str, float], stderr: Mapping[str, float] | None = 
         normalised[key] = normalise(key, float(value))
         normalised_se[key] = normalise_stderr(key, float(stderr.get(key, math.nan)))
     halves = {}
-    for name, keys in (("obj", OBJECTIVE_KEYS), ("sub", PREFERENCE_KEYS)):
+    for name, keys in (("obj", half_keys("knowledge")), ("sub", half_keys("preference"))):
         present = [k for k in keys if k in normalised]
         halves[name] = (_mean_with_stderr([normalised[k] for k in present], [normalised_se[k] for k in present])
                         if present else (math.nan, math.nan))

@@ -142,3 +142,64 @@ def split_benchmarks(benchmarks: Sequence[str]) -> tuple[list[str], list[str]]:
     against both tables first)."""
     keys = check_benchmarks(benchmarks, RUNNABLE_BENCHMARKS)
     return [k for k in keys if k in OBJECTIVE_BENCHMARKS], [k for k in keys if k in LIKELIHOOD_BENCHMARKS]
+
+
+# ----------------------------------------------------------------------------------------------- score registry
+
+
+@dataclass(frozen=True)
+class ScoreSpec:
+    """One score key as every reader sees it: the main job's table, the report, MLflow (``bench.<key>``), MIG
+    Appx. A.4's averages, the per-question verdicts and ``infosift power``. Adding a benchmark is one entry here
+    (plus, for a new OpenCompass dataset, its data layout and its configs; ARCHITECTURE.md has the recipe).
+
+    ``half``: ``knowledge`` (Avg_obj), ``preference`` (Avg_sub) or ``likelihood`` (a proxy, never averaged);
+    ``source``: the dataset key that yields the score (itself, or a likelihood dataset key);
+    ``question_scale``: mean per-question score -> native score (100 for proportions);
+    ``a4``: ``(scale, offset)`` of A.4's normalisation, ``(native + offset) * scale``; None = not in the averages;
+    ``binomial``: a proportion of n trials (its standard error is binomial).
+    """
+
+    key: str
+    half: Literal["knowledge", "preference", "likelihood"]
+    source: str
+    question_scale: float = 1.0
+    higher_is_better: bool = True
+    a4: tuple[float, float] | None = None
+    binomial: bool = False
+
+
+def _registry() -> dict[str, ScoreSpec]:
+    specs = [ScoreSpec(key, "knowledge", key, 100.0, True, (1.0, 0.0), True) for key in OBJECTIVE_BENCHMARKS]
+    specs += [ScoreSpec("alpacaeval_v2", "preference", "alpacaeval_v2", 100.0, True, (1.0, 0.0), True),
+              ScoreSpec("mtbench", "preference", "mtbench", 1.0, True, (10.0, 0.0)),  # 1-10 -> x 10
+              ScoreSpec("wildbench", "preference", "wildbench", 1.0, True, (0.5, 100.0))]  # -100..100 -> 0..100
+    for bench in LIKELIHOOD_BENCHMARKS.values():
+        for score in bench.score_keys:
+            percent = score.endswith("_acc")  # cloze accuracy is a proportion, like generative accuracy
+            specs.append(ScoreSpec(score, "likelihood", bench.key, 100.0 if percent else 1.0,
+                                   bench.higher_is_better, None, percent))
+    return {spec.key: spec for spec in specs}
+
+
+SCORES: dict[str, ScoreSpec] = _registry()
+
+
+def register_score(spec: ScoreSpec) -> ScoreSpec:
+    """Add (or replace) a score key in the registry every reader consults; returns it."""
+    SCORES[spec.key] = spec
+    return spec
+
+
+def score_spec(key: str) -> ScoreSpec | None:
+    return SCORES.get(key)
+
+
+def half_keys(half: Literal["knowledge", "preference", "likelihood"]) -> tuple[str, ...]:
+    """The registry's score keys of one half, in registry order (read at call time: registered keys included)."""
+    return tuple(key for key, spec in SCORES.items() if spec.half == half)
+
+
+def a4_keys() -> tuple[str, ...]:
+    """Every key MIG Appx. A.4 averages (knowledge then preference)."""
+    return (*half_keys("knowledge"), *half_keys("preference"))

@@ -8,7 +8,7 @@ import csv
 import gzip
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from selection_ops.evaluation.benchmarks import BENCHMARKS, check_benchmarks
@@ -108,6 +108,47 @@ def _mmlu_to_hendrycks_csv(source: Path) -> str:
     return buffer.getvalue()
 
 
+def _layout_arc_c(src: Path, root: Path) -> None:
+    write_if_changed(root / "ARC" / "ARC-c" / "ARC-Challenge-Test.jsonl",
+                     _arc_to_ai2_jsonl(require(src / "ARC-Challenge-test.jsonl")))
+
+
+def _layout_mmlu(src: Path, root: Path) -> None:
+    for split in ("dev", "test"):
+        files = sorted(require(src / split).glob(f"*_{split}.csv"))
+        if not files:
+            raise FileNotFoundError(f"no *_{split}.csv files in {src / split}")
+        for file in files:
+            write_if_changed(root / "mmlu" / split / file.name, _mmlu_to_hendrycks_csv(file))
+
+
+def _layout_gsm8k(src: Path, root: Path) -> None:
+    for split in ("train", "test"):
+        link(src / f"{split}.jsonl", root / "gsm8k" / f"{split}.jsonl")
+
+
+def _layout_ifeval(src: Path, root: Path) -> None:
+    link(src / "input_data.jsonl", root / "ifeval" / "input_data.jsonl")
+
+
+def _layout_bbh(src: Path, root: Path) -> None:
+    for file in sorted(src.glob("*.json")):
+        link(file, root / "BBH" / "data" / file.name)
+
+
+def _layout_humaneval(src: Path, root: Path) -> None:
+    with gzip.open(require(src / "HumanEval.jsonl.gz"), "rt", encoding="utf-8") as f:
+        write_if_changed(root / "humaneval" / "human-eval-v2-20210705.jsonl", f.read())
+
+
+# knowledge benchmark -> how its shared/data folder becomes OpenCompass's ``data/...`` layout: one entry per
+# benchmark (a new one adds its function here beside its ``OBJECTIVE_BENCHMARKS`` entry)
+DATA_LAYOUTS: dict[str, Callable[[Path, Path], None]] = {
+    "arc_c": _layout_arc_c, "mmlu": _layout_mmlu, "gsm8k": _layout_gsm8k, "ifeval": _layout_ifeval,
+    "bbh": _layout_bbh, "humaneval": _layout_humaneval,
+}
+
+
 def prepare_compass_data(data_dir: Path, cache_dir: Path, benchmarks: Sequence[str]) -> Path:
     """Lay out ``<cache_dir>/data/...`` as OpenCompass's loaders expect, for the given benchmarks; returns cache_dir.
 
@@ -120,26 +161,5 @@ def prepare_compass_data(data_dir: Path, cache_dir: Path, benchmarks: Sequence[s
     data_dir = Path(data_dir)
     root = Path(cache_dir) / "data"
     for key in check_benchmarks(benchmarks):
-        src = require(data_dir / BENCHMARKS[key].shared_subdir)
-        if key == "arc_c":
-            write_if_changed(root / "ARC" / "ARC-c" / "ARC-Challenge-Test.jsonl",
-                              _arc_to_ai2_jsonl(require(src / "ARC-Challenge-test.jsonl")))
-        elif key == "mmlu":
-            for split in ("dev", "test"):
-                files = sorted(require(src / split).glob(f"*_{split}.csv"))
-                if not files:
-                    raise FileNotFoundError(f"no *_{split}.csv files in {src / split}")
-                for file in files:
-                    write_if_changed(root / "mmlu" / split / file.name, _mmlu_to_hendrycks_csv(file))
-        elif key == "gsm8k":
-            for split in ("train", "test"):
-                link(src / f"{split}.jsonl", root / "gsm8k" / f"{split}.jsonl")
-        elif key == "ifeval":
-            link(src / "input_data.jsonl", root / "ifeval" / "input_data.jsonl")
-        elif key == "bbh":
-            for file in sorted(src.glob("*.json")):
-                link(file, root / "BBH" / "data" / file.name)
-        elif key == "humaneval":
-            with gzip.open(require(src / "HumanEval.jsonl.gz"), "rt", encoding="utf-8") as f:
-                write_if_changed(root / "humaneval" / "human-eval-v2-20210705.jsonl", f.read())
+        DATA_LAYOUTS[key](require(data_dir / BENCHMARKS[key].shared_subdir), root)
     return Path(cache_dir)

@@ -19,14 +19,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from selection_ops.evaluation.benchmarks import score_spec
+
 QUESTION_COLUMNS = ("run", "benchmark", "question", "score")
 OPTIONAL_COLUMNS = ("seed", "cluster")
 
 # per-question unit -> native scale: x 100 for proportions (0/1 accuracy, win = 1 / tie = 0.5 / loss = 0)
 PERCENT_OF_UNIT = 100.0
-_PERCENT_BENCHMARKS = frozenset({"arc_c", "bbh", "gsm8k", "humaneval", "mmlu", "ifeval", "alpacaeval_v2",
-                                 "arc_c_acc", "mmlu_acc"})
-# benchmarks (and likelihood metrics) where a lower score is better: bits per byte of a reference answer
+# for a name the registry (``benchmarks.SCORES``) does not know, e.g. a CSV's own benchmark: lower is better for
+# bits per byte, and the scale is 1
 _LOWER_IS_BETTER_PREFIXES = ("ref_bpb",)
 QUESTION_UNIT = {
     "accuracy": "0 or 1 per question (x 100 = the native percentage)",
@@ -39,12 +40,14 @@ QUESTION_UNIT = {
 
 def question_scale(benchmark: str) -> float:
     """The factor from a benchmark's mean per-question score to its native scale (100 for proportions, else 1)."""
-    return PERCENT_OF_UNIT if benchmark in _PERCENT_BENCHMARKS else 1.0
+    spec = score_spec(benchmark)
+    return spec.question_scale if spec else 1.0
 
 
 def higher_is_better(benchmark: str) -> bool:
     """False for bits-per-byte benchmarks (``ref_bpb*``), True for every other score."""
-    return not benchmark.startswith(_LOWER_IS_BETTER_PREFIXES)
+    spec = score_spec(benchmark)
+    return spec.higher_is_better if spec else not benchmark.startswith(_LOWER_IS_BETTER_PREFIXES)
 
 
 @dataclass(frozen=True)

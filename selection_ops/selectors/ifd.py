@@ -42,7 +42,9 @@ class IFDParams:
         "help": "when too few samples pass, fill the budget with dropped ones (closest to the threshold first)"})
 
 
-@register_selector("ifd", IFDParams)
+@register_selector("ifd", IFDParams, opt_in=(
+    "IFD is left out: it needs the IFD scorer's 'ifd' column (about 25 s per sample on a CPU); add "
+    "`scorer: {extra_scorers: [ifd]}` to the grid's annotation section and list `ifd` under `selectors`"))
 def select_ifd(pool: PoolView, budget: int, seed: int, params: IFDParams) -> np.ndarray:
     """IFD / Superfiltering: drop scores past the threshold (IFD > 1; ratio >= 1), take the highest."""
     column = params.column or DEFAULT_COLUMN[params.variant]

@@ -2,8 +2,8 @@
 
 Each A.4 benchmark's native score is normalised with ``a4.normalise`` (an affine map: AlpacaEval as is, MT-Bench
 x 10, WildBench (x + 100) / 2), so a normalised difference is the native difference times the map's slope.
-Avg_obj is the mean over the knowledge benchmarks (``OBJECTIVE_KEYS``) the pair was compared on, Avg_sub over the
-preference ones (``PREFERENCE_KEYS``), Avg the mean of the two halves (only when both exist).
+Avg_obj is the mean over the knowledge benchmarks the pair was compared on, Avg_sub over the preference ones (the
+registry's halves: ``benchmarks.half_keys``), Avg the mean of the two halves (only when both exist).
 
 In every bootstrap replicate each benchmark's questions were resampled on their own, the same draws for both runs
 (``paired``), and each run's seeds once for all benchmarks; the replicate's aggregate difference is the same
@@ -21,13 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from selection_ops.evaluation.a4 import normalise
-from selection_ops.evaluation.benchmarks import OBJECTIVE_KEYS, PREFERENCE_KEYS
+from selection_ops.evaluation.benchmarks import a4_keys, half_keys
 from selection_ops.stats.paired import PairedComparison
 from selection_ops.stats.power import ALPHA, POWER, mde
 from selection_ops.stats.resample import LEVEL, bootstrap_p_value, bootstrap_se, percentile_interval
 
 AGGREGATES = ("avg", "avg_obj", "avg_sub")
-A4_KEYS = (*OBJECTIVE_KEYS, *PREFERENCE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,7 @@ def aggregate_comparisons(by_benchmark: Mapping[str, Sequence[PairedComparison]]
     """Avg, Avg_obj and Avg_sub differences for each pair with at least one A.4 benchmark, in pair order."""
     found: dict[tuple[str, str], dict[str, PairedComparison]] = {}
     for key, comparisons in by_benchmark.items():
-        if key not in A4_KEYS:
+        if key not in a4_keys():
             continue
         for comparison in comparisons:
             found.setdefault((comparison.moments.a, comparison.moments.b), {})[key] = comparison
@@ -67,8 +66,8 @@ def aggregate_comparisons(by_benchmark: Mapping[str, Sequence[PairedComparison]]
         compared = found.get(tuple(pair))
         if not compared:
             continue
-        halves = {name: _half(compared, keys) for name, keys in (("avg_obj", OBJECTIVE_KEYS),
-                                                                 ("avg_sub", PREFERENCE_KEYS))}
+        halves = {name: _half(compared, keys) for name, keys in (("avg_obj", half_keys("knowledge")),
+                                                                 ("avg_sub", half_keys("preference")))}
         if halves["avg_obj"] and halves["avg_sub"]:
             (obj, obj_rep, obj_keys), (sub, sub_rep, sub_keys) = halves["avg_obj"], halves["avg_sub"]
             halves["avg"] = ((obj + sub) / 2.0, (obj_rep + sub_rep) / 2.0, obj_keys + sub_keys)

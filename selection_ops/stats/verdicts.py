@@ -29,8 +29,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from selection_ops.evaluation.benchmarks import a4_keys
 from selection_ops.evaluation.questions import higher_is_better
-from selection_ops.stats.aggregates import A4_KEYS, AGGREGATES, aggregate_comparisons
+from selection_ops.stats.aggregates import AGGREGATES, aggregate_comparisons
 from selection_ops.stats.holm import holm
 from selection_ops.stats.paired import PairedComparison, compare_benchmark, draw_seeds
 from selection_ops.stats.power import ALPHA, POWER
@@ -101,7 +102,8 @@ def paired_verdicts(questions: pd.DataFrame, runs: pd.DataFrame | Sequence[str] 
             seeds_of_run.setdefault(run, set()).update(labels)
     seed_draws = draw_seeds({run: sorted(seeds_of_run[run], key=seed_order) for run in sorted(seeds_of_run)},
                             resamples, rng)
-    ordered_keys = [k for k in A4_KEYS if k in arrays] + [k for k in arrays if k not in A4_KEYS]
+    known = a4_keys()
+    ordered_keys = [k for k in known if k in arrays] + [k for k in arrays if k not in known]
     by_benchmark: dict[str, list[PairedComparison]] = {
         key: compare_benchmark(arrays[key], plain_pairs, rng=rng, resamples=resamples, seed_draws=seed_draws,
                                alpha=alpha, power=power, level=level) for key in ordered_keys}
@@ -120,7 +122,7 @@ def paired_verdicts(questions: pd.DataFrame, runs: pd.DataFrame | Sequence[str] 
                          "test": c.test, "se": m.se, "se_question": math.sqrt(m.var_question),
                          "sd_paired": m.sd_paired, "seeds_a": m.seeds_a,
                          "seeds_b": m.seeds_b, "seed_sd_a": m.seed_sd_a, "seed_sd_b": m.seed_sd_b,
-                         "proxy": key not in A4_KEYS})
+                         "proxy": key not in known})
     table = pd.DataFrame(rows, columns=[c for c in (*PAIR_COLUMNS, *EXTRA_COLUMNS)
                                         if c not in ("p_holm", "verdict", "base_model")])
     table = _sorted(table, ordered_keys, plain_pairs)
