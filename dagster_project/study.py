@@ -250,3 +250,22 @@ def preflight_problems(study: Study, offline: bool | None = None) -> list[str]:
             problems.append(f"evaluation.preference.benchmarks: unknown benchmark {name!r}; known: "
                             f"{', '.join(PREFERENCE_BENCHMARKS)}")
     return problems
+
+
+def fields_markdown() -> str:
+    """Every field a grid's sections may set, with its default and help text (docs/grid.md's table)."""
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for path, (_, cls) in SECTIONS.items():
+        for name, info in cls.model_fields.items():
+            if f"{path}.{name}" in FORBIDDEN:
+                continue
+            factory = info.default_factory
+            default = repr(info.default) if factory is None else repr(factory()) if factory in (list, dict) \
+                else "(from the environment)"
+            text = " ".join((info.description or "").split()).replace("|", "/")
+            lines.append(f"| `{path}.{name}` | `{default}` | {text} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(fields_markdown())

@@ -108,3 +108,10 @@ def test_sections_reach_the_resources_the_jobs_receive(tmp_path: Path) -> None:
     graph = defs.resolve_asset_graph()
     label_graph = next(node for node in graph.asset_nodes if node.key.to_user_string() == "label_graph")
     assert label_graph.code_version != "2"  # a changed threshold makes the label graph stale
+
+
+def test_docs_list_every_field_a_grid_may_set() -> None:
+    from dagster_project.study import fields_markdown
+
+    docs = (GRIDS.parents[1] / "docs" / "grid.md").read_text()
+    assert fields_markdown() in docs, "docs/grid.md is stale: regenerate its table with python -m dagster_project.study"
