@@ -114,4 +114,4 @@ def test_docs_list_every_field_a_grid_may_set() -> None:
     from dagster_project.study import fields_markdown
 
     docs = (GRIDS.parents[1] / "docs" / "grid.md").read_text()
-    assert fields_markdown() in docs, "docs/grid.md is stale: regenerate its table with python -m dagster_project.study"
+    assert fields_markdown() in docs, "docs/grid.md is stale: regenerate it with python -m dagster_project.study"
