@@ -15,9 +15,9 @@ Faults. One main job per study: it holds the study lock (``StudyLayout.lock_path
 who holds it and exits 1, or waits with ``--wait``. Before any work it checks that the MLflow store answers (one line
 naming the URI otherwise), then fails the runs of earlier jobs whose process is gone (Dagster: failed, pool slots
 freed; MLflow: FAILED with a note; ``dagster_project.recovery``) and goes on. A step that needs a full pool waits
-asleep and says who holds it, once a minute. The work runs in one thread that lives as long as the job (the CLIs it
-starts die with that thread: ``selection_ops.foundation.processes``); the main thread only waits for it and for
-Ctrl-C / SIGTERM, which end the job within seconds in any state: children ended, runs marked failed, exit 130 / 143.
+asleep and says who holds it, once a minute. The CLIs it starts die with it, SIGKILL included
+(``selection_ops.foundation.processes``). Ctrl-C / SIGTERM are taken by a watcher thread and end the job within
+seconds in any state: children ended, runs marked failed, exit 130 / 143.
 """
 
 from __future__ import annotations
@@ -89,38 +89,42 @@ def _numbers(metadata: dict) -> str:
     return " ".join(parts)
 
 
-class _Stopped(BaseException):
-    """Ctrl-C / SIGTERM before the work started."""
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--grid", type=Path, help="study grid YAML (default: $INFOSIFT_GRID or the embedded default)")
     parser.add_argument("--force", action="store_true", help="re-materialize partitions that are up to date")
     parser.add_argument("--wait", action="store_true", help="when another main job is writing this study, wait for "
                         "it to end instead of exiting")
-    parser.add_argument("--plan", action="store_true", help="print the study's plan (resolved resources, checks, "
-                        "cells, estimated device-hours) and exit; runs nothing, reaches no network")
     args = parser.parse_args(argv)
-    if args.plan:
-        from dagster_project.plan import main as plan_main
-
-        return plan_main(["--grid", str(args.grid)] if args.grid else [])
     if args.grid:
         os.environ["INFOSIFT_GRID"] = str(args.grid.resolve())
     os.environ.setdefault("TQDM_DISABLE", "1")
-
-    def stopped_early(signo: int, _frame) -> None:
-        raise _Stopped(signo)
-
-    for signo in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signo, stopped_early)
+    _watch_signals()
     try:
         return _main(args)
-    except _Stopped as stop:
-        signo = stop.args[0]
-        print(f"infosift: stopped by {signal.Signals(signo).name} before any work", file=sys.stderr)
-        return 128 + signo
+    finally:
+        if STOP.is_set():  # the watcher thread is ending the job; it exits with 128 + the signal
+            threading.Event().wait()
+
+
+_running: dict = {}  # what a stop must end: the grid, the terminal's ``say`` and stream, once the work has begun
+
+
+def _watch_signals() -> None:
+    """Take Ctrl-C and SIGTERM in a watcher thread (``sigwait``), blocked everywhere else: no library's handler
+    (Dagster's among them) can swallow them, and the work stays in the main thread (libraries that install their own
+    handlers need it). The guard of every CLI unblocks them again for its command."""
+    signals = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+
+    def watch() -> None:
+        signo = signal.sigwait(signals)
+        if not _running:
+            print(f"infosift: stopped by {signal.Signals(signo).name} before any work", file=sys.stderr, flush=True)
+            os._exit(128 + signo)
+        _stop(signo, **_running)
+
+    threading.Thread(target=watch, name="infosift-signals", daemon=True).start()
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -165,7 +169,7 @@ def _main(args: argparse.Namespace) -> int:
     write_instance_config(layout.dagster_home(), slots=study.execution.accelerator_slots)
     started = time.monotonic()
     with quiet(layout.run_log()) as out:
-        code = _run_in_worker(grid, lambda line: out.write(line + "\n"), force=args.force, out=out)
+        code = _run(grid, lambda line: out.write(line + "\n"), force=args.force, out=out)
         minutes = (time.monotonic() - started) / 60
         grid_env = f"INFOSIFT_GRID={grid.source_path}"
         out.write(f"\nStudy {grid.study!r} ({grid.source_path}) {'finished' if code == 0 else 'stopped'} in "
@@ -179,40 +183,21 @@ def _main(args: argparse.Namespace) -> int:
     return code
 
 
-def _run_in_worker(grid, say: Callable[[str], None], *, force: bool, out: TextIO) -> int:
-    """Run the study in one worker thread (it lives as long as the job: the CLIs it starts die with it) while this,
-    the main thread, waits for it or for Ctrl-C / SIGTERM; on a signal, end the job within seconds (``_stop``)."""
-    outcome: dict = {}
+def _run(grid, say: Callable[[str], None], *, force: bool, out: TextIO) -> int:
+    """Fail what dead jobs left (``resume``), then bring the study up to date, in this (the main) thread."""
+    from dagster import DagsterInstance
 
-    def work() -> None:
-        try:
-            from dagster import DagsterInstance
+    from dagster_project.definitions import build_definitions
 
-            from dagster_project.definitions import build_definitions
-
-            warnings.filterwarnings("ignore")
-            logging.getLogger("mlflow").setLevel(logging.WARNING)
-            with DagsterInstance.get() as instance:
-                resume(instance, grid, say)
-                outcome["code"] = bring_up_to_date(build_definitions(grid), grid, instance, say, force=force)
-        except BaseException as error:  # handed to the main thread
-            outcome["error"] = error
-
-    received: list[int] = []
-    for signo in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signo, lambda signo, _frame: received.append(signo))
-    worker = threading.Thread(target=work, name="infosift-main-job", daemon=True)
-    worker.start()
-    while worker.is_alive() and not received:
-        worker.join(0.5)
-    if received:
-        _stop(grid, received[0], worker, say, out)
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["code"]
+    warnings.filterwarnings("ignore")
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    _running.update(grid=grid, say=say, out=out)
+    with DagsterInstance.get() as instance:
+        resume(instance, grid, say)
+        return bring_up_to_date(build_definitions(grid), grid, instance, say, force=force)
 
 
-def _stop(grid, signo: int, worker: threading.Thread, say: Callable[[str], None], out: TextIO) -> None:
+def _stop(signo: int, grid, say: Callable[[str], None], out: TextIO) -> None:
     """Told to stop: no further step, the running step's CLIs ended, this job's unfinished Dagster runs failed
     (slots freed) and its MLflow runs FAILED with a note; then exit 128 + ``signo`` (130 Ctrl-C, 143 SIGTERM)."""
     from dagster import DagsterInstance
@@ -226,7 +211,7 @@ def _stop(grid, signo: int, worker: threading.Thread, say: Callable[[str], None]
     note = f"the main job (pid {os.getpid()}) was stopped by {name}"
     say(f"\n{name}: stopping; ending the running step")
     children = end_children(grace_s=3.0)
-    worker.join(2.0)  # a step whose CLI just ended fails by itself and marks its runs
+    time.sleep(1.0)  # a step whose CLI just ended fails by itself and marks its runs
     with DagsterInstance.get() as instance:
         runs = fail_runs_of(instance, ProcessIdentity.current(), note)
     tracker = MlflowTracker()

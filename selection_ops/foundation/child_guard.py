@@ -89,6 +89,8 @@ def _reap() -> None:
 
 def main(argv: list[str]) -> int:
     parent, command = int(argv[0]), argv[argv.index("--") + 1:]
+    # a parent that takes its signals in a watcher thread blocks them; blocked masks survive exec, so unblock here
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
     prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     prctl(PR_SET_CHILD_SUBREAPER, 1)
     received: list[int] = []
