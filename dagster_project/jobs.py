@@ -3,11 +3,17 @@
 A Dagster asset job materializes assets of one partitioning, so the jobs follow the grid's shape: the unpartitioned
 preparation, the base models, the grid matrix (selection -> training -> evaluation, variant x budget: backfill a
 row, a column or all of it), and the report (it also updates itself, declaratively, after any evaluation).
+
+The report's automation sensor, ``report_follows_grid``, is on by default: ``dagster dev``'s daemon evaluates the
+report's automation condition (``assets.reporting.report_condition``) every 30 s and materializes the report after
+any cell's scores change. It targets only the report; the training and evaluation assets' ``eager()`` conditions
+are evaluated by Dagster's default automation sensor, off unless turned on (*Automation* page), so nothing is trained
+that a user did not launch.
 """
 
 from __future__ import annotations
 
-from dagster import AssetSelection, define_asset_job
+from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, define_asset_job
 
 from assets.evaluation import benchmark_scores_key
 from assets.pool_row import pool_row_keys
@@ -30,6 +36,8 @@ from dagster_project.grid import GridSpec
 
 JOB_BASE_MODELS = "prepare_base_models"
 JOB_TRAIN = "train_and_evaluate"
+REPORT_SENSOR = "report_follows_grid"
+REPORT_SENSOR_INTERVAL_S = 30
 
 
 def study_tags(grid: GridSpec) -> dict[str, str]:
@@ -66,3 +74,12 @@ def build_jobs(grid: GridSpec) -> list:
         define_asset_job(JOB_REPORT, AssetSelection.groups(GROUP_REPORT), tags=tags,
                          description="Correlate diversity metrics with benchmark scores over the study." + where),
     ]
+
+
+def build_sensors(grid: GridSpec) -> list:
+    """The report's automation sensor, running by default (its runs carry the study's tags)."""
+    return [AutomationConditionSensorDefinition(
+        REPORT_SENSOR, target=AssetSelection.groups(GROUP_REPORT), default_status=DefaultSensorStatus.RUNNING,
+        minimum_interval_seconds=REPORT_SENSOR_INTERVAL_S, run_tags=study_tags(grid),
+        description=f"Re-materializes the correlation report whenever a cell's scores change, over the cells scored "
+                    f"so far. Study {grid.study!r}, grid {grid.source_path}.")]
