@@ -97,3 +97,14 @@ def test_the_report_sensor_runs_by_default_targets_the_report_and_names_the_stud
     # the training and evaluation assets stay with Dagster's default sensor, off unless a user turns it on
     default = defs.resolve_sensor_def("default_automation_condition_sensor")
     assert default.default_status == DefaultSensorStatus.STOPPED and REPORT not in default.asset_selection.resolve(graph)
+
+
+def test_serving_a_study_whose_report_is_up_to_date_requests_nothing(study: Study) -> None:
+    """The sensor's first tick (a fresh `dagster dev`, no cursor) on scores already reported launches no run."""
+    from dagster_project.partitions import grid_partitions
+
+    defs = study.definitions()
+    with study.instance() as instance:
+        _score(instance, study, grid_partitions(study.grid).get_partition_keys()[:2])
+        instance.report_runless_asset_event(AssetMaterialization(REPORT))
+        assert _tick(defs, instance).get_num_requested(REPORT) == 0
