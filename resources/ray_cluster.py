@@ -122,8 +122,12 @@ class RayCluster(ConfigurableResource):
     per_annotator: dict[str, dict[str, float]] = Field(default_factory=dict, description=(
         "overrides by annotator name, e.g. {'deita_quality': {'actors': 8, 'num_gpus': 1}, "
         "'handcrafted': {'actors': 1, 'num_gpus': 0}}; names: embedding, tags, handcrafted, deita_*, ifd, reward"))
-    max_restarts: int = Field(default=3, description="times Ray restarts a dead annotation actor")
-    max_task_retries: int = Field(default=3, description="times Ray retries a shard whose actor died")
+    max_restarts: int = Field(default=3, description=(
+        "times Ray restarts a dead annotation actor (a killed worker process, a lost node), on any node with room; "
+        "-1 = without limit"))
+    max_task_retries: int = Field(default=3, description=(
+        "times an annotation shard is resubmitted, to a live actor of its pool, after the actor holding it died; "
+        "past that the step fails naming the shard. Shards already written are never computed again"))
 
     @property
     def enabled(self) -> bool:
