@@ -316,7 +316,7 @@ def build_reporting_assets(grid: GridSpec) -> list:
             "verdicts": MetadataValue.md(report.scores_markdown() or report.verdict_note),
             "pairs_told_apart": sum(1 for p in report.pairs if p.get("verdict") != "indistinguishable"),
             "pairs": len(report.pairs),
-            **location_metadata(out_dir),
+            **location_metadata(out_dir), "report_dir": MetadataValue.path(str(out_dir)),  # the main job reads it
             "mlflow_run": MetadataValue.url(run_url)})
 
     return [diversity_correlation]
