@@ -20,6 +20,8 @@ def _stale(study: Study) -> dict[str, str]:
             partitions_def = graph.get(key).partitions_def
             for partition in partitions_def.get_partition_keys() if partitions_def else [None]:
                 status = staleness.status(instance, graph, key, partition)
+                if key.path[-1] == "study_plan":  # informational, materialized on demand: never part of a run
+                    continue
                 if status != staleness.StaleStatus.FRESH and (key.path[-1] != "fine_tuned_model" or partition):
                     found[f"{key.to_user_string()} {partition or ''}".strip()] = status.value
     return found
