@@ -73,7 +73,6 @@ DEFAULT_PREFERENCE_CONFIG = "subjective_small"
 # proxy (measured: its MDE between two fine-tunes is 1.5 % of its spread across questions, ARC's 24 %). GSM8K (0 %
 # for every SmolLM2 fine-tune, 64-token answers) and MMLU (57 datasets) are out.
 DEFAULT_BENCHMARKS = ("arc_c", "ref_bpb_alpaca")
-DEFAULT_SAMPLE_LIMITS = {"arc_c": 30, "ref_bpb_alpaca": 12}
 # A prefix of each reference (``reference_chars``) costs less per reference but is noisier per second: measured,
 # 60 references cut to 400 characters gave a paired MDE of 0.0037 bits per byte, 20 whole ones 0.0026 at the same
 # cost. The default scores whole answers; the setting stays for very long references.
@@ -81,11 +80,9 @@ DEFAULT_SAMPLE_LIMITS = {"arc_c": 30, "ref_bpb_alpaca": 12}
 # exists; two questions per benchmark keep the judge's cost per trained cell small on 2 CPU cores.
 DEFAULT_PREFERENCE_BENCHMARKS = ("alpacaeval_v2", "mtbench")
 DEFAULT_PREFERENCE_SAMPLE_LIMIT = 2
-# The embedded default's preference half is a pipeline check (the SmolLM2 judge cannot grade; its MDE is useless):
-# AlpacaEval on 2 questions in both orders, MT-Bench on 1 dialogue, 32-token answers, the smallest run that
-# exercises both judging modes (pairwise and single) end to end.
-EMBEDDED_PREFERENCE_LIMITS = {"mtbench": 1}
-EMBEDDED_PREFERENCE_MAX_OUT_LEN = 32
+# The embedded default's sample limits (arc_c 30, ref_bpb_alpaca 12) and its preference half, a pipeline check
+# (AlpacaEval on 2 questions in both orders, MT-Bench on 1 dialogue, 32-token answers: the smallest run that
+# exercises both judging modes end to end), are set by the profile: dagster_project/profiles/default.yaml.
 
 
 @dataclass(frozen=True)
@@ -280,7 +277,7 @@ class OpenCompassRunner(ConfigurableResource):
     sample_limit: int | None = Field(default=10, description="first N test items of every OpenCompass dataset "
                                      "(MMLU/BBH: of every subject; likelihood keys: N questions); None = all")
     sample_limits: dict[str, int] = Field(default_factory=dict, description="per-benchmark sample limits that "
-                                          f"replace sample_limit (the embedded default: {DEFAULT_SAMPLE_LIMITS})")
+                                          "replace sample_limit (the embedded default: profile default)")
     data_dir: str | None = Field(default=None, description=f"shared data folder (default ${DATA_DIR_ENV} or "
                                  "<repo>/../shared/data)")
     max_out_len: int | None = Field(default=64, description="cap on generated tokens per answer; None = configs'")
