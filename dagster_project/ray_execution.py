@@ -12,6 +12,12 @@ The steps run on the cluster's nodes, so those nodes need the project installed 
 ``runtime_env``), the Dagster instance (``$DAGSTER_HOME``; on several nodes a Postgres-backed instance) and the
 state folder (``$INFOSIFT_HOME``, on a shared filesystem). Without a Ray address nothing here imports Ray or
 dagster-ray and the default executor runs every step in-process, as before.
+
+A lost node: Ray does not retry a Ray job; the job of a step that ran there ends FAILED ("Job supervisor actor
+died ... its node has died"), the executor's health check (every 20 s) sees it, and Dagster either submits the step
+again as a new Ray job (``dagster-step-...-1``, on any node with room) when the step has a ``RetryPolicy`` (the
+executor's ``retries`` are enabled below), or fails the step, which the main job's resume then runs again while
+finished cells are skipped (``tests/ray/test_node_loss.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +44,9 @@ def ray_step_executor(jobs_address: str | None, forward_env: list[str] | None = 
     names = list(forward_env if forward_env is not None else FORWARDED_ENV)
     extra = os.environ.get(ENV_RAY_FORWARD_ENV, "")
     names += [name for name in extra.split(",") if name.strip()]
-    config: dict[str, Any] = {"ray": {"address": jobs_address, "env_vars": names}}
+    # retries enabled (Dagster's default, explicit here): a step with a RetryPolicy whose Ray job died with its node
+    # is submitted again as a new Ray job.
+    config: dict[str, Any] = {"ray": {"address": jobs_address, "env_vars": names}, "retries": {"enabled": {}}}
     return ray_executor.configured(config, name="infosift_ray_executor")
 
 

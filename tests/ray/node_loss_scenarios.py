@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import time
@@ -57,17 +58,45 @@ def start_cluster() -> tuple[Cluster, Any]:
     return cluster, worker
 
 
+def node_process_tree(node) -> list[int]:
+    """The pids of a node's Ray processes and of everything they started (a Ray job's entrypoint included)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    stack = [info.process.pid for infos in node.all_processes.values() for info in infos]
+    tree = []
+    while stack:
+        pid = stack.pop()
+        tree.append(pid)
+        stack.extend(children.get(pid, []))
+    return tree
+
+
 def remove_when(condition, cluster: Cluster, worker, state: dict, poll_s: float = 0.05) -> threading.Thread:
-    """A thread that removes ``worker`` (as a crash: its processes killed) once ``condition()`` returns a dict;
-    that dict, with the removal time, goes to ``state['removal']``."""
+    """A thread that removes ``worker`` as a machine dies, once ``condition()`` returns a dict: Ray's
+    ``remove_node`` kills the node's raylet and workers, and every process they started is killed too (on one
+    machine, a Ray job's entrypoint would otherwise outlive its node). That dict, with the removal time and the
+    pids killed, goes to ``state['removal']``."""
 
     def watch() -> None:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             seen = condition()
             if seen is not None:
+                tree = node_process_tree(worker)
                 cluster.remove_node(worker, allow_graceful=False)
-                state["removal"] = {**seen, "at": time.time()}
+                killed = []
+                for pid in tree:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                        killed.append(pid)
+                    except ProcessLookupError:
+                        pass
+                state["removal"] = {**seen, "at": time.time(), "killed_after_remove_node": killed}
                 return
             time.sleep(poll_s)
 
@@ -163,7 +192,136 @@ def annotation(out: Path, data_dir: Path) -> dict[str, Any]:
             "elapsed_s": elapsed, "session_dir": session_dir}
 
 
-SCENARIOS = {"annotation": annotation}
+# --- (b) a grid cell's step as a Ray job ----------------------------------------------------------------------------
+
+CELL_DIR = "NODE_LOSS_CELL_DIR"  # where the cell writes its selection and marks (forwarded to the step)
+JOBS_ADDRESS = "NODE_LOSS_JOBS_ADDRESS"
+CELL_PAUSE_S = 8.0  # a stand-in for a long fine-tune: the step is still running when its node goes away
+CELL_BUDGET, CELL_SEED = 12, 0
+
+
+def cell_selection() -> list[int]:
+    """The cell's work: k-center greedy (the ``kcenter`` selector's core) on 300 seeded unit embeddings."""
+    import numpy as np
+
+    from selection_ops.selectors.kcenter import kcenter_greedy
+
+    rng = np.random.default_rng(CELL_SEED)
+    embeddings = rng.standard_normal((300, 16))
+    unit = embeddings / np.linalg.norm(embeddings, axis=1, keepdims=True)
+    first = int(rng.integers(len(unit)))
+    return [int(i) for i in kcenter_greedy(unit, CELL_BUDGET, first)]
+
+
+def cell_job():
+    """A one-step Dagster job on our Ray executor (``dagster_project.ray_execution.ray_step_executor``): the step
+    asks for 1 CPU through the ``dagster-ray/config`` op tag, as a grid cell does, and carries a RetryPolicy."""
+    from dagster import RetryPolicy, job, op
+
+    from dagster_project.ray_execution import ray_step_executor
+    from resources.ray_cluster import RAY_CONFIG_TAG
+    from selection_ops.foundation.atomic import write_text_atomic
+
+    executor = ray_step_executor(os.environ[JOBS_ADDRESS],
+                                 forward_env=["PATH", "PYTHONPATH", "DAGSTER_HOME", CELL_DIR, JOBS_ADDRESS])
+
+    @op(retry_policy=RetryPolicy(max_retries=2), tags={RAY_CONFIG_TAG: json.dumps({"num_cpus": 1})})
+    def selection_cell(context) -> None:
+        out = Path(os.environ[CELL_DIR])
+        stem = f"cell.{os.getpid()}.{context.retry_number}"
+        (out / "marks" / f"{stem}.start").touch()
+        time.sleep(CELL_PAUSE_S)
+        write_text_atomic(out / "selection.json", json.dumps(cell_selection()))
+        (out / "marks" / f"{stem}.end").touch()
+
+    @job(executor_def=executor)
+    def node_loss_cell() -> None:
+        selection_cell()
+
+    return node_loss_cell
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cell(out: Path, data_dir: Path) -> dict[str, Any]:
+    from dagster import DagsterEventType, DagsterInstance, build_reconstructable_job, execute_job
+    from ray.job_submission import JobSubmissionClient
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    (out / "marks").mkdir()
+    (out / "dagster").mkdir()
+    (out / "dagster" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    dashboard_port = free_port()
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "num_gpus": 0, "object_store_memory": OBJECT_STORE_BYTES, "include_dashboard": True,
+        "dashboard_host": "127.0.0.1", "dashboard_port": dashboard_port, "_system_config": FAST_FAILURE_DETECTION})
+    worker = cluster.add_node(num_cpus=1, num_gpus=0, object_store_memory=OBJECT_STORE_BYTES)
+    cluster.wait_for_nodes()
+    ray.init(address=cluster.address, log_to_driver=False)
+    worker_id, head_id = worker.node_id, cluster.head_node.node_id
+    jobs_address = f"http://127.0.0.1:{dashboard_port}"
+    os.environ.update({CELL_DIR: str(out), JOBS_ADDRESS: jobs_address, "DAGSTER_HOME": str(out / "dagster"),
+                       "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+                       "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parent),
+                                                      os.environ.get("PYTHONPATH", "")])})
+    state: dict[str, Any] = {}
+
+    # The head's only CPU is taken, so the step's first Ray job can only start on the worker node; the blocker goes
+    # when the worker node does, so the retry has somewhere to run.
+    @ray.remote(num_cpus=1)
+    class Blocker:
+        def node(self) -> str:
+            return ray.get_runtime_context().get_node_id()
+
+    blocker = Blocker.options(scheduling_strategy=NodeAffinitySchedulingStrategy(head_id, soft=False)).remote()
+    assert ray.get(blocker.node.remote()) == head_id
+
+    def first_attempt_started() -> dict | None:
+        started = [p.name for p in (out / "marks").glob("cell.*.0.start")]
+        if not started:
+            return None
+        ray.kill(blocker, no_restart=True)
+        return {"started": started}
+
+    try:
+        watcher = remove_when(first_attempt_started, cluster, worker, state)
+        job = build_reconstructable_job("node_loss_scenarios", "cell_job",
+                                        reconstructor_working_directory=str(Path(__file__).resolve().parent))
+        started = time.monotonic()
+        with DagsterInstance.get() as instance:
+            with execute_job(job, instance=instance) as result:
+                success = result.success
+                events = [(e.event_type_value, e.message or "") for e in result.all_events]
+        elapsed = time.monotonic() - started
+        watcher.join(timeout=1)
+        client = JobSubmissionClient(jobs_address)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and any(not j.status.is_terminal() for j in client.list_jobs()
+                                                  if j.submission_id):
+            time.sleep(0.5)  # the step has reported; its process is still exiting
+        ray_jobs = sorted(({"submission_id": j.submission_id, "status": str(j.status.value),
+                            "driver_node": j.driver_node_id, "message": j.message or ""}
+                           for j in client.list_jobs() if j.submission_id), key=lambda j: j["submission_id"])
+    finally:
+        session_dir = ray._private.worker._global_node.get_session_dir_path() if ray.is_initialized() else ""
+        ray.shutdown()
+        cluster.shutdown()
+    marks_found = sorted(p.name for p in (out / "marks").iterdir())
+    selection = json.loads((out / "selection.json").read_text()) if (out / "selection.json").exists() else None
+    return {"worker_node": worker_id, "head_node": head_id, "removal": state.get("removal"), "success": success,
+            "retried": sum(kind == DagsterEventType.STEP_UP_FOR_RETRY.value for kind, _ in events),
+            "events": [kind for kind, _ in events], "ray_jobs": ray_jobs, "marks": marks_found,
+            "selection": selection, "undisturbed_selection": cell_selection(), "elapsed_s": elapsed,
+            "session_dir": session_dir}
+
+
+SCENARIOS = {"annotation": annotation, "cell": cell}
 
 
 def main(argv: list[str]) -> None:

@@ -79,3 +79,24 @@ def test_annotation_survives_losing_the_worker_node(data_dir: Path, tmp_path: Pa
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "expected.parquet"),
                                   pd.read_parquet(tmp_path / "actual.parquet"))
     assert result["wall_s"] < 180
+
+
+@pytest.mark.slow
+def test_a_cell_step_on_a_lost_node_is_retried_as_a_new_ray_job(data_dir: Path, tmp_path: Path) -> None:
+    """What a grid cell relies on, exercised with a one-step job (not the grid's own assets): our Ray executor
+    submits the step as a Ray job asking for 1 CPU, the job starts on the worker node, the node dies, Ray marks the
+    job FAILED, Dagster's health check sees it and its RetryPolicy submits the step again, on the head node."""
+    result = run_scenario("cell", tmp_path, data_dir)
+    worker, head, removal = result["worker_node"], result["head_node"], result["removal"]
+    assert removal is not None and removal["killed_after_remove_node"], "the worker node was never removed"
+    assert result["success"] and result["retried"] == 1 and "STEP_UP_FOR_RETRY" in result["events"]
+    first, retry = result["ray_jobs"]
+    assert first["driver_node"] == worker and first["status"] == "FAILED" and "node has died" in first["message"]
+    assert retry["submission_id"] == first["submission_id"] + "-1"
+    assert retry["driver_node"] == head and retry["status"] == "SUCCEEDED"
+    # The first attempt never finished; the retry ran once, to its end, and wrote the undisturbed run's selection.
+    attempts = Counter(name.split(".")[2] + "." + name.split(".")[3] for name in result["marks"])
+    assert attempts == {"0.start": 1, "1.start": 1, "1.end": 1}, result["marks"]
+    assert result["selection"] == result["undisturbed_selection"]
+    assert len(set(result["selection"])) == 12
+    assert result["wall_s"] < 180
