@@ -260,7 +260,10 @@ def cell(out: Path, data_dir: Path) -> dict[str, Any]:
     dashboard_port = free_port()
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": 1, "num_gpus": 0, "object_store_memory": OBJECT_STORE_BYTES, "include_dashboard": True,
-        "dashboard_host": "127.0.0.1", "dashboard_port": dashboard_port, "_system_config": FAST_FAILURE_DETECTION})
+        "dashboard_host": "127.0.0.1", "dashboard_port": dashboard_port, "_system_config": FAST_FAILURE_DETECTION,
+        # the head's agent (which the Jobs API submits through) on a free port, not Ray's default 52365 that another
+        # Ray runtime on this machine (the test session's) may hold already
+        "dashboard_agent_listen_port": free_port()})
     worker = cluster.add_node(num_cpus=1, num_gpus=0, object_store_memory=OBJECT_STORE_BYTES)
     cluster.wait_for_nodes()
     ray.init(address=cluster.address, log_to_driver=False)
@@ -290,6 +293,17 @@ def cell(out: Path, data_dir: Path) -> dict[str, Any]:
         return {"started": started}
 
     try:
+        client = None
+        deadline = time.monotonic() + 90
+        while client is None:  # the dashboard (the Jobs API) comes up some seconds after the head node
+            try:
+                client = JobSubmissionClient(jobs_address)
+                client.list_jobs()
+            except Exception:  # ConnectionError, or the API answering 5xx while it starts
+                client = None
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         watcher = remove_when(first_attempt_started, cluster, worker, state)
         job = build_reconstructable_job("node_loss_scenarios", "cell_job",
                                         reconstructor_working_directory=str(Path(__file__).resolve().parent))
@@ -298,9 +312,9 @@ def cell(out: Path, data_dir: Path) -> dict[str, Any]:
             with execute_job(job, instance=instance) as result:
                 success = result.success
                 events = [(e.event_type_value, e.message or "") for e in result.all_events]
+                failures = [str(e.event_specific_data) for e in result.all_events if e.is_failure]
         elapsed = time.monotonic() - started
         watcher.join(timeout=1)
-        client = JobSubmissionClient(jobs_address)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and any(not j.status.is_terminal() for j in client.list_jobs()
                                                   if j.submission_id):
@@ -316,7 +330,7 @@ def cell(out: Path, data_dir: Path) -> dict[str, Any]:
     selection = json.loads((out / "selection.json").read_text()) if (out / "selection.json").exists() else None
     return {"worker_node": worker_id, "head_node": head_id, "removal": state.get("removal"), "success": success,
             "retried": sum(kind == DagsterEventType.STEP_UP_FOR_RETRY.value for kind, _ in events),
-            "events": [kind for kind, _ in events], "ray_jobs": ray_jobs, "marks": marks_found,
+            "events": [kind for kind, _ in events], "failures": failures, "ray_jobs": ray_jobs, "marks": marks_found,
             "selection": selection, "undisturbed_selection": cell_selection(), "elapsed_s": elapsed,
             "session_dir": session_dir}
 

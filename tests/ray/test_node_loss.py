@@ -89,7 +89,8 @@ def test_a_cell_step_on_a_lost_node_is_retried_as_a_new_ray_job(data_dir: Path, 
     result = run_scenario("cell", tmp_path, data_dir)
     worker, head, removal = result["worker_node"], result["head_node"], result["removal"]
     assert removal is not None and removal["killed_after_remove_node"], "the worker node was never removed"
-    assert result["success"] and result["retried"] == 1 and "STEP_UP_FOR_RETRY" in result["events"]
+    assert result["success"], result["failures"]
+    assert result["retried"] == 1 and "STEP_UP_FOR_RETRY" in result["events"]
     first, retry = result["ray_jobs"]
     assert first["driver_node"] == worker and first["status"] == "FAILED" and "node has died" in first["message"]
     assert retry["submission_id"] == first["submission_id"] + "-1"
