@@ -96,7 +96,8 @@ def test_the_report_sensor_runs_by_default_targets_the_report_and_names_the_stud
     assert "'alpha'" in sensor.description and str(study.grid_path) in sensor.description
     # the training and evaluation assets stay with Dagster's default sensor, off unless a user turns it on
     default = defs.resolve_sensor_def("default_automation_condition_sensor")
-    assert default.default_status == DefaultSensorStatus.STOPPED and REPORT not in default.asset_selection.resolve(graph)
+    assert default.default_status == DefaultSensorStatus.STOPPED
+    assert REPORT not in default.asset_selection.resolve(graph)
 
 
 def test_serving_a_study_whose_report_is_up_to_date_requests_nothing(study: Study) -> None:
