@@ -1,5 +1,6 @@
 """Screenshots of a study in the Dagster UI, for docs/: the report asset's page (its scores table, visible without
-a toggle), the report's plots (its inline images), and a fine-tuned model's real folder (``path``, with its size).
+a toggle), the report's plots (its inline images), a fine-tuned model's real folder (``path``, with its size), and
+the report's automation sensor (its ticks and the runs it launched).
 
 It serves an already built study with ``dagster dev`` (read-only use: it opens pages and materializes nothing; the
 report's automation sensor, on by default, launches a run only when some scores are newer than the report), drives
@@ -24,10 +25,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from dagster_project.jobs import REPORT_SENSOR  # noqa: E402
 from selection_ops.foundation.environment import INFOSIFT_ENV, INFOSIFT_GRID, INFOSIFT_HOME  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 REPORT_ASSET = "diversity_correlation"
+LOCATION = "dagster_project.definitions"  # workspace.yaml's one entry
 
 
 def serve(home: Path, grid: Path, env: str | None, dagster_home: Path, port: int, log: Path) -> subprocess.Popen:
@@ -119,6 +122,12 @@ def take(base: str, out: Path, model: str, partition: str) -> list[Path]:
         page.set_viewport_size({"width": 1500, "height": 1000})
         open_page(page, f"{base}/assets/{model}/fine_tuned_model?view=events&partition={partition}", "size_bytes")
         path = out / "dagster_fine_tuned_model.png"
+        page.screenshot(path=str(path))
+        shots.append(path)
+
+        # 4. the report's sensor: on, its description naming the study and grid, its ticks and the runs it launched
+        open_page(page, f"{base}/locations/{LOCATION}/sensors/{REPORT_SENSOR}", "Latest tick")
+        path = out / "dagster_report_sensor.png"
         page.screenshot(path=str(path))
         shots.append(path)
         browser.close()
