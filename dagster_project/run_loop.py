@@ -100,29 +100,36 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["INFOSIFT_GRID"] = str(args.grid.resolve())
     os.environ.setdefault("TQDM_DISABLE", "1")
     _watch_signals()
-    try:
-        return _main(args)
-    finally:
-        if STOP.is_set():  # the watcher thread is ending the job; it exits with 128 + the signal
-            threading.Event().wait()
+    return _main(args)
 
 
 _running: dict = {}  # what a stop must end: the grid, the terminal's ``say`` and stream, once the work has begun
 
 
 def _watch_signals() -> None:
-    """Take Ctrl-C and SIGTERM in a watcher thread (``sigwait``), blocked everywhere else: no library's handler
-    (Dagster's among them) can swallow them, and the work stays in the main thread (libraries that install their own
-    handlers need it). The guard of every CLI unblocks them again for its command."""
-    signals = {signal.SIGINT, signal.SIGTERM}
-    signal.pthread_sigmask(signal.SIG_BLOCK, signals)
+    """Take Ctrl-C and SIGTERM in a watcher thread, whatever handler is installed when they arrive: Python writes the
+    number of every signal it handles to the wakeup fd (``signal.set_wakeup_fd``, process-wide), so Dagster's own
+    handlers, which replace ours while a step runs, cannot swallow them. The work stays in the main thread (libraries
+    install handlers there) and children inherit no blocked signals."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    for signo in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signo, lambda *_: None)  # handled by the watcher; a Python handler makes the wakeup fd see it
 
     def watch() -> None:
-        signo = signal.sigwait(signals)
+        while True:
+            numbers = [n for n in os.read(read_fd, 64) if n in (signal.SIGINT, signal.SIGTERM)]
+            if numbers:
+                break
         if not _running:
-            print(f"infosift: stopped by {signal.Signals(signo).name} before any work", file=sys.stderr, flush=True)
-            os._exit(128 + signo)
-        _stop(signo, **_running)
+            print(f"infosift: stopped by {signal.Signals(numbers[0]).name} before any work", file=sys.stderr,
+                  flush=True)
+            os._exit(128 + numbers[0])
+        try:
+            _stop(numbers[0], **_running)
+        finally:
+            os._exit(128 + numbers[0])
 
     threading.Thread(target=watch, name="infosift-signals", daemon=True).start()
 
@@ -169,7 +176,11 @@ def _main(args: argparse.Namespace) -> int:
     write_instance_config(layout.dagster_home(), slots=study.execution.accelerator_slots)
     started = time.monotonic()
     with quiet(layout.run_log()) as out:
-        code = _run(grid, lambda line: out.write(line + "\n"), force=args.force, out=out)
+        try:
+            code = _run(grid, lambda line: out.write(line + "\n"), force=args.force, out=out)
+        finally:
+            if STOP.is_set():  # the watcher thread is ending the job (exit 128 + the signal); the terminal stays
+                threading.Event().wait()
         minutes = (time.monotonic() - started) / 60
         grid_env = f"INFOSIFT_GRID={grid.source_path}"
         out.write(f"\nStudy {grid.study!r} ({grid.source_path}) {'finished' if code == 0 else 'stopped'} in "

@@ -89,7 +89,7 @@ def _reap() -> None:
 
 def main(argv: list[str]) -> int:
     parent, command = int(argv[0]), argv[argv.index("--") + 1:]
-    # a parent that takes its signals in a watcher thread blocks them; blocked masks survive exec, so unblock here
+    # blocked signals survive exec: whatever the starting thread blocked, the guard and its command take them
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
     prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     prctl(PR_SET_CHILD_SUBREAPER, 1)

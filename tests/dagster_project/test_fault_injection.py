@@ -88,12 +88,12 @@ class MainJob:
         return self.proc.poll() is None
 
 
-def _wait(predicate, job: MainJob | None, timeout_s: float, what: str) -> None:
+def _wait(predicate, job: MainJob, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if predicate():
+        if predicate(job):
             return
-        if job is not None and not job.alive():
+        if not job.alive():
             pytest.fail(f"the main job ended before {what}:\n{''.join(job.lines)[-3000:]}")
         time.sleep(0.2)
     pytest.fail(f"timed out waiting for {what}")
