@@ -14,6 +14,9 @@ PARQUET_IO_MANAGER = "parquet_io_manager"
 ACCELERATOR_POOL = "accelerator"
 STUDY_RUN_TAG = "infosift/study"
 GRID_RUN_TAG = "infosift/grid"
+# Runs of jobs that fine-tune or evaluate carry this tag ("true"); the run queue admits at most the accelerator's
+# slots of them at once (dagster_project/instance.py), so no more runs wait on the pool than it can serve.
+ACCELERATOR_RUN_TAG = "infosift/accelerator"
 ACCELERATOR_SLOTS_ENV = "INFOSIFT_ACCELERATOR_SLOTS"  # concurrency limit of the accelerator pool (default: GPUs, or 1)
 JOB_PREPARE = "prepare_pool"
 JOB_STUDY_GRID = "study_grid"

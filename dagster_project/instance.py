@@ -4,6 +4,11 @@ The instance holds the concurrency limit of the accelerator pool that training a
 machine (one fine-tune or evaluation at a time uses every core), the number of GPUs otherwise, or
 ``$INFOSIFT_ACCELERATOR_SLOTS``. A UI backfill of the whole grid then queues and runs without oversubscribing.
 
+The run queue fits the machine too: at most ``slots`` runs tagged ``infosift/accelerator`` (the jobs that fine-tune
+or evaluate) are in progress at once, and ``slots + CHEAP_RUNS`` runs in all, so selections and reports still start
+while the accelerator is busy, and no more runs sit blocked on the pool than it can serve (Dagster's default queue
+admits 10).
+
 It also turns on Dagster's run monitoring for ``dagster dev``'s daemon: runs stuck starting or cancelling are
 failed, and the pool slots of a run that ended (however it ended, a run failed from outside included) are freed
 after ``FREE_SLOTS_AFTER_S``. Dagster's default run launcher cannot check whether a run's worker process is still
@@ -18,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.constants import ACCELERATOR_SLOTS_ENV
+from dagster_project.constants import ACCELERATOR_RUN_TAG, ACCELERATOR_SLOTS_ENV
 from selection_ops.foundation.atomic import write_text_atomic
 
 
@@ -41,13 +46,20 @@ def accelerator_slots() -> int:
 FREE_SLOTS_AFTER_S = 30  # the daemon frees the pool slots of a run this long after it ended
 RUN_START_TIMEOUT_S = 300  # a launched run whose worker has not started by then is failed
 RUN_CANCEL_TIMEOUT_S = 120  # a run still cancelling after this is marked cancelled
+CHEAP_RUNS = 2  # runs beyond the accelerator's slots the queue admits: selections, the report, preparation
+
+
+def run_queue(slots: int) -> dict:
+    """The instance's run limits: ``slots + CHEAP_RUNS`` runs in progress, ``slots`` of them accelerator runs."""
+    return {"max_concurrent_runs": slots + CHEAP_RUNS,
+            "tag_concurrency_limits": [{"key": ACCELERATOR_RUN_TAG, "value": "true", "limit": slots}]}
 
 
 def instance_config(slots: int) -> dict:
     return {
         "telemetry": {"enabled": False},
         # every pool without its own limit (training and evaluation share "accelerator") gets `slots`
-        "concurrency": {"pools": {"default_limit": slots, "granularity": "op"}},
+        "concurrency": {"pools": {"default_limit": slots, "granularity": "op"}, "runs": run_queue(slots)},
         "run_monitoring": {"enabled": True, "start_timeout_seconds": RUN_START_TIMEOUT_S,
                            "cancel_timeout_seconds": RUN_CANCEL_TIMEOUT_S, "poll_interval_seconds": 30,
                            "free_slots_after_run_end_seconds": FREE_SLOTS_AFTER_S},

@@ -20,6 +20,7 @@ from assets.pool_row import pool_row_keys
 from assets.preference import baseline_scores_key, preference_scores_key
 from assets.training import base_model_key, fine_tuned_key
 from dagster_project.constants import (
+    ACCELERATOR_RUN_TAG,
     GRID_RUN_TAG,
     GROUP_ANNOTATION,
     GROUP_LABEL_GRAPH,
@@ -46,11 +47,13 @@ def study_tags(grid: GridSpec) -> dict[str, str]:
 
 def build_jobs(grid: GridSpec) -> list:
     tags = study_tags(grid)
+    # jobs that fine-tune or evaluate: the run queue admits at most the accelerator's slots of these at once
+    accelerator = {**tags, ACCELERATOR_RUN_TAG: "true"}
     where = f" Study {grid.study!r}, grid {grid.source_path}."
     models = list(grid.base_models)
     trained = AssetSelection.assets(*[fine_tuned_key(m) for m in models], *[benchmark_scores_key(m) for m in models],
                                     *[preference_scores_key(m) for m in models])
-    pool_row = [define_asset_job(JOB_POOL_ROW, AssetSelection.assets(*pool_row_keys(grid)), tags=tags,
+    pool_row = [define_asset_job(JOB_POOL_ROW, AssetSelection.assets(*pool_row_keys(grid)), tags=accelerator,
                                  description="The Pool row: each base model fine-tuned on the whole pool and "
                                              "evaluated on both halves (the grid's pool_row: true)." + where)
                 ] if grid.pool_row else []
@@ -60,16 +63,17 @@ def build_jobs(grid: GridSpec) -> list:
                          tags=tags,
                          description="Load the pool, annotate it and build the label graph." + where),
         define_asset_job(JOB_BASE_MODELS, AssetSelection.assets(*[base_model_key(m) for m in models],
-                                                                *[baseline_scores_key(m) for m in models]), tags=tags,
+                                                                *[baseline_scores_key(m) for m in models]),
+                         tags=accelerator,
                          description="Resolve each base model (the embedded GGUF is converted once) and evaluate it "
                                      "untuned (the baseline row of every report)." + where),
-        define_asset_job(JOB_STUDY_GRID, AssetSelection.assets("selection") | trained, tags=tags,
+        define_asset_job(JOB_STUDY_GRID, AssetSelection.assets("selection") | trained, tags=accelerator,
                          description="The whole grid in order: selection -> fine-tune -> evaluation for each "
                                      "(variant, budget) partition and every base model. Backfill a row (variant), a "
                                      "column (budget) or the whole matrix; the report follows by itself." + where),
         define_asset_job(JOB_SELECT, AssetSelection.assets("selection"), tags=tags,
                          description="Selections only (every diversity metric, MLflow selection runs)." + where),
-        define_asset_job(JOB_TRAIN, trained, tags=tags,
+        define_asset_job(JOB_TRAIN, trained, tags=accelerator,
                          description="Fine-tune and evaluate selected partitions on every base model." + where),
         define_asset_job(JOB_REPORT, AssetSelection.groups(GROUP_REPORT), tags=tags,
                          description="Correlate diversity metrics with benchmark scores over the study." + where),

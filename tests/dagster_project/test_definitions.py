@@ -99,3 +99,26 @@ def test_the_instance_config_sets_the_accelerator_pool_limit(tmp_path: Path, mon
     monkeypatch.setenv("INFOSIFT_ACCELERATOR_SLOTS", "0")
     with pytest.raises(ValueError, match="positive"):
         accelerator_slots()
+
+
+def test_the_run_queue_admits_the_accelerator_slots_plus_cheap_runs(tmp_path: Path, defs) -> None:
+    """The written dagster.yaml loads as a real instance whose queue (what the daemon dequeues by) holds
+    slots + 2 runs, at most ``slots`` of them tagged as accelerator work; the jobs that train carry that tag."""
+    from dagster import DagsterInstance
+
+    from dagster_project.constants import ACCELERATOR_RUN_TAG, JOB_SELECT, JOB_STUDY_GRID
+    from dagster_project.instance import CHEAP_RUNS, write_instance_config
+    from dagster_project.jobs import JOB_TRAIN
+
+    write_instance_config(tmp_path, slots=3)
+    instance = DagsterInstance.from_config(str(tmp_path))
+    try:
+        queue = instance.get_concurrency_config().run_queue_config
+        assert queue.max_concurrent_runs == 3 + CHEAP_RUNS == 5
+        assert queue.tag_concurrency_limits == [{"key": ACCELERATOR_RUN_TAG, "value": "true", "limit": 3}]
+        assert instance.get_concurrency_config().pool_config.default_pool_limit == 3
+    finally:
+        instance.dispose()
+    for job in (JOB_STUDY_GRID, JOB_TRAIN):
+        assert defs.resolve_job_def(job).tags[ACCELERATOR_RUN_TAG] == "true"
+    assert ACCELERATOR_RUN_TAG not in defs.resolve_job_def(JOB_SELECT).tags
