@@ -140,15 +140,17 @@ def fine_tune(context: AssetExecutionContext, *, trainer: LlamaFactoryTrainer, l
     """Fine-tune ``base_model`` on the pool rows ``ids`` (in that order) into the layout's folder for ``cell``, log
     the recipe, loss curve and ``params`` / ``metrics`` / ``artifacts`` into MLflow run ``run_id``, and yield the
     ``TrainedModel`` output and the training checks: the body of every fine-tune asset (grid cells, the Pool row).
+    While LLaMA-Factory runs, its newest step (loss, lr, epoch, remaining time) goes to the run's log every ~30 s.
     ``seed``: the selection's seed, recorded; ``train_seed``: set as the recipe's seeds (None keeps the recipe's);
     the seed LLaMA-Factory runs with is logged as ``train_seed`` either way."""
     conversations = pool.set_index("id").loc[list(ids), "conversation"]
     records = [[{"role": t["role"], "content": t["content"]} for t in conv] for conv in conversations]
     ran_with = trainer.training_seed(train_seed)
     with mlflow_tracker.writing(run_id):
+        # live progress in the run view (a line per ~30 s); MLflow gets the whole loss curve once, below
         result = trainer.train(model_path=base_model, records=records,
                                output_dir=layout.fine_tuned_dir(cell, fingerprint), record_ids=list(ids),
-                               seed=train_seed)
+                               seed=train_seed, on_progress=lambda line, record: context.log.info(f"{cell}: {line}"))
         mlflow_tracker.log(
             run_id,
             params={**params, "base_model": model, "base_model_path": base_model,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from selection_ops.foundation.processes import start_child, wait_child
@@ -26,8 +26,9 @@ def log_tail(log_path: Path, chars: int = LOG_TAIL_CHARS) -> str:
 
 
 def run_logged(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float | None,
-               error: type[Exception]) -> float:
-    """Run ``cmd`` with stdout + stderr into ``log_path``; returns the wall time in seconds.
+               error: type[Exception], on_tick: Callable[[], None] | None = None, tick_s: float = 5.0) -> float:
+    """Run ``cmd`` with stdout + stderr into ``log_path``; returns the wall time in seconds. ``on_tick`` is called
+    every ``tick_s`` seconds while it runs (to follow a progress file the command writes).
 
     A timeout (the command and its workers are ended) or a non-zero exit raises ``error`` naming the command, the
     log and its tail; an interrupt of the caller ends the command before it propagates.
@@ -37,7 +38,7 @@ def run_logged(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: 
     with open(log_path, "w") as log_file:
         proc = start_child(list(cmd), cwd=cwd, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         try:
-            returncode = wait_child(proc, timeout_s)
+            returncode = wait_child(proc, timeout_s, on_tick=on_tick, tick_s=tick_s)
         except subprocess.TimeoutExpired:
             raise error(f"{name} timed out after {timeout_s} s; log {log_path}; tail:\n{log_tail(log_path)}") from None
     if returncode != 0:

@@ -43,6 +43,7 @@ from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.foundation.paths import REPO_ROOT
 from selection_ops.foundation.secrets import is_secret_key, redact
 from selection_ops.pool.conversation import messages_for_training
+from selection_ops.training_progress import PROGRESS_INTERVAL_S, TRAINER_LOG, ProgressCallback, ProgressReporter
 
 logger = logging.getLogger(__name__)
 
@@ -242,13 +243,17 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
                  recipe: str | Path = DEFAULT_RECIPE, finetuning_type: Literal["full", "lora"] = "full",
                  overrides: Mapping[str, Any] | None = None, dataset_name: str = DEFAULT_DATASET_NAME,
                  timeout_s: float | None = None, record_ids: Sequence[str] | None = None,
-                 launch: LaunchPlan | None = None) -> TrainingResult:
+                 launch: LaunchPlan | None = None, on_progress: ProgressCallback | None = None,
+                 progress_interval_s: float = PROGRESS_INTERVAL_S) -> TrainingResult:
     """Fine-tune ``model_path`` on ``records`` with the real ``llamafactory-cli train`` and return the run's result.
 
     ``records``: conversations, each a list of ``{"role", "content"}`` turns (``record_ids`` name them in errors).
     ``TrainingResult.recipe`` has credentials redacted (it goes to metadata). The CLI's output is streamed to
     ``<output_dir>/infosift/train.log``; a non-zero exit, a timeout or a run without any logged loss raises
-    TrainingError with the log's tail.
+    TrainingError with the log's tail. ``on_progress(line, record)`` gets the newest step of LLaMA-Factory's
+    ``trainer_log.jsonl`` while the CLI runs, at most every ``progress_interval_s`` seconds and once at the end
+    (``selection_ops.training_progress``); a callback that raises is logged and not called again, the training
+    goes on.
     """
     output_dir = Path(output_dir).resolve()
     run_dir = output_dir / "infosift"
@@ -269,9 +274,22 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     cmd = [str(llamafactory_cli()), "train", str(recipe_path), *secret_args]
     logger.info("training %s on %d conversations (%s, recipe %s) -> %s; log %s", model_path, len(records),
                 finetuning_type, source_recipe.name, output_dir, log_path)
+    reporter = ProgressReporter(output_dir / TRAINER_LOG, on_progress, progress_interval_s) if on_progress else None
+
+    def follow(final: bool = False) -> None:
+        nonlocal reporter
+        if reporter is None:
+            return
+        try:
+            reporter.flush() if final else reporter.poll()
+        except Exception as error:  # noqa: BLE001 - progress is a view; it never ends the training
+            logger.warning("training progress of %s no longer reported: %s", output_dir, error)
+            reporter = None
+
     wall_s = run_logged(cmd, cwd=run_dir, env=launch_environment(launch, training_env()), log_path=log_path,
-                        timeout_s=timeout_s,
-                        error=TrainingError)
+                        timeout_s=timeout_s, error=TrainingError, on_tick=follow if reporter else None,
+                        tick_s=min(5.0, progress_interval_s))
+    follow(final=True)
     history = read_loss_history(output_dir)
     if not history:
         raise TrainingError(f"llamafactory-cli train exited 0 but logged no loss in {output_dir} "
@@ -352,8 +370,11 @@ class LlamaFactoryTrainer(ConfigurableResource):
         return None if value is None else int(value)
 
     def train(self, *, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]],
-              output_dir: Path, record_ids: Sequence[str] | None = None, seed: int | None = None) -> TrainingResult:
-        """``seed``: the training seed (``recipe_overrides``); None keeps the recipe's."""
+              output_dir: Path, record_ids: Sequence[str] | None = None, seed: int | None = None,
+              on_progress: ProgressCallback | None = None) -> TrainingResult:
+        """``seed``: the training seed (``recipe_overrides``); None keeps the recipe's. ``on_progress``: see
+        ``run_training``."""
         return run_training(model_path=model_path, records=records, output_dir=output_dir, recipe=self.recipe,
                             finetuning_type=self.finetuning_type, overrides=self.recipe_overrides(seed),
-                            timeout_s=self.timeout_s, record_ids=record_ids, launch=self.launch_plan())
+                            timeout_s=self.timeout_s, record_ids=record_ids, launch=self.launch_plan(),
+                            on_progress=on_progress)

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -41,11 +41,24 @@ def start_child(cmd: Sequence[str], *, cwd: Path | str | None = None, env: dict[
     return proc
 
 
-def wait_child(proc: subprocess.Popen, timeout_s: float | None = None) -> int:
-    """Wait for a child of ``start_child``; on a timeout or any exception (an interrupt included) it is ended first,
-    so no exit path of the caller leaves it running. Raises ``subprocess.TimeoutExpired`` after ending it."""
+def wait_child(proc: subprocess.Popen, timeout_s: float | None = None, *,
+               on_tick: Callable[[], None] | None = None, tick_s: float = 5.0) -> int:
+    """Wait for a child of ``start_child``; on a timeout or any exception (an interrupt, or one raised by
+    ``on_tick``, included) it is ended first, so no exit path of the caller leaves it running. Raises
+    ``subprocess.TimeoutExpired`` after ending it. ``on_tick`` is called every ``tick_s`` seconds while the child
+    runs (the caller's thread sleeps in ``wait`` between: nothing spins)."""
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
     try:
-        return proc.wait(timeout=timeout_s)
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            step = left if on_tick is None else (tick_s if left is None else min(tick_s, left))
+            try:
+                return proc.wait(timeout=step)
+            except subprocess.TimeoutExpired:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise subprocess.TimeoutExpired(proc.args, timeout_s) from None
+                if on_tick is not None:
+                    on_tick()
     except BaseException:
         end_child(proc)
         raise

@@ -31,7 +31,8 @@ class FakeTrainer(LlamaFactoryTrainer):
     sleep_s: float = 0.0
     nan_loss: bool = False
 
-    def train(self, *, model_path, records, output_dir: Path, record_ids=None, seed=None) -> TrainingResult:
+    def train(self, *, model_path, records, output_dir: Path, record_ids=None, seed=None,
+              on_progress=None) -> TrainingResult:
         time.sleep(self.sleep_s)
         output_dir = Path(output_dir)
         write_text_atomic(output_dir / "records.json", json.dumps(records))

@@ -230,3 +230,58 @@ def test_a_failing_cli_run_raises_with_the_log_tail(alpaca_conversations: list, 
     for written in run_dir.rglob("*"):
         if written.is_file():
             assert "hf_SECRET123" not in written.read_text(errors="replace"), written
+
+
+# --- live progress (a stand-in CLI that writes trainer_log.jsonl the way LogCallback does) -------------------------
+
+STAND_IN_CLI = """
+import json, pathlib, sys, time
+import yaml
+out = pathlib.Path(yaml.safe_load(open(sys.argv[2]))["output_dir"])
+for step in (1, 2, 3):
+    record = {"current_steps": step, "total_steps": 3, "loss": 3.0 - step / 2, "lr": 1e-05, "epoch": step / 3,
+              "percentage": round(step / 3 * 100, 2), "elapsed_time": "0:00:0%d" % step, "remaining_time": "0:00:01"}
+    with open(out / "trainer_log.jsonl", "a") as log:
+        log.write(json.dumps(record) + "\\n")
+    time.sleep(1.0)
+"""
+
+
+@pytest.fixture()
+def stand_in_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import sys
+
+    cli = tmp_path / "bin" / "llamafactory-cli"
+    cli.parent.mkdir()
+    cli.write_text(f"#!{sys.executable}\n{STAND_IN_CLI}")
+    cli.chmod(0o755)
+    monkeypatch.setattr("resources.llamafactory.llamafactory_cli", lambda: cli)
+    return cli
+
+
+def test_training_progress_reaches_the_callback_while_the_cli_runs(stand_in_cli: Path, tmp_path: Path) -> None:
+    import time
+
+    reported: list[tuple[float, int, str]] = []
+    started = time.monotonic()
+    result = run_training(model_path=tmp_path / "model", records=[CONVERSATION], output_dir=tmp_path / "out",
+                          on_progress=lambda line, record: reported.append(
+                              (time.monotonic(), record["current_steps"], line)),
+                          progress_interval_s=0.2)
+    ended = time.monotonic()
+    steps = [step for _, step, _ in reported]
+    assert steps == sorted(set(steps)) and steps[-1] == 3  # each step at most once, the last one at the end
+    assert len(steps) >= 2
+    assert reported[0][0] - started < ended - started - 0.5  # the first line came while the CLI still ran
+    assert reported[-1][2].startswith("step 3/3 (100.0%) loss 1.5000")
+    assert result.loss_history == [(1, 2.5), (2, 2.0), (3, 1.5)]
+
+
+def test_a_failing_progress_callback_does_not_end_the_training(stand_in_cli: Path, tmp_path: Path, caplog) -> None:
+    def broken(line: str, record: dict) -> None:
+        raise RuntimeError("log sink gone")
+
+    result = run_training(model_path=tmp_path / "model", records=[CONVERSATION], output_dir=tmp_path / "out",
+                          on_progress=broken, progress_interval_s=0.2)
+    assert result.final_loss == 1.5
+    assert "log sink gone" in caplog.text
