@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dagster import Definitions, ExecutorDefinition, in_process_executor
+from dagster import Definitions, ExecutorDefinition, RetryPolicy, in_process_executor
 
 from assets.annotation import build_annotation_assets
 from assets.evaluation import build_evaluation_assets
@@ -83,9 +83,11 @@ def build_definitions(grid: GridSpec | None = None, resources: dict | None = Non
     # which the accelerator pool limits.
     from dagster_project.plan import build_plan_asset
 
-    return Definitions(assets=[*all_assets(grid, merged), build_plan_asset(study)], jobs=build_jobs(grid),
-                       sensors=build_sensors(grid), resources=merged,
-                       executor=executor or grid_executor() or in_process_executor,
+    chosen = executor or grid_executor() or in_process_executor
+    # on Ray a lost node fails a step; a retry reruns it on a live node (docs/scale.md, "When a node is lost")
+    retry = RetryPolicy(max_retries=merged["ray_cluster"].max_task_retries) if "ray" in chosen.name else None
+    return Definitions(assets=[*all_assets(grid, merged), build_plan_asset(study)], jobs=build_jobs(grid, retry),
+                       sensors=build_sensors(grid), resources=merged, executor=chosen,
                        metadata={"study": grid.study, "grid_file": str(grid.source_path),
                                  "variants": len(grid.variants), "budgets": str(list(grid.budgets)),
                                  "base_models": str(list(grid.base_models)),

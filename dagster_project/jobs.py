@@ -13,7 +13,13 @@ that a user did not launch.
 
 from __future__ import annotations
 
-from dagster import AssetSelection, AutomationConditionSensorDefinition, DefaultSensorStatus, define_asset_job
+from dagster import (
+    AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultSensorStatus,
+    RetryPolicy,
+    define_asset_job,
+)
 
 from assets.evaluation import benchmark_scores_key
 from assets.pool_row import pool_row_keys
@@ -45,7 +51,9 @@ def study_tags(grid: GridSpec) -> dict[str, str]:
     return {STUDY_RUN_TAG: grid.study, GRID_RUN_TAG: str(grid.source_path)}
 
 
-def build_jobs(grid: GridSpec) -> list:
+def build_jobs(grid: GridSpec, retry: RetryPolicy | None = None) -> list:
+    """The study's jobs. ``retry``: the step retry policy (set for the Ray executor, where a lost node fails a step
+    that a retry reruns elsewhere; in-process, a failed step is left to the next main job to resume)."""
     tags = study_tags(grid)
     # jobs that fine-tune or evaluate: the run queue admits at most the accelerator's slots of these at once
     accelerator = {**tags, ACCELERATOR_RUN_TAG: "true"}
@@ -54,28 +62,30 @@ def build_jobs(grid: GridSpec) -> list:
     trained = AssetSelection.assets(*[fine_tuned_key(m) for m in models], *[benchmark_scores_key(m) for m in models],
                                     *[preference_scores_key(m) for m in models])
     pool_row = [define_asset_job(JOB_POOL_ROW, AssetSelection.assets(*pool_row_keys(grid)), tags=accelerator,
+                                 op_retry_policy=retry,
                                  description="The Pool row: each base model fine-tuned on the whole pool and "
                                              "evaluated on both halves (the grid's pool_row: true)." + where)
                 ] if grid.pool_row else []
     return [
         *pool_row,
         define_asset_job(JOB_PREPARE, AssetSelection.groups(GROUP_POOL, GROUP_ANNOTATION, GROUP_LABEL_GRAPH),
-                         tags=tags,
+                         tags=tags, op_retry_policy=retry,
                          description="Load the pool, annotate it and build the label graph." + where),
         define_asset_job(JOB_BASE_MODELS, AssetSelection.assets(*[base_model_key(m) for m in models],
                                                                 *[baseline_scores_key(m) for m in models]),
-                         tags=accelerator,
+                         tags=accelerator, op_retry_policy=retry,
                          description="Resolve each base model (the embedded GGUF is converted once) and evaluate it "
                                      "untuned (the baseline row of every report)." + where),
         define_asset_job(JOB_STUDY_GRID, AssetSelection.assets("selection") | trained, tags=accelerator,
+                         op_retry_policy=retry,
                          description="The whole grid in order: selection -> fine-tune -> evaluation for each "
                                      "(variant, budget) partition and every base model. Backfill a row (variant), a "
                                      "column (budget) or the whole matrix; the report follows by itself." + where),
-        define_asset_job(JOB_SELECT, AssetSelection.assets("selection"), tags=tags,
+        define_asset_job(JOB_SELECT, AssetSelection.assets("selection"), tags=tags, op_retry_policy=retry,
                          description="Selections only (every diversity metric, MLflow selection runs)." + where),
-        define_asset_job(JOB_TRAIN, trained, tags=accelerator,
+        define_asset_job(JOB_TRAIN, trained, tags=accelerator, op_retry_policy=retry,
                          description="Fine-tune and evaluate selected partitions on every base model." + where),
-        define_asset_job(JOB_REPORT, AssetSelection.groups(GROUP_REPORT), tags=tags,
+        define_asset_job(JOB_REPORT, AssetSelection.groups(GROUP_REPORT), tags=tags, op_retry_policy=retry,
                          description="Correlate diversity metrics with benchmark scores over the study." + where),
     ]
 

@@ -115,3 +115,17 @@ def test_docs_list_every_field_a_grid_may_set() -> None:
 
     docs = (GRIDS.parents[1] / "docs" / "grid.md").read_text()
     assert fields_markdown() in docs, "docs/grid.md is stale: regenerate it with python -m dagster_project.study"
+
+
+def test_jobs_retry_steps_only_on_ray(tmp_path: Path) -> None:
+    """On Ray a lost node fails a step and a retry reruns it elsewhere; in-process a failed step is not retried."""
+    from dagster_project.definitions import build_definitions
+    from dagster_project.grid import load_grid
+    from dagster_project.ray_execution import ray_step_executor
+
+    grid = load_grid(write_grid(tmp_path, "execution: {ray: {max_task_retries: 2}}\n"))
+    local = build_definitions(grid, env="", home=str(tmp_path / "h"))
+    assert all(job.op_retry_policy is None for job in local.resolve_all_job_defs())
+    ray = build_definitions(grid, env="", home=str(tmp_path / "h"), executor=ray_step_executor("http://x:8265"))
+    policies = {job.name: job.op_retry_policy for job in ray.resolve_all_job_defs() if not job.name.startswith("__")}
+    assert policies and all(p is not None and p.max_retries == 2 for p in policies.values())
