@@ -65,8 +65,10 @@ def build_pool_row_assets(grid: GridSpec, model: str) -> list:
         digest = ids_digest(ids)  # the same identity a selection of these ids would have
         fingerprint = json_digest({"pool": digest, "base_model": base_model, "trainer": trainer.model_dump()})
         run_id = mlflow_tracker.run_for(study=grid.study, partition=name, kind=KIND_POOL_ROW, version=fingerprint,
-                                        parent_run_id=mlflow_tracker.study_run(grid.study), run_name=name,
-                                        tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model})
+                                        parent_run_id=mlflow_tracker.study_run(
+                                            grid.study, grid_file=str(grid.source_path)), run_name=name,
+                                        tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model},
+                                        grid_file=str(grid.source_path), asset=context.asset_key.to_user_string())
         yield from fine_tune(context, trainer=trainer, layout=layout, mlflow_tracker=mlflow_tracker,
                              study=grid.study, model=model, cell=name, fingerprint=fingerprint, run_id=run_id,
                              pool=pool, ids=ids, base_model=base_model, asset_key=pool_fine_tuned_key(model),

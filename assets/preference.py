@@ -111,8 +111,10 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
                                    "preference": preference_evaluator.model_dump(), "judge": judge.model_dump()})
         work_dir = layout.evaluation_dir(name, fingerprint)
         run_id = mlflow_tracker.run_for(study=grid.study, partition=name, kind=KIND_BASELINE, version=fingerprint,
-                                        parent_run_id=mlflow_tracker.study_run(grid.study), run_name=name,
-                                        tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model})
+                                        parent_run_id=mlflow_tracker.study_run(
+                                            grid.study, grid_file=str(grid.source_path)), run_name=name,
+                                        tags={DAGSTER_RUN_TAG: context.run.run_id, "base_model": model},
+                                        grid_file=str(grid.source_path), asset=context.asset_key.to_user_string())
         yield from reference_row(evaluator=evaluator, preference_evaluator=preference_evaluator, judge=settings,
                                  mlflow_tracker=mlflow_tracker, study=grid.study, run_id=run_id,
                                  model_path=base_model, name=name, work_dir=work_dir,

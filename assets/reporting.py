@@ -290,10 +290,11 @@ def build_reporting_assets(grid: GridSpec) -> list:
                     "trained and evaluated" + (f" ({', '.join(unscored[:8])}{', ...' if len(unscored) > 8 else ''})"
                                                if unscored else "") + "; the report covers the scored ones")
         write_text_atomic(out_dir / "coverage.txt", coverage + "\n")
-        study_run = mlflow_tracker.study_run(grid.study)
+        study_run = mlflow_tracker.study_run(grid.study, grid_file=str(grid.source_path))
         run_id = mlflow_tracker.run_for(study=grid.study, partition=f"report__{grid.study}", kind=KIND_REPORT,
                                         parent_run_id=study_run, run_name="correlation report",
-                                        tags={DAGSTER_RUN_TAG: context.run.run_id})
+                                        tags={DAGSTER_RUN_TAG: context.run.run_id},
+                                        grid_file=str(grid.source_path), asset=context.asset_key.to_user_string())
         plots = {"overview": save_overview(selections, cells, out_dir / "overview.png"),
                  **{name: report.plots[name] for name in sorted(report.plots, key=lambda n: n != "scores")}}
         artifact = {name: f"plots/{path.name}" for name, path in plots.items()}

@@ -122,12 +122,14 @@ def build_selection_assets(grid: GridSpec) -> list:
         selected = pool.set_index("id").loc[list(ids)].reset_index().merge(
             annotations[["id", "labels", "score"]], on="id", how="left")
 
-        study_run = mlflow_tracker.study_run(grid.study, tags={"grid": str(grid.source_path)})
+        study_run = mlflow_tracker.study_run(grid.study, tags={"grid": str(grid.source_path)},
+                                               grid_file=str(grid.source_path))
         run_id = mlflow_tracker.run_for(
             study=grid.study, partition=key, kind=KIND_SELECTION, parent_run_id=study_run,
             version=json_digest({"spec": spec.__dict__, "ids": digest}),
             tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: key, "selector": spec.selector,
-                  "variant": spec.variant, "budget": str(spec.budget), SEED: str(spec.seed)})
+                  "variant": spec.variant, "budget": str(spec.budget), SEED: str(spec.seed)},
+            grid_file=str(grid.source_path), asset=context.asset_key.to_user_string())
         with mlflow_tracker.writing(run_id):
             mlflow_tracker.log(run_id, params={"selector": spec.selector, "variant": spec.variant,
                                                "budget": spec.budget, SEED: spec.seed,

@@ -92,7 +92,7 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
                                    **({} if train_seed is None else {"train_seed": train_seed})})
         run_id = mlflow_tracker.run_for(
             study=grid.study, partition=cell, kind=KIND_FINE_TUNE, parent_run_id=selection.mlflow_run_id,
-            version=fingerprint,
+            version=fingerprint, grid_file=str(grid.source_path), asset=context.asset_key.to_user_string(),
             tags={DAGSTER_RUN_TAG: context.run.run_id, DAGSTER_PARTITION_TAG: cell, "selector": selection.selector,
                   "variant": selection.variant, "base_model": model, CELL: all_seeds, SEED: str(selection.seed),
                   TRAIN_SEED: str(trainer.training_seed(train_seed))})

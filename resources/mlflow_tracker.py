@@ -47,6 +47,7 @@ from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
 from pydantic import Field
 
+from selection_ops.foundation.environment import INFOSIFT_DAGSTER_URL
 from selection_ops.foundation.paths import default_tracking_uri, state_dir
 from selection_ops.foundation.secrets import redact
 
@@ -72,6 +73,10 @@ CURRENT_TAG = "infosift.current"
 DAGSTER_RUN_TAG = "dagster.run_id"
 DAGSTER_PARTITION_TAG = "dagster.partition"
 PARENT_TAG = "mlflow.parentRunId"
+DESCRIPTION_TAG = "mlflow.note.content"  # the run's (and experiment's) description, shown as Markdown by the UI
+# the experiment tag the MLflow UI (3.x) reads to open an experiment in its classic machine-learning view, not GenAI's
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND_ML = "custom_model_development"
 KIND_STUDY = "study"
 KIND_SELECTION = "selection"
 KIND_FINE_TUNE = "fine-tune"
@@ -98,6 +103,9 @@ class MlflowTracker(ConfigurableResource):
     artifact_root: str = Field(default_factory=lambda: str(state_dir() / "mlartifacts"),
                                description="Artifact location for experiments this resource creates")
     ui_url: str = Field(default="http://127.0.0.1:5000", description="Base URL of `mlflow ui`, for links in Dagster")
+    dagster_url: str = Field(default_factory=lambda: os.environ.get(INFOSIFT_DAGSTER_URL) or "http://127.0.0.1:3000",
+                             description="Base URL of the Dagster UI, for links in each run's description "
+                                         "(default $INFOSIFT_DAGSTER_URL, else dagster dev's http://127.0.0.1:3000)")
 
     def client(self) -> MlflowClient:
         return MlflowClient(tracking_uri=self.tracking_uri)
@@ -154,12 +162,33 @@ class MlflowTracker(ConfigurableResource):
         client = self.client()
         experiment = client.get_experiment_by_name(study)
         if experiment is not None:
+            if EXPERIMENT_KIND_TAG not in experiment.tags:  # a study's experiment from before the tag
+                client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND_ML)
             return experiment.experiment_id
         location = Path(self.artifact_root) / study
-        return client.create_experiment(study, artifact_location=location.resolve().as_uri())
+        return client.create_experiment(study, artifact_location=location.resolve().as_uri(), tags={
+            EXPERIMENT_KIND_TAG: EXPERIMENT_KIND_ML,
+            DESCRIPTION_TAG: f"infosift study `{study}`: a run per selection, a child run per fine-tune of it "
+                             f"(filter `tags.{KIND_TAG} = 'fine-tune'`), the study run and its correlation report."})
 
     def run_url(self, study: str, run_id: str) -> str:
         return f"{self.ui_url.rstrip('/')}/#/experiments/{self.experiment_id(study)}/runs/{run_id}"
+
+    def description(self, *, study: str, kind: str, partition: str, grid_file: str = "", asset: str = "",
+                    dagster_run_id: str = "") -> str:
+        """A run's description (Markdown): its kind and cell, the study and grid file, and links to the Dagster
+        asset (``asset``: its key's path, ``model/fine_tuned_model``) and run that last wrote it."""
+        base = self.dagster_url.rstrip("/")
+        text = f"infosift **{kind}** run `{partition}` of study `{study}`"
+        text += f", grid file `{grid_file}`." if grid_file else "."
+        links = []
+        if asset:
+            links.append(f"[asset {asset}]({base}/assets/{asset})")
+        if dagster_run_id:
+            links.append(f"[run {dagster_run_id[:8]}]({base}/runs/{dagster_run_id})")
+        if links:
+            text += "\n\nDagster: " + " · ".join(links)
+        return text
 
     def find_runs(self, *, study: str, kind: str, partition: str | None = None, version: str | None = None,
                   current_only: bool = False) -> list:
@@ -175,8 +204,10 @@ class MlflowTracker(ConfigurableResource):
                                          order_by=["attributes.start_time DESC"])
 
     def run_for(self, *, study: str, partition: str, kind: str, tags: Mapping[str, str],
-                parent_run_id: str | None = None, run_name: str | None = None, version: str = "") -> str:
-        """The id of the run of this partition, kind and ``version`` (created when there is none), with ``tags``.
+                parent_run_id: str | None = None, run_name: str | None = None, version: str = "",
+                grid_file: str = "", asset: str = "") -> str:
+        """The id of the run of this partition, kind and ``version`` (created when there is none), with ``tags``
+        and its ``description`` (naming ``grid_file`` and linking the Dagster ``asset`` and the run in ``tags``).
 
         ``version`` is a fingerprint of what defines the run (a selection's spec and ids, a fine-tune's inputs):
         MLflow params are immutable, so a changed definition gets a new run, tagged ``infosift.current = true``,
@@ -198,18 +229,27 @@ class MlflowTracker(ConfigurableResource):
         client.set_tag(run_id, CURRENT_TAG, "true")
         for key, value in tags.items():
             client.set_tag(run_id, key, str(value))
+        client.set_tag(run_id, DESCRIPTION_TAG, self.description(
+            study=study, kind=kind, partition=partition, grid_file=grid_file, asset=asset,
+            dagster_run_id=str(tags.get(DAGSTER_RUN_TAG, ""))))
         return run_id
 
-    def study_run(self, study: str, tags: Mapping[str, str] | None = None) -> str:
+    def study_run(self, study: str, tags: Mapping[str, str] | None = None, grid_file: str = "") -> str:
         """The study's parent run (created once; left FINISHED)."""
         run_id = self.run_for(study=study, partition=study, kind=KIND_STUDY, tags=dict(tags or {}),
-                              run_name=f"study {study}")
+                              run_name=f"study {study}", grid_file=grid_file)
         self.finish(run_id)
         return run_id
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
-        """End the run with ``status`` (FINISHED or FAILED) and the current time as its end time."""
-        self.client().set_terminated(run_id, status=status)
+        """End the run with ``status`` (FINISHED or FAILED) and the current time as its end time; a run already
+        ended with ``status`` keeps its end time (finding a run again is no work done in it, so its duration stays
+        what it was)."""
+        client = self.client()
+        info = client.get_run(run_id).info
+        if info.status == status and info.end_time:
+            return
+        client.set_terminated(run_id, status=status)
 
     @contextlib.contextmanager
     def writing(self, run_id: str) -> Iterator[str]:

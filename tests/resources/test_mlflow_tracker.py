@@ -111,3 +111,47 @@ def test_questions_are_logged_as_mlflow_tables_and_read_back_per_run(tracker: Ml
         ("mig__b8__m", "mtbench", "mtbench_0.7/0", 7.0, "81"), ("random__b8__m", "arc_c", "ARC-c/0", 0.0, None)]
     artifacts = {a.path for a in tracker.client().list_artifacts(first, "questions")}
     assert artifacts == {"questions/objective.json", "questions/preference.json"}
+
+
+def test_every_run_has_a_description_naming_its_cell_grid_and_dagster_links(tmp_path: Path) -> None:
+    from resources.mlflow_tracker import DAGSTER_RUN_TAG, DESCRIPTION_TAG
+
+    tracker = MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}", artifact_root=str(tmp_path / "art"),
+                            dagster_url="http://dagster.lab:3333/")
+    run_id = tracker.run_for(study="s", partition="mig__b32__smollm2-135m", kind="fine-tune",
+                             tags={DAGSTER_RUN_TAG: "0123456789abcdef"}, grid_file="/grids/s.yaml",
+                             asset="smollm2-135m/fine_tuned_model")
+    note = tracker.client().get_run(run_id).data.tags[DESCRIPTION_TAG]
+    assert "**fine-tune** run `mig__b32__smollm2-135m` of study `s`, grid file `/grids/s.yaml`" in note
+    assert "(http://dagster.lab:3333/assets/smollm2-135m/fine_tuned_model)" in note
+    assert "(http://dagster.lab:3333/runs/0123456789abcdef)" in note
+    study = tracker.study_run("s", grid_file="/grids/s.yaml")
+    assert "**study** run `s` of study `s`, grid file `/grids/s.yaml`." in (
+        tracker.client().get_run(study).data.tags[DESCRIPTION_TAG])
+
+
+def test_the_dagster_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("INFOSIFT_DAGSTER_URL", "http://head-node:3000")
+    assert MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}").dagster_url == "http://head-node:3000"
+    monkeypatch.delenv("INFOSIFT_DAGSTER_URL")
+    assert MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}").dagster_url == "http://127.0.0.1:3000"
+
+
+def test_the_study_experiment_opens_in_the_classic_ml_view(tracker: MlflowTracker) -> None:
+    experiment = tracker.client().get_experiment(tracker.experiment_id("s"))
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_a_reused_run_keeps_its_end_time_and_a_written_one_gets_a_new_one(tracker: MlflowTracker) -> None:
+    import time
+
+    client = tracker.client()
+    run_id = tracker.study_run("s")
+    ended = client.get_run(run_id).info.end_time
+    time.sleep(0.05)
+    assert tracker.study_run("s") == run_id  # found again by the next job: no work done in it
+    tracker.finish(run_id)
+    assert client.get_run(run_id).info.end_time == ended
+    with tracker.writing(run_id):  # work done in it: it ends again, later
+        time.sleep(0.05)
+    assert client.get_run(run_id).info.end_time > ended
