@@ -181,12 +181,39 @@ def cell_states(study: Study, instance=None, asset_graph=None) -> dict[str, str]
     return states
 
 
+def plan_tables(study: Study, states: dict[str, str] | None = None) -> dict[str, Any]:
+    """The plan's estimate and cells as Dagster tables (shown inline on the asset's page, no toggle)."""
+    from dagster import TableColumn, TableRecord, TableSchema
+
+    table = load_throughput()
+    facts = facts_of(study, table)
+    device = default_device(facts)
+    stages = estimate(facts, table, device)
+    states = states or {key: "materialize to check" for key in study.grid.default_training_keys()}
+    return {
+        "estimate_device": device,
+        "estimated_device_hours": round(sum(s.device_hours for s in stages), 3),
+        "estimate": MetadataValue.table(
+            records=[TableRecord({"stage": s.stage, "device_hours": round(s.device_hours, 4), "work": s.work})
+                     for s in stages],
+            schema=TableSchema(columns=[TableColumn("stage", "string"),
+                                        TableColumn("device_hours", "float", description="an estimate"),
+                                        TableColumn("work", "string")])),
+        "resources": MetadataValue.table(
+            records=[TableRecord({"section": name, "resolved": text}) for name, text in resource_lines(study)],
+            schema=TableSchema(columns=[TableColumn("section", "string"), TableColumn("resolved", "string")])),
+        "cells": MetadataValue.table(
+            records=[TableRecord({"cell": key, "state": state}) for key, state in states.items()],
+            schema=TableSchema(columns=[TableColumn("cell", "string"), TableColumn("state", "string")])),
+    }
+
+
 def build_plan_asset(study: Study):
     """``study_plan``: the plan as the asset's definition metadata (on its page as soon as the code loads) and, when
     materialized, with every cell's state read from this instance."""
     static = plan_markdown(study)
 
-    @asset(name="study_plan", group_name="study", metadata={"plan": MetadataValue.md(static)},
+    @asset(name="study_plan", group_name="study", metadata={**plan_tables(study), "plan": MetadataValue.md(static)},
            description="What this study runs and costs before it runs: resolved resources, checks, cells and "
                        "estimated device-hours per stage (dagster_project/plan.py). Materialize to refresh the "
                        "cells' states; `bash scripts/run_loop.sh --plan` prints the same.")
@@ -197,7 +224,8 @@ def build_plan_asset(study: Study):
             graph = None
         states = cell_states(study, context.instance, graph)
         counts = {state: list(states.values()).count(state) for state in set(states.values())}
-        return MaterializeResult(metadata={"plan": MetadataValue.md(plan_markdown(study, states=states)),
+        return MaterializeResult(metadata={**plan_tables(study, states),
+                                           "plan": MetadataValue.md(plan_markdown(study, states=states)),
                                            **{f"cells_{k.replace(' ', '_')}": v for k, v in counts.items()}})
 
     return study_plan

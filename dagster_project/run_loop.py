@@ -95,7 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="re-materialize partitions that are up to date")
     parser.add_argument("--wait", action="store_true", help="when another main job is writing this study, wait for "
                         "it to end instead of exiting")
+    parser.add_argument("--plan", action="store_true", help="print the study's plan (resolved resources, checks, "
+                        "cells, estimated device-hours) and exit; runs nothing, reaches no network")
     args = parser.parse_args(argv)
+    if args.plan:
+        from dagster_project.plan import main as plan_main
+
+        return plan_main(["--grid", str(args.grid)] if args.grid else [])
     if args.grid:
         os.environ["INFOSIFT_GRID"] = str(args.grid.resolve())
     os.environ.setdefault("TQDM_DISABLE", "1")

@@ -1,6 +1,6 @@
 """Screenshots of a study in the Dagster UI, for docs/: the report asset's page (its scores table, visible without
 a toggle), the report's plots (its inline images), a fine-tuned model's real folder (``path``, with its size), and
-the report's automation sensor (its ticks and the runs it launched).
+the report's automation sensor (its ticks and the runs it launched), and the study's plan (``study_plan``).
 
 It serves an already built study with ``dagster dev`` (read-only use: it opens pages and materializes nothing; the
 report's automation sensor, on by default, launches a run only when some scores are newer than the report), drives
@@ -129,6 +129,13 @@ def take(base: str, out: Path, model: str, partition: str) -> list[Path]:
         open_page(page, f"{base}/locations/{LOCATION}/sensors/{REPORT_SENSOR}", "Latest tick")
         path = out / "dagster_report_sensor.png"
         page.screenshot(path=str(path))
+        shots.append(path)
+
+        # 5. the study's plan: resolved resources, checks, cells and estimated device-hours, on the asset's page
+        # before it is ever materialized (definition metadata)
+        open_page(page, f"{base}/assets/study_plan", "estimated_device_hours")
+        path = out / "dagster_study_plan.png"
+        page.screenshot(path=str(path), full_page=True)
         shots.append(path)
         browser.close()
     return shots

@@ -147,6 +147,9 @@ def test_the_plan_asset_shows_the_plan_with_cell_states(tmp_path: Path, monkeypa
     defs = build_definitions(grid, env="", home=str(tmp_path / "home"))
     node = next(n for n in defs.resolve_asset_graph().asset_nodes if n.key == AssetKey("study_plan"))
     assert "device-hours" in node.metadata["plan"].value  # on the asset's page before anything runs
+    stages = [record.data["stage"] for record in node.metadata["estimate"].records]  # inline tables, no toggle
+    hours = node.metadata["estimated_device_hours"]
+    assert stages[0] == "annotation" and "training" in stages and float(getattr(hours, "value", hours)) > 0
     with DagsterInstance.ephemeral() as instance:
         job = defs.resolve_implicit_global_asset_job_def()
         result = job.execute_in_process(asset_selection=[AssetKey("study_plan")], instance=instance)
@@ -154,3 +157,4 @@ def test_the_plan_asset_shows_the_plan_with_cell_states(tmp_path: Path, monkeypa
         materialization = result.asset_materializations_for_node("study_plan")[0]
     assert "| mig__b32__smollm2-135m | missing |" in materialization.metadata["plan"].value
     assert materialization.metadata["cells_missing"].value == 3
+    assert {r.data["state"] for r in materialization.metadata["cells"].records} == {"missing"}
