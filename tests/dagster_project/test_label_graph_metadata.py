@@ -13,6 +13,7 @@ def test_label_graph_metadata_has_isolated_fraction_and_degree_plot(tmp_path: Pa
     from dagster import asset, materialize
 
     from assets.label_graph import build_label_graph_assets
+    from resources.label_graph import LabelGraphResource
     from resources.study_layout import StudyLayout
 
     monkeypatch.setenv("INFOSIFT_HOME", str(tmp_path))
@@ -23,7 +24,8 @@ def test_label_graph_metadata_has_isolated_fraction_and_degree_plot(tmp_path: Pa
                                                                 ["spanish", "prime number"]]})
 
     result = materialize([annotations, *build_label_graph_assets()],
-                         resources={"layout": StudyLayout(study="graph", home=str(tmp_path))})
+                         resources={"layout": StudyLayout(study="graph", home=str(tmp_path)),
+                                    "label_graph_settings": LabelGraphResource()})
     assert result.success
     metadata = result.asset_materializations_for_node("label_graph")[0].metadata
     # default MiniLM threshold: guitar-instrument and portuguese-spanish are edges, prime number is isolated
