@@ -57,7 +57,7 @@ def test_the_cli_and_its_worker_die_with_the_run_that_started_them(tmp_path: Pat
         pids = _pids(pids_file)
         assert pid_alive(pids["cli"]) and pid_alive(pids["worker"])
         os.kill(run.pid, sig)
-        run.wait(timeout=10)
+        run.wait(timeout=60)
         assert _wait_for(lambda: not pid_alive(pids["cli"]) and not pid_alive(pids["worker"]), 15), \
             f"orphans left after {sig.name}: {pids}"
     finally:
