@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from selection_ops.evaluation.benchmarks import PREFERENCE_BENCHMARKS
 from selection_ops.foundation.paths import REPO_ROOT
 
 THROUGHPUT_TABLE = REPO_ROOT / "benchmarks" / "throughput.yaml"
@@ -116,13 +117,11 @@ def estimate(facts: Facts, table: Mapping[str, Any], device: str) -> list[StageC
     stages: list[StageCost] = []
 
     ann = facts.annotation
-    flops = facts.pool_size * (2 * ann.get("embed", 0) * facts.embed_tokens
-                               + 2 * ann.get("tag", 0) * 400  # InsTag prompt ~300 + ~100 generated tokens
-                               + 2 * ann.get("score", 0) * facts.score_tokens * facts.scorers)
+    tag_flops = facts.pool_size * 2 * ann.get("tag", 0) * 400  # InsTag prompt ~300 + ~100 generated tokens
+    read_flops = facts.pool_size * (2 * ann.get("embed", 0) * facts.embed_tokens
+                                    + 2 * ann.get("score", 0) * facts.score_tokens * facts.scorers)
     cpu_h = facts.pool_size / rates["cpu_annotation_samples_per_s"] / 3600.0 if not any(ann.values()) else 0.0
-    gen_share = (2 * ann.get("tag", 0) * 400) / flops if flops else 0.0
-    hours = cpu_h + (flops * gen_share / rates["generate_flops_per_s"]
-                     + flops * (1 - gen_share) / rates["score_flops_per_s"]) / 3600.0
+    hours = cpu_h + (tag_flops / rates["generate_flops_per_s"] + read_flops / rates["score_flops_per_s"]) / 3600.0
     kinds = ", ".join(f"{k} {v / 1e9:.3g}B" for k, v in ann.items() if v) or "offline CPU annotators"
     stages.append(StageCost("annotation", f"{facts.pool_size:,} samples ({kinds})", hours))
 
@@ -164,7 +163,8 @@ def estimate(facts: Facts, table: Mapping[str, Any], device: str) -> list[StageC
         out = spec.get("output", 0) if facts.preference_max_out is None else min(spec.get("output", 0),
                                                                                    facts.preference_max_out)
         turns = spec.get("turns", 1)
-        orders = facts.pairwise_orders if spec.get("judge_calls", 1) and bench != "mtbench" else 1
+        pairwise = bench in PREFERENCE_BENCHMARKS and PREFERENCE_BENCHMARKS[bench].mode == "pairwise"
+        orders = facts.pairwise_orders if pairwise else 1  # both orders judged only for pairwise benchmarks
         per_model_calls = n * spec.get("judge_calls", 1) * orders
         calls += per_model_calls * len(evaluated)
         for params in evaluated:

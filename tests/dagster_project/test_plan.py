@@ -88,7 +88,7 @@ def test_model_sizes_from_names_and_config(tmp_path: Path) -> None:
     assert model_params(str(folder))[0] == 2 * (4 * 64 * 64 + 3 * 64 * 256) + 100 * 64
 
 
-def test_training_cost_is_linear_in_budget_and_epochs() -> None:
+def test_training_and_annotation_costs_are_linear_in_their_sizes() -> None:
     study = load_study(GRIDS / "mig_table1_llama.yaml", env="")
     table = load_throughput()
     table["devices"]["h100"]["startup_s"] = 0
@@ -100,6 +100,17 @@ def test_training_cost_is_linear_in_budget_and_epochs() -> None:
     doubled = dataclasses.replace(facts, cells=[(k, 2 * b, p) for k, b, p in facts.cells])
     assert training(doubled) == pytest.approx(2 * training(facts))
     assert training(dataclasses.replace(facts, epochs=1.0)) == pytest.approx(training(facts) / 3)
+
+    def annotation(f) -> float:
+        return next(s.device_hours for s in estimate(f, table, "h100") if s.stage == "annotation")
+
+    assert facts.annotation["tag"] > 0  # the paper's InsTagger: every sample's tags are generated
+    doubled_pool = dataclasses.replace(facts, pool_size=2 * facts.pool_size)
+    assert annotation(doubled_pool) == pytest.approx(2 * annotation(facts))
+    rates = table["devices"]["h100"]
+    tagging = facts.pool_size * 2 * facts.annotation["tag"] * 400 / rates["generate_flops_per_s"] / 3600
+    without_tagger = dataclasses.replace(facts, annotation={**facts.annotation, "tag": 0.0})
+    assert annotation(facts) == pytest.approx(annotation(without_tagger) + tagging)  # generation counted per sample
 
 
 def test_the_cpu_estimate_of_the_embedded_default_is_near_its_measured_profile() -> None:
