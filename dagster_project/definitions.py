@@ -21,11 +21,11 @@ from assets.preference import build_preference_assets
 from assets.reporting import build_reporting_assets
 from assets.selection import build_selection_assets
 from assets.training import build_training_assets
-from dagster_project.constants import ENV_VAR, PARQUET_IO_MANAGER
+from dagster_project.constants import PARQUET_IO_MANAGER
 from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs, build_sensors
 from dagster_project.ray_execution import grid_executor, ray_executor_for
-from dagster_project.study import Study, environment_profile, profile_names, resolve
+from dagster_project.study import Study, resolve
 from resources.mlflow_tracker import MlflowTracker
 from resources.parquet_io import ParquetIOManager
 from resources.study_layout import StudyLayout
@@ -34,14 +34,6 @@ from resources.value_io import ValueIOManager
 # Builders of the assets that exist once per base model.
 PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_assets, build_evaluation_assets,
                                                              build_preference_assets, build_pool_row_assets]
-
-
-def environment() -> str | None:
-    """``$INFOSIFT_ENV``: a profile laid over the grid's settings (``small``: the smallest end-to-end settings)."""
-    env = environment_profile()
-    if env and env not in profile_names():
-        raise ValueError(f"{ENV_VAR}={env!r}: expected one of {profile_names()}")
-    return env
 
 
 def study_resources(grid: GridSpec, env: str | None = None, home: str | None = None,

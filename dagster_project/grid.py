@@ -35,7 +35,7 @@ import itertools
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -288,11 +288,11 @@ def load_grid(path: Path | None = None) -> GridSpec:
         raise GridError(f"{path}: cannot read the grid ({error})") from None
     if not isinstance(raw, Mapping) or "study" not in raw or "budgets" not in raw:
         raise GridError(f"{path}: a grid is a mapping with at least `study` and `budgets`")
-    _known_keys(path, "", raw, TOP_LEVEL_KEYS)
+    check_known_keys(path, "", raw, TOP_LEVEL_KEYS)
     pool = raw.get("pool") or {}
     if not isinstance(pool, Mapping):
         raise GridError(f"{path}: pool must be a mapping with keys {', '.join(POOL_KEYS)}, got {pool!r}")
-    _known_keys(path, "pool.", pool, POOL_KEYS)
+    check_known_keys(path, "pool.", pool, POOL_KEYS)
     sections = {}
     for name in SECTION_NAMES:
         body = raw.get(name)
@@ -371,7 +371,7 @@ def _performance(path: Path, raw: Any) -> str | None:
     return raw
 
 
-def _known_keys(path: Path, prefix: str, raw: Mapping, allowed: tuple[str, ...]) -> None:
+def check_known_keys(path: Path, prefix: str, raw: Mapping, allowed: Sequence[str]) -> None:
     """GridError naming the first key of ``raw`` not in ``allowed``, with what is allowed and the closest match."""
     import difflib
 
@@ -397,7 +397,7 @@ def _pool_sources(path: Path, raw: Any) -> tuple[Mapping[str, Any], ...]:
         where = f"pool.sources[{index}]"
         if not isinstance(source, Mapping):
             raise GridError(f"{path}: {where} must be a mapping, got {source!r}")
-        _known_keys(path, f"{where}.", source, POOL_SOURCE_KEYS)
+        check_known_keys(path, f"{where}.", source, POOL_SOURCE_KEYS)
         if not source.get("path") and not source.get("hf_id"):
             raise GridError(f"{path}: {where} needs a path (a local file) or an hf_id (a Hub dataset)")
         try:

@@ -11,7 +11,6 @@ file, the key and what is allowed. The judge's API key is never read from a file
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 from collections.abc import Mapping
@@ -23,7 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dagster_project.constants import ENV_VAR
-from dagster_project.grid import SECTION_NAMES, GridError, GridSpec, load_grid
+from dagster_project.grid import SECTION_NAMES, GridError, GridSpec, check_known_keys, load_grid
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.judge import JudgeResource
 from resources.label_graph import LabelGraphResource
@@ -123,24 +122,14 @@ def _check_keys(grid_file: Path, sections: Mapping[str, Any]) -> None:
         if not isinstance(body, Mapping):
             raise GridError(f"{grid_file}: {name} must be a mapping, got {body!r}")
     for path, (_, cls) in SECTIONS.items():
-        allowed = list(cls.model_fields)
         nested = [p.rsplit(".", 1)[-1] for p in SECTIONS if p.rsplit(".", 1)[0] == path and "." in p]
-        for key, value in _values(sections, path).items():
-            where = f"{path}.{key}"
-            if where in FORBIDDEN:
-                raise GridError(f"{grid_file}: {where}: {FORBIDDEN[where]}")
-            if key in nested:
-                continue
-            if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise GridError(f"{grid_file}: unknown key {where}{hint}; allowed: {', '.join(allowed + nested)}")
+        values = _values(sections, path)
+        for key in values:
+            if f"{path}.{key}" in FORBIDDEN:
+                raise GridError(f"{grid_file}: {path}.{key}: {FORBIDDEN[f'{path}.{key}']}")
+        check_known_keys(grid_file, f"{path}.", values, [*cls.model_fields, *nested])
     for group, children in GROUPS.items():
-        for key in _values(sections, group):
-            if key not in children:
-                close = difflib.get_close_matches(key, children, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise GridError(f"{grid_file}: unknown key {group}.{key}{hint}; allowed: {', '.join(children)}")
+        check_known_keys(grid_file, f"{group}.", _values(sections, group), children)
 
 
 def _build(grid_file: Path, path: str, cls: type[BaseModel], values: Mapping[str, Any]) -> Any:
@@ -190,16 +179,6 @@ def resolve(grid: GridSpec, env: str | None = None) -> Study:
 def load_study(path: Path | str | None = None, env: str | None = None) -> Study:
     """Read the grid file (``$INFOSIFT_GRID`` or the embedded default when None) and resolve its resources."""
     return resolve(load_grid(Path(path) if path else None), env)
-
-
-def field_help() -> dict[str, str]:
-    """``section.field`` -> help text, for every field a grid may set (the docs' table and the plan's legend)."""
-    out = {}
-    for path, (_, cls) in SECTIONS.items():
-        for name, info in cls.model_fields.items():
-            if f"{path}.{name}" not in FORBIDDEN:
-                out[f"{path}.{name}"] = info.description or ""
-    return out
 
 
 def hub_offline() -> bool:

@@ -72,7 +72,7 @@ def test_the_ui_shows_the_study_and_grid_it_loaded(defs) -> None:
 
 
 def test_resource_sets_are_chosen_by_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from dagster_project.definitions import environment, study_resources
+    from dagster_project.definitions import study_resources
     from dagster_project.grid import load_grid
 
     grid = load_grid()
@@ -83,8 +83,8 @@ def test_resource_sets_are_chosen_by_environment(monkeypatch: pytest.MonkeyPatch
     assert default["trainer"].resolved_overrides() == {} and default["evaluator"].resolved_sample_limits()
     assert default["layout"].root == tmp_path / "studies" / "embedded-default"
     monkeypatch.setenv("INFOSIFT_ENV", "nope")
-    with pytest.raises(ValueError, match="INFOSIFT_ENV='nope'"):
-        environment()
+    with pytest.raises(ValueError, match=r"\$INFOSIFT_ENV=nope: unknown profile 'nope'"):
+        study_resources(grid, home=str(tmp_path))
 
 
 def test_the_instance_config_sets_the_accelerator_pool_limit(tmp_path: Path, monkeypatch) -> None:
