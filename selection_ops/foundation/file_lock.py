@@ -60,21 +60,11 @@ def acquire_exclusive(path: Path, *, wait: bool = False, on_wait: Callable[[str,
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    started, reported = time.monotonic(), None
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            break
-        except BlockingIOError:
-            holder = describe_holder(path)
-            if not wait:
-                os.close(fd)
-                raise LockHeld(f"{path} is held by {holder}") from None
-            waited = time.monotonic() - started
-            if on_wait and (reported is None or waited - reported >= report_every_s):
-                on_wait(holder, waited)
-                reported = waited
-            time.sleep(poll_s)
+    try:
+        _take(fd, path, fcntl.LOCK_EX, wait, on_wait, poll_s, report_every_s)
+    except LockHeld:
+        os.close(fd)
+        raise
     me = ProcessIdentity.current()
     record = {**me.to_dict(), "since": time.time(), "command": " ".join([os.path.basename(sys.executable),
                                                                          *sys.argv])}
@@ -82,6 +72,26 @@ def acquire_exclusive(path: Path, *, wait: bool = False, on_wait: Callable[[str,
     os.pwrite(fd, json.dumps(record).encode(), 0)
     os.fsync(fd)
     _held_exclusive[path] = fd
+
+
+def _take(fd: int, path: Path, mode: int, wait: bool, on_wait: Callable[[str, float], None] | None, poll_s: float,
+          report_every_s: float) -> None:
+    """flock ``fd`` in ``mode`` (LOCK_EX / LOCK_SH). Held elsewhere: without ``wait`` raise LockHeld naming the
+    holder; with it poll every ``poll_s`` (asleep) and call ``on_wait(holder, waited_s)`` at once and then every
+    ``report_every_s``."""
+    started, reported = time.monotonic(), None
+    while True:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if not wait:
+                raise LockHeld(f"{path} is held by {describe_holder(path)}") from None
+            waited = time.monotonic() - started
+            if on_wait and (reported is None or waited - reported >= report_every_s):
+                on_wait(describe_holder(path), waited)
+                reported = waited
+            time.sleep(poll_s)
 
 
 def release(path: Path) -> None:
@@ -105,17 +115,7 @@ def shared(path: Path, *, on_wait: Callable[[str, float], None] | None = None, p
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        started, reported = time.monotonic(), None
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                waited = time.monotonic() - started
-                if on_wait and (reported is None or waited - reported >= report_every_s):
-                    on_wait(describe_holder(path), waited)
-                    reported = waited
-                time.sleep(poll_s)
+        _take(fd, path, fcntl.LOCK_SH, True, on_wait, poll_s, report_every_s)
         yield
     finally:
         os.close(fd)  # closing the last descriptor of the open file releases the lock
