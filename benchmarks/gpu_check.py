@@ -296,7 +296,7 @@ def run_one(name: str, smoke: bool, cache: Path) -> dict:
 def table(rows: list[dict]) -> str:
     lines = ["| check | size | seconds | samples/s | note |", "|---|---|---:|---:|---|"]
     for row in rows:
-        seconds = f"{row['seconds']:.2f}" if "seconds" in row else "-"
+        seconds = f"{row['seconds']:.3g}" if "seconds" in row else "-"  # 3 significant digits: smoke runs take ms
         rate = f"{row['rate']:.3g}" if "rate" in row else "-"
         lines.append(f"| {row['check']} | {row['size']} | {seconds} | {rate} | {row.get('note', '')} |")
     return "\n".join(lines)
