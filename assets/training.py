@@ -34,6 +34,7 @@ from resources.mlflow_tracker import (
     KIND_FINE_TUNE,
     SEED,
     TRAIN_LOSS,
+    TRAIN_LR,
     TRAIN_SEED,
     MlflowTracker,
 )
@@ -146,17 +147,25 @@ def fine_tune(context: AssetExecutionContext, *, trainer: LlamaFactoryTrainer, l
     conversations = pool.set_index("id").loc[list(ids), "conversation"]
     records = [[{"role": t["role"], "content": t["content"]} for t in conv] for conv in conversations]
     ran_with = trainer.training_seed(train_seed)
+    live_steps: set[int] = set()
+
+    def log_live_step(record: dict) -> None:  # MLflow's train.loss curve grows while the model trains
+        step = int(record["current_steps"])
+        mlflow_tracker.log_step(run_id, step, {TRAIN_LOSS: record.get("loss"), TRAIN_LR: record.get("lr")})
+        live_steps.add(step)
+
     with mlflow_tracker.writing(run_id):
-        # live progress in the run view (a line per ~30 s); MLflow gets the whole loss curve once, below
+        # live progress: a line in the run view per ~30 s, every logged step into MLflow as it is read
         result = trainer.train(model_path=base_model, records=records,
                                output_dir=layout.fine_tuned_dir(cell, fingerprint), record_ids=list(ids),
-                               seed=train_seed, on_progress=lambda line, record: context.log.info(f"{cell}: {line}"))
+                               seed=train_seed, on_progress=lambda line, record: context.log.info(f"{cell}: {line}"),
+                               on_step=log_live_step)
         mlflow_tracker.log(
             run_id,
             params={**params, "base_model": model, "base_model_path": base_model,
                     "finetuning_type": trainer.finetuning_type, "recipe": trainer.recipe, TRAIN_SEED: ran_with},
             metrics={"train_loss_final": result.final_loss, **metrics},
-            step_metrics={TRAIN_LOSS: result.loss_history},
+            step_metrics={TRAIN_LOSS: [(step, loss) for step, loss in result.loss_history if step not in live_steps]},
             artifacts={"recipe": result.recipe_path, **artifacts})
     value = TrainedModel(cell=cell, path=str(result.output_dir), base_model=model, final_loss=result.final_loss,
                          loss_history=tuple(result.loss_history), fingerprint=fingerprint, mlflow_run_id=run_id,

@@ -43,7 +43,13 @@ from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.foundation.paths import REPO_ROOT
 from selection_ops.foundation.secrets import is_secret_key, redact
 from selection_ops.pool.conversation import messages_for_training
-from selection_ops.training_progress import PROGRESS_INTERVAL_S, TRAINER_LOG, ProgressCallback, ProgressReporter
+from selection_ops.training_progress import (
+    PROGRESS_INTERVAL_S,
+    TRAINER_LOG,
+    ProgressCallback,
+    ProgressReporter,
+    StepCallback,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +250,8 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
                  overrides: Mapping[str, Any] | None = None, dataset_name: str = DEFAULT_DATASET_NAME,
                  timeout_s: float | None = None, record_ids: Sequence[str] | None = None,
                  launch: LaunchPlan | None = None, on_progress: ProgressCallback | None = None,
-                 progress_interval_s: float = PROGRESS_INTERVAL_S) -> TrainingResult:
+                 progress_interval_s: float = PROGRESS_INTERVAL_S, on_step: StepCallback | None = None
+                 ) -> TrainingResult:
     """Fine-tune ``model_path`` on ``records`` with the real ``llamafactory-cli train`` and return the run's result.
 
     ``records``: conversations, each a list of ``{"role", "content"}`` turns (``record_ids`` name them in errors).
@@ -252,8 +259,9 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     ``<output_dir>/infosift/train.log``; a non-zero exit, a timeout or a run without any logged loss raises
     TrainingError with the log's tail. ``on_progress(line, record)`` gets the newest step of LLaMA-Factory's
     ``trainer_log.jsonl`` while the CLI runs, at most every ``progress_interval_s`` seconds and once at the end
-    (``selection_ops.training_progress``); a callback that raises is logged and not called again, the training
-    goes on.
+    (``selection_ops.training_progress``); ``on_step(record)`` gets every step that logged a loss as it is read
+    (every ~5 s: a live loss curve); a callback that raises is logged and neither is called again, the training goes
+    on.
     """
     output_dir = Path(output_dir).resolve()
     run_dir = output_dir / "infosift"
@@ -274,7 +282,8 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     cmd = [str(llamafactory_cli()), "train", str(recipe_path), *secret_args]
     logger.info("training %s on %d conversations (%s, recipe %s) -> %s; log %s", model_path, len(records),
                 finetuning_type, source_recipe.name, output_dir, log_path)
-    reporter = ProgressReporter(output_dir / TRAINER_LOG, on_progress, progress_interval_s) if on_progress else None
+    reporter = (ProgressReporter(output_dir / TRAINER_LOG, on_progress or (lambda line, record: None),
+                                 progress_interval_s, on_step=on_step) if on_progress or on_step else None)
 
     def follow(final: bool = False) -> None:
         nonlocal reporter
@@ -371,10 +380,10 @@ class LlamaFactoryTrainer(ConfigurableResource):
 
     def train(self, *, model_path: str | Path, records: Sequence[Sequence[Mapping[str, Any]]],
               output_dir: Path, record_ids: Sequence[str] | None = None, seed: int | None = None,
-              on_progress: ProgressCallback | None = None) -> TrainingResult:
-        """``seed``: the training seed (``recipe_overrides``); None keeps the recipe's. ``on_progress``: see
-        ``run_training``."""
+              on_progress: ProgressCallback | None = None, on_step: StepCallback | None = None) -> TrainingResult:
+        """``seed``: the training seed (``recipe_overrides``); None keeps the recipe's. ``on_progress``,
+        ``on_step``: see ``run_training``."""
         return run_training(model_path=model_path, records=records, output_dir=output_dir, recipe=self.recipe,
                             finetuning_type=self.finetuning_type, overrides=self.recipe_overrides(seed),
                             timeout_s=self.timeout_s, record_ids=record_ids, launch=self.launch_plan(),
-                            on_progress=on_progress)
+                            on_progress=on_progress, on_step=on_step)

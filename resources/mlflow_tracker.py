@@ -18,7 +18,8 @@ screen. Each run is found again by its tags, so re-materializing a stage updates
 every write ends the run FINISHED (or FAILED when the block raised), so no run stays "Running". A changed
 definition (another parameter, other selected ids) gets a new run; the old one stays, tagged
 ``infosift.current = false``, so ``tags.infosift.current = 'true'`` filters the study's present state.
-Metric names are stable: ``diversity.<metric>``, ``bench.<benchmark>``, ``avg_obj``, ``train_loss``.
+Metric names are stable: ``diversity.<metric>``, ``bench.<benchmark>``, ``avg_obj``, ``train.loss`` (per step, live
+while the model trains), ``train.lr``.
 
 Faults. The main job checks that the tracking store answers before any work (``check_reachable``: one line naming
 the URI, within seconds). A server that goes away mid-run is retried (``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` /
@@ -36,6 +37,7 @@ import logging
 import math
 import os
 import socket
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from dagster import ConfigurableResource
-from mlflow.entities import RunStatus
+from mlflow.entities import Metric, RunStatus
 from mlflow.tracking import MlflowClient
 from pydantic import Field
 
@@ -86,7 +88,8 @@ KIND_POOL_ROW = "pool-row"  # the full-pool fine-tune (MIG Table 1's "Pool" row)
 DIVERSITY_PREFIX = "diversity."
 BENCH_PREFIX = "bench."
 AVG_OBJ = "avg_obj"
-TRAIN_LOSS = "train_loss"
+TRAIN_LOSS = "train.loss"  # per step, logged live while LLaMA-Factory trains
+TRAIN_LR = "train.lr"
 QUESTIONS_DIR = "questions"  # per-question score tables of a run: questions/objective.json, questions/preference.json
 # params (and tags, to search by) of the seeds axis: the selection's seed, the fine-tune's LLaMA-Factory seed, and
 # the cell a run repeats (``mig__b32__smollm2-135m`` for every seed of it)
@@ -270,6 +273,14 @@ class MlflowTracker(ConfigurableResource):
         finally:
             _writing.discard(run_id)
         self.finish(run_id, "FINISHED")
+
+    def log_step(self, run_id: str, step: int, metrics: Mapping[str, float | None]) -> None:
+        """Finite ``metrics`` at ``step`` in one call (a live curve: a fine-tune's ``train.loss`` as it trains)."""
+        stamp = int(time.time() * 1000)
+        batch = [Metric(key, float(value), stamp, int(step)) for key, value in metrics.items()
+                 if value is not None and math.isfinite(float(value))]
+        if batch:
+            self.client().log_batch(run_id, metrics=batch)
 
     def log(self, run_id: str, *, params: Mapping[str, Any] | None = None,
             metrics: Mapping[str, float] | None = None,

@@ -6,7 +6,8 @@ LLaMA-Factory's ``LogCallback`` (``llamafactory/train/callbacks.py``) appends on
 on the final summary log, has no ``loss``), and ``throughput`` / ``total_tokens`` when tokens are counted. It writes
 from a thread, so the file may end in a line still being written: ``TrainerLogFollower`` keeps such a partial line
 until its newline arrives. ``ProgressReporter`` hands the newest step to a callback at most every ``interval_s``
-seconds (and once more at the end), so a log viewer gets a line per half minute, not one per step.
+seconds (and once more at the end), so a log viewer gets a line per half minute, not one per step; ``on_step``
+gets every step that logged a loss as soon as it is read (a live metric history: MLflow's ``train.loss``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ TRAINER_LOG = "trainer_log.jsonl"
 PROGRESS_INTERVAL_S = 30.0
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
+StepCallback = Callable[[dict[str, Any]], None]
 
 
 class TrainerLogFollower:
@@ -90,12 +92,14 @@ class ProgressReporter:
     """Calls ``on_progress(line, record)`` with the newest step of ``path`` on ``poll``: the first step as soon as
     it is logged, then at most once every ``interval_s`` seconds (``clock``: ``time.monotonic``), and on ``flush``
     the newest step not yet reported (the end of a run). Records without ``current_steps`` are not steps; a second
-    record of the same step (the summary entry at a run's end) adds to the first."""
+    record of the same step (the summary entry at a run's end) adds to the first. ``on_step(record)`` (optional) is
+    called on every step record that has a ``loss``, once each, in step order, as it is read."""
 
     def __init__(self, path: str | Path, on_progress: ProgressCallback, interval_s: float = PROGRESS_INTERVAL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, on_step: StepCallback | None = None) -> None:
         self.follower = TrainerLogFollower(path)
         self.on_progress = on_progress
+        self.on_step = on_step
         self.interval_s = interval_s
         self.clock = clock
         self._newest: dict[str, Any] | None = None
@@ -119,6 +123,8 @@ class ProgressReporter:
             same_step = self._newest is not None and self._newest["current_steps"] == record["current_steps"]
             # the run's last entry repeats the last step without its loss: keep what the step's own entry said
             self._newest = {**self._newest, **record} if same_step else record
+            if self.on_step is not None and "loss" in record:
+                self.on_step(record)
 
     def _report(self, now: float) -> None:
         if self._newest is None or self._newest["current_steps"] == self._reported_step:

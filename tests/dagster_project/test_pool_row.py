@@ -38,7 +38,7 @@ def test_pool_row_trains_on_the_whole_pool_and_is_a_score_row_of_the_report(home
     assert run.info.status == "FINISHED" and run.info.end_time
     assert run.data.tags["mlflow.parentRunId"] == study_run.info.run_id
     assert run.data.params["budget"] == str(len(pool)) and run.data.params["judge"] == "fake-judge"
-    assert {"bench.arc_c", "bench.mtbench", "avg_obj", "avg_sub", "avg", "train_loss"} <= set(run.data.metrics)
+    assert {"bench.arc_c", "bench.mtbench", "avg_obj", "avg_sub", "avg", "train.loss"} <= set(run.data.metrics)
     assert not any(m.startswith("diversity.") for m in run.data.metrics)
 
     table = pd.read_csv(study.layout.report_dir() / "table.csv").set_index("run")

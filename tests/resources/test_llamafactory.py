@@ -285,3 +285,28 @@ def test_a_failing_progress_callback_does_not_end_the_training(stand_in_cli: Pat
                           on_progress=broken, progress_interval_s=0.2)
     assert result.final_loss == 1.5
     assert "log sink gone" in caplog.text
+
+
+def test_every_step_reaches_mlflow_live_as_train_loss(stand_in_cli: Path, tmp_path: Path) -> None:
+    """``on_step`` gets each step as it is read; logged with ``MlflowTracker.log_step`` (a real SQLite store) the
+    ``train.loss`` curve has its first point while the CLI still runs, and every step once."""
+    import time
+
+    from resources.mlflow_tracker import TRAIN_LOSS, TRAIN_LR, MlflowTracker
+
+    tracker = MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run_id = tracker.run_for(study="live", partition="mig__b32__m", kind="fine-tune", tags={}, version="v1")
+    first_seen: list[float] = []
+
+    def log_step(record: dict) -> None:
+        tracker.log_step(run_id, record["current_steps"], {TRAIN_LOSS: record["loss"], TRAIN_LR: record["lr"]})
+        if not first_seen:
+            first_seen.append(time.monotonic())
+
+    run_training(model_path=tmp_path / "model", records=[CONVERSATION], output_dir=tmp_path / "out",
+                 on_step=log_step, progress_interval_s=0.2)
+    ended = time.monotonic()
+    assert first_seen and ended - first_seen[0] > 1.0  # the first point came a second or more before the end
+    history = tracker.client().get_metric_history(run_id, TRAIN_LOSS)
+    assert sorted((m.step, m.value) for m in history) == [(1, 2.5), (2, 2.0), (3, 1.5)]
+    assert [m.value for m in tracker.client().get_metric_history(run_id, TRAIN_LR)] == [1e-05] * 3

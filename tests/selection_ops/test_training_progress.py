@@ -82,3 +82,19 @@ def test_the_reporter_reports_the_newest_step_at_most_every_interval_and_once_at
     assert reported[-1][1]["loss"] == 1.9012
     reporter.flush()
     assert len(reported) == 3  # a step is reported once
+
+
+def test_on_step_gets_every_step_with_a_loss_once_as_it_is_read(tmp_path: Path) -> None:
+    log = tmp_path / "trainer_log.jsonl"
+    steps: list[dict] = []
+    reporter = ProgressReporter(log, lambda line, record: None, interval_s=30, clock=lambda: 0.0,
+                                on_step=steps.append)
+    log.write_text(lines(RECORDED[:1]))
+    reporter.poll()
+    assert [r["current_steps"] for r in steps] == [1]  # at once, not after the 30-s interval
+    with open(log, "a") as f:
+        f.write(lines(RECORDED[1:]))
+    reporter.poll()
+    reporter.flush()
+    # every step in between (not only the newest), and the loss-less summary entry of step 4 is not a second point
+    assert [(r["current_steps"], r["loss"]) for r in steps] == [(r["current_steps"], r["loss"]) for r in RECORDED[:4]]
