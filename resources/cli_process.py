@@ -7,14 +7,50 @@ worker it starts end with the run that started it, whatever ends the run (an err
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from selection_ops.foundation.processes import start_child, wait_child
 
 LOG_TAIL_CHARS = 4000
+
+logger = logging.getLogger(__name__)
+
+
+class ProgressSource(Protocol):
+    """A reader of a progress file a CLI writes (``poll`` while it runs, ``flush`` once at the end)."""
+
+    def poll(self) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+class FollowProgress:
+    """``run_logged``'s ``on_tick`` for a progress reader: ``tick()`` polls it, ``final()`` flushes it. A reader
+    that raises is logged once and dropped: progress is a view, it never ends the run it describes."""
+
+    def __init__(self, source: ProgressSource | None, what: str) -> None:
+        self.source = source
+        self.what = what
+
+    def tick(self) -> None:
+        self._call("poll")
+
+    def final(self) -> None:
+        self._call("flush")
+
+    def _call(self, method: str) -> None:
+        if self.source is None:
+            return
+        try:
+            getattr(self.source, method)()
+        except Exception as error:  # noqa: BLE001 - see the class docstring
+            logger.warning("progress of %s no longer reported: %s", self.what, error)
+            self.source = None
 
 
 def log_tail(log_path: Path, chars: int = LOG_TAIL_CHARS) -> str:

@@ -36,7 +36,7 @@ import yaml
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from resources.cli_process import log_tail, run_logged
+from resources.cli_process import FollowProgress, log_tail, run_logged
 from resources.llamafactory_launch import LaunchPlan, launch_environment, launch_overrides
 from resources.named_configs import named_config
 from selection_ops.foundation.atomic import write_text_atomic
@@ -285,20 +285,11 @@ def run_training(*, model_path: str | Path, records: Sequence[Sequence[Mapping[s
     reporter = (ProgressReporter(output_dir / TRAINER_LOG, on_progress or (lambda line, record: None),
                                  progress_interval_s, on_step=on_step) if on_progress or on_step else None)
 
-    def follow(final: bool = False) -> None:
-        nonlocal reporter
-        if reporter is None:
-            return
-        try:
-            reporter.flush() if final else reporter.poll()
-        except Exception as error:  # noqa: BLE001 - progress is a view; it never ends the training
-            logger.warning("training progress of %s no longer reported: %s", output_dir, error)
-            reporter = None
-
+    follow = FollowProgress(reporter, f"training {output_dir}")
     wall_s = run_logged(cmd, cwd=run_dir, env=launch_environment(launch, training_env()), log_path=log_path,
-                        timeout_s=timeout_s, error=TrainingError, on_tick=follow if reporter else None,
+                        timeout_s=timeout_s, error=TrainingError, on_tick=follow.tick if reporter else None,
                         tick_s=min(5.0, progress_interval_s))
-    follow(final=True)
+    follow.final()
     history = read_loss_history(output_dir)
     if not history:
         raise TrainingError(f"llamafactory-cli train exited 0 but logged no loss in {output_dir} "

@@ -21,14 +21,14 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from resources.cli_process import log_tail, run_logged
+from resources.cli_process import FollowProgress, log_tail, run_logged
 from resources.llamafactory import check_finished_model
 from resources.named_configs import named_config
 from resources.opencompass_scale import EvalScaleSettings, infer_config_text
@@ -42,6 +42,7 @@ from selection_ops.evaluation.benchmarks import (
     split_benchmarks,
 )
 from selection_ops.evaluation.compass_data import prepare_compass_data
+from selection_ops.evaluation.compass_progress import PROGRESS_INTERVAL_S, CompassProgressReporter
 from selection_ops.evaluation.config import hf_model_entry, write_eval_config, write_preference_config
 from selection_ops.evaluation.judge import JudgeSettings
 from selection_ops.evaluation.judgements import (
@@ -192,12 +193,25 @@ def opencompass_command(config_path: Path, outputs_dir: Path, scale: EvalScaleSe
     return cmd
 
 
+def run_followed(cmd: Sequence[str], *, cwd: Path, env: dict[str, str], log_path: Path, timeout_s: float | None,
+                 on_progress: Callable[[str], None] | None, label: str, interval_s: float) -> float:
+    """``run_logged`` for the ``opencompass`` CLI, its log followed into ``on_progress`` while it runs."""
+    reporter = (CompassProgressReporter(log_path, on_progress, label=label, interval_s=interval_s)
+                if on_progress else None)
+    follow = FollowProgress(reporter, label)
+    wall_s = run_logged(cmd, cwd=cwd, env=env, log_path=log_path, timeout_s=timeout_s, error=EvaluationError,
+                        on_tick=follow.tick if reporter else None, tick_s=min(5.0, interval_s))
+    follow.final()
+    return wall_s
+
+
 def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, datasets: Sequence[str],
                     sample_limit: int | None, data_dir: Path | None = None, max_out_len: int | None = 64,
                     batch_size: int = 8, base_config: str | Path = DEFAULT_BASE_CONFIG,
                     timeout_s: float | None = None, sample_limits: dict[str, int] | None = None,
                     trust_remote_code: bool = False, scale: EvalScaleSettings | None = None,
-                    reference_chars: int | None = None) -> EvaluationResult:
+                    reference_chars: int | None = None, on_progress: Callable[[str], None] | None = None,
+                    progress_interval_s: float = PROGRESS_INTERVAL_S) -> EvaluationResult:
     """Evaluate ``model_path`` on ``datasets`` with the real ``opencompass`` CLI: knowledge benchmark keys
     (``BENCHMARKS``) and likelihood dataset keys (``LIKELIHOOD_BENCHMARKS``: ``ref_bpb_alpaca``,
     ``ref_bpb_mtbench``, ``arc_c_cloze``, ``mmlu_cloze``) in one list, one process, one model load.
@@ -211,7 +225,8 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     (on 2 CPU cores a subprocess per task would spend more time importing than inferring). With a parallel ``scale``
     (several workers, or Slurm) the config gets OpenCompass's ``NumWorkerPartitioner`` and runner instead and runs
     without ``--debug`` (``opencompass_command``). Previous outputs in ``<work_dir>/outputs`` are removed first so a
-    stale summary is never read.
+    stale summary is never read. ``on_progress(line)`` gets the run's progress from its log (task, dataset, batch,
+    time left: ``selection_ops.evaluation.compass_progress``) every ``progress_interval_s`` seconds while it runs.
     """
     check_finished_model(model_path)
     work_dir = Path(work_dir).resolve()
@@ -241,7 +256,9 @@ def run_opencompass(*, model_path: str | Path, model_name: str, work_dir: Path, 
     cmd = opencompass_command(config_path, outputs_dir, scale)
     logger.info("evaluating %s (%s) on %s, %s samples per dataset (%s); log %s", model_name, model_path,
                 list(datasets), sample_limit, limits, log_path)
-    wall_s = run_logged(cmd, cwd=work_dir, env=env, log_path=log_path, timeout_s=timeout_s, error=EvaluationError)
+    wall_s = run_followed(cmd, cwd=work_dir, env=env, log_path=log_path, timeout_s=timeout_s,
+                          on_progress=on_progress, label=f"OpenCompass {model_name}",
+                          interval_s=progress_interval_s)
     try:
         summary_path = find_summary(outputs_dir)
         scores = parse_summary(summary_path, model_name, knowledge) if knowledge else {}
@@ -304,8 +321,10 @@ class OpenCompassRunner(ConfigurableResource):
     def resolved_sample_limits(self) -> dict[str, int]:
         return dict(self.sample_limits)
 
-    def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path) -> EvaluationResult:
+    def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path,
+                 on_progress: Callable[[str], None] | None = None) -> EvaluationResult:
         return run_opencompass(model_path=model_path, model_name=model_name, work_dir=work_dir,
+                               on_progress=on_progress,
                                datasets=self.datasets, sample_limit=self.resolved_sample_limit(),
                                data_dir=Path(self.data_dir) if self.data_dir else None,
                                max_out_len=self.max_out_len, batch_size=self.batch_size,
@@ -319,7 +338,9 @@ def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, j
                    benchmarks: Sequence[str], sample_limits: dict[str, int | None], data_dir: Path | None = None,
                    wildbench_dir: Path | None = None, max_out_len: int | None = 64, batch_size: int = 8,
                    base_config: str | Path = DEFAULT_PREFERENCE_CONFIG, timeout_s: float | None = None,
-                   judgement_cache: Path | None = None, trust_remote_code: bool = False) -> PreferenceResult:
+                   judgement_cache: Path | None = None, trust_remote_code: bool = False,
+                   on_progress: Callable[[str], None] | None = None,
+                   progress_interval_s: float = PROGRESS_INTERVAL_S) -> PreferenceResult:
     """Evaluate ``model_path`` on human-preference ``benchmarks`` through OpenCompass's subjective pipeline.
 
     The model answers, ``judge`` judges (``SubjectiveNaivePartitioner`` / ``SubjectiveEvalTask``); then every
@@ -328,6 +349,7 @@ def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, j
     OpenCompass itself crashed on the unparseable judgements (a zero-parse AlpacaEval does). The raw judgements are
     copied to ``<work_dir>/raw_judgements/`` for MLflow. ``judgement_cache`` (default ``<state>/judgements``) keeps
     every judgement by (judge, prompt), so re-evaluating the same outputs with the same judge costs no judge call.
+    ``on_progress(line)``: the model answering, then the judge judging, as in ``run_opencompass``.
     """
     check_finished_model(model_path)
     work_dir = Path(work_dir).resolve()
@@ -358,8 +380,9 @@ def run_preference(*, model_path: str | Path, model_name: str, work_dir: Path, j
     failure: EvaluationError | None = None
     wall_s = 0.0
     try:
-        wall_s = run_logged(cmd, cwd=work_dir, env=env, log_path=log_path, timeout_s=timeout_s,
-                            error=EvaluationError)
+        wall_s = run_followed(cmd, cwd=work_dir, env=env, log_path=log_path, timeout_s=timeout_s,
+                              on_progress=on_progress, label=f"preference {model_name} (judge {judge.identity()})",
+                              interval_s=progress_interval_s)
     except EvaluationError as err:  # judgements may still explain it (below)
         failure = err
     run_dirs = sorted(p for p in outputs_dir.glob("*") if p.is_dir())
@@ -409,9 +432,10 @@ class PreferenceEvaluator(ConfigurableResource):
     trust_remote_code: bool = Field(default=False, description="let the evaluated model's folder run its code")
 
     def evaluate(self, *, model_path: str | Path, model_name: str, work_dir: Path,
-                 judge: JudgeSettings) -> PreferenceResult:
+                 judge: JudgeSettings, on_progress: Callable[[str], None] | None = None) -> PreferenceResult:
         limits = {key: self.sample_limits.get(key, self.sample_limit) for key in self.benchmarks}
         return run_preference(model_path=model_path, model_name=model_name, work_dir=work_dir, judge=judge,
+                              on_progress=on_progress,
                               benchmarks=self.benchmarks, sample_limits=limits,
                               data_dir=Path(self.data_dir) if self.data_dir else None,
                               wildbench_dir=Path(self.wildbench_dir) if self.wildbench_dir else None,
