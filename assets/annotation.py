@@ -11,13 +11,13 @@ import pandas as pd
 from dagster import AssetExecutionContext, Config, Output, asset
 
 from assets.checks import ANNOTATION_CHECKS, annotation_checks, specs
+from assets.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
 from assets.versioning import frame_digest, version
-from dagster_project.constants import GROUP_ANNOTATION, PARQUET_IO_MANAGER
-from dagster_project.grid import digest
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.ray_cluster import RayCluster
 from resources.study_layout import StudyLayout
 from selection_ops.annotation.config import AnnotationConfig, StageConfig
+from selection_ops.study.grid import digest
 
 ANNOTATION_CODE_VERSION = "2"
 # The default offline embedder (MiniLM-L6) has 384 dimensions; other embedders are only checked for consistency.

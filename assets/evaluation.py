@@ -8,19 +8,19 @@ built the same way.
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
 from assets.checks import EVALUATION_CHECKS, evaluation_checks, specs
+from assets.constants import ACCELERATOR_POOL, GROUP_EVALUATION
 from assets.locations import location_metadata
+from assets.partitions import grid_partitions
 from assets.training import fine_tuned_key
 from assets.values import BenchmarkScores, TrainedModel
 from assets.versioning import json_digest, version
-from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION
-from dagster_project.grid import GridSpec
-from dagster_project.partitions import grid_partitions
 from resources.mlflow_tracker import MlflowTracker
 from resources.opencompass import OpenCompassRunner
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 from selection_ops.evaluation.questions import write_questions
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
+from selection_ops.study.grid import GridSpec
 
 EVALUATION_CODE_VERSION = "4"
 

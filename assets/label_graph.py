@@ -7,8 +7,8 @@ from dagster import AssetExecutionContext, Config, MetadataValue, Output, asset
 from pydantic import Field
 
 from assets.checks import LABEL_GRAPH_CHECKS, label_graph_checks, specs
+from assets.constants import GROUP_LABEL_GRAPH
 from assets.versioning import frame_digest, json_digest, sha, version
-from dagster_project.constants import GROUP_LABEL_GRAPH
 from resources.label_graph import LabelGraphResource
 from resources.study_layout import StudyLayout
 from selection_ops.mig.settings import LabelGraphSettings

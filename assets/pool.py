@@ -4,10 +4,10 @@ import pandas as pd
 from dagster import AssetCheckResult, AssetExecutionContext, Config, Output, asset, asset_check
 from pydantic import Field
 
+from assets.constants import GROUP_POOL, PARQUET_IO_MANAGER
 from assets.versioning import frame_digest, version
-from dagster_project.constants import GROUP_POOL, PARQUET_IO_MANAGER
-from dagster_project.grid import GridSpec, digest, pool_source
 from selection_ops.foundation.paths import data_dir
+from selection_ops.study.grid import GridSpec, digest, pool_source
 
 POOL_CODE_VERSION = "2"
 

@@ -11,18 +11,18 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, AssetKey, asset
 
 from assets.checks import TRAINING_CHECKS, specs
+from assets.constants import ACCELERATOR_POOL, GROUP_EVALUATION, GROUP_TRAINING
 from assets.preference import REFERENCE_CHECKS, reference_row
 from assets.training import base_model_key, fine_tune
 from assets.values import TrainedModel
 from assets.versioning import ids_digest, json_digest
-from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION, GROUP_TRAINING
-from dagster_project.grid import GridSpec
 from resources.judge import JudgeResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import DAGSTER_RUN_TAG, KIND_POOL_ROW, MlflowTracker
 from resources.opencompass import OpenCompassRunner, PreferenceEvaluator
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
+from selection_ops.study.grid import GridSpec
 
 POOL_ROW_CODE_VERSION = "1"
 POOL_SCORES_CODE_VERSION = "2"  # per-question records

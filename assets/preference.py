@@ -14,14 +14,13 @@ from pathlib import Path
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
 from assets.checks import EVALUATION_CHECKS, evaluation_checks, judge_parse_rate_check, specs
+from assets.constants import ACCELERATOR_POOL, GROUP_EVALUATION
 from assets.evaluation import benchmark_scores_key
 from assets.locations import location_metadata
+from assets.partitions import grid_partitions
 from assets.training import base_model_key, fine_tuned_key
 from assets.values import BenchmarkScores, PreferenceScores, TrainedModel
 from assets.versioning import json_digest, version
-from dagster_project.constants import ACCELERATOR_POOL, GROUP_EVALUATION
-from dagster_project.grid import GridSpec
-from dagster_project.partitions import grid_partitions
 from resources.judge import JudgeResource
 from resources.mlflow_tracker import DAGSTER_RUN_TAG, KIND_BASELINE, MlflowTracker
 from resources.opencompass import OpenCompassRunner, PreferenceEvaluator
@@ -31,6 +30,7 @@ from selection_ops.evaluation.a4 import a4_part, a4_scores
 from selection_ops.evaluation.judge import JudgeSettings
 from selection_ops.evaluation.questions import write_questions
 from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
+from selection_ops.study.grid import GridSpec
 
 PREFERENCE_CODE_VERSION = "2"
 BASELINE_CODE_VERSION = "2"

@@ -33,13 +33,12 @@ from dagster import (
     asset,
 )
 
+from assets.constants import GROUP_REPORT
 from assets.evaluation import benchmark_scores_key
 from assets.locations import location_metadata
+from assets.partitions import cell_of, grid_partitions
 from assets.pool_row import pool_row_keys
 from assets.preference import baseline_scores_key, preference_scores_key
-from dagster_project.constants import GROUP_REPORT
-from dagster_project.grid import GridSpec
-from dagster_project.partitions import cell_of, grid_partitions
 from resources.mlflow_tracker import (
     AVG_OBJ,
     DAGSTER_RUN_TAG,
@@ -53,6 +52,7 @@ from resources.mlflow_tracker import (
 )
 from resources.study_layout import StudyLayout
 from selection_ops.foundation.atomic import atomic_path, write_text_atomic
+from selection_ops.study.grid import GridSpec
 
 REPORT_CODE_VERSION = "5"  # 5: tables, inline plots, unscored cells, report folder size
 INFORMATIVE_CHECK = "benchmarks_informative"

@@ -24,12 +24,11 @@ from dagster import (
 from pydantic import Field
 
 from assets.checks import SELECTION_CHECKS, selection_checks, specs
+from assets.constants import GROUP_SELECTION
 from assets.locations import location_metadata
+from assets.partitions import grid_partitions, selection_of
 from assets.values import Selection, SelectionSpec
 from assets.versioning import ids_digest, json_digest, version
-from dagster_project.constants import GROUP_SELECTION
-from dagster_project.grid import GridSpec, parse_selection_key
-from dagster_project.partitions import grid_partitions, selection_of
 from resources.mlflow_tracker import (
     DAGSTER_PARTITION_TAG,
     DAGSTER_RUN_TAG,
@@ -41,6 +40,8 @@ from resources.mlflow_tracker import (
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
 from selection_ops.foundation.atomic import write_text_atomic
+from selection_ops.study.cells import SelectionRef
+from selection_ops.study.grid import GridSpec
 
 SELECTION_CODE_VERSION = "2"
 
@@ -61,7 +62,7 @@ def applicable_metrics(subset_has: set[str]) -> list[str]:
 def spec_for(grid: GridSpec, selection: str) -> SelectionSpec:
     """What defines ``selection``; its seed (the budget key's, else the grid's own) is the selector's ``seed``, so
     selectors that draw at random pick differently per seed and deterministic ones pick the same ids."""
-    variant_name, budget, key_seed = parse_selection_key(selection)
+    variant_name, budget, key_seed = SelectionRef.parse(selection)
     variant = grid.variant(variant_name)
     return SelectionSpec(variant=variant.name, selector=variant.selector, params=variant.param_dict, budget=budget,
                          seed=grid.seed_of(key_seed))

@@ -19,12 +19,11 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
 
 from assets.checks import TRAINING_CHECKS, specs, training_checks
+from assets.constants import ACCELERATOR_POOL, GROUP_TRAINING
 from assets.locations import location_metadata
+from assets.partitions import cell_of, grid_partitions
 from assets.values import Selection, TrainedModel
 from assets.versioning import json_digest, version
-from dagster_project.constants import ACCELERATOR_POOL, GROUP_TRAINING
-from dagster_project.grid import EMBEDDED_MODEL, GridSpec, cell_key
-from dagster_project.partitions import cell_of, grid_partitions
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.mlflow_tracker import (
     CELL,
@@ -40,6 +39,8 @@ from resources.mlflow_tracker import (
 )
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
+from selection_ops.study.cells import CellRef
+from selection_ops.study.grid import EMBEDDED_MODEL, GridSpec
 
 BASE_MODEL_CODE_VERSION = "1"
 TRAINING_CODE_VERSION = "2"
@@ -86,7 +87,7 @@ def build_training_assets(grid: GridSpec, model: str) -> list:
                          mlflow_tracker: MlflowTracker, pool: pd.DataFrame, selection: Selection, base_model: str):
         """The base model fine-tuned on the selected conversations, in a folder keyed by what produced it."""
         cell = cell_of(context.partition_key, model)
-        all_seeds = cell_key(selection.variant, selection.budget, model)  # this cell over all its seeds (no suffix)
+        all_seeds = CellRef(selection.variant, selection.budget, model).key  # this cell over all its seeds (no suffix)
         train_seed = training_seed_override(grid, trainer, selection.seed)
         fingerprint = json_digest({"selection": selection.ids_digest, "base_model": base_model,
                                    "trainer": trainer.model_dump(),

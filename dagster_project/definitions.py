@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dagster import Definitions, ExecutorDefinition, RetryPolicy, in_process_executor
 
 from assets.annotation import build_annotation_assets
+from assets.constants import PARQUET_IO_MANAGER
 from assets.evaluation import build_evaluation_assets
 from assets.label_graph import build_label_graph_assets
 from assets.pool import build_pool_assets
@@ -21,8 +22,6 @@ from assets.preference import build_preference_assets
 from assets.reporting import build_reporting_assets
 from assets.selection import build_selection_assets
 from assets.training import build_training_assets
-from dagster_project.constants import PARQUET_IO_MANAGER
-from dagster_project.grid import GridSpec, load_grid
 from dagster_project.jobs import build_jobs, build_sensors
 from dagster_project.ray_execution import grid_executor, ray_executor_for
 from dagster_project.study import Study, resolve
@@ -30,6 +29,7 @@ from resources.mlflow_tracker import MlflowTracker
 from resources.parquet_io import ParquetIOManager
 from resources.study_layout import StudyLayout
 from resources.value_io import ValueIOManager
+from selection_ops.study.grid import GridSpec, load_grid
 
 # Builders of the assets that exist once per base model.
 PER_MODEL_BUILDERS: list[Callable[[GridSpec, str], list]] = [build_training_assets, build_evaluation_assets,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.constants import ACCELERATOR_RUN_TAG, ACCELERATOR_SLOTS_ENV
+from assets.constants import ACCELERATOR_RUN_TAG, ACCELERATOR_SLOTS_ENV
 from selection_ops.foundation.atomic import write_text_atomic
 
 

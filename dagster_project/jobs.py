@@ -21,11 +21,7 @@ from dagster import (
     define_asset_job,
 )
 
-from assets.evaluation import benchmark_scores_key
-from assets.pool_row import pool_row_keys
-from assets.preference import baseline_scores_key, preference_scores_key
-from assets.training import base_model_key, fine_tuned_key
-from dagster_project.constants import (
+from assets.constants import (
     ACCELERATOR_RUN_TAG,
     GRID_RUN_TAG,
     GROUP_ANNOTATION,
@@ -39,7 +35,11 @@ from dagster_project.constants import (
     JOB_STUDY_GRID,
     STUDY_RUN_TAG,
 )
-from dagster_project.grid import GridSpec
+from assets.evaluation import benchmark_scores_key
+from assets.pool_row import pool_row_keys
+from assets.preference import baseline_scores_key, preference_scores_key
+from assets.training import base_model_key, fine_tuned_key
+from selection_ops.study.grid import GridSpec
 
 JOB_BASE_MODELS = "prepare_base_models"
 JOB_TRAIN = "train_and_evaluate"

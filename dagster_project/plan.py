@@ -16,9 +16,9 @@ from typing import Any
 
 from dagster import MaterializeResult, MetadataValue, asset
 
-from dagster_project.grid import GridError, GridSpec
 from dagster_project.study import Study, load_study
 from selection_ops.plan import Facts, estimate, load_throughput, model_params, render_costs
+from selection_ops.study.grid import GridError, GridSpec
 
 DEFAULT_POOL_SIZES = {"lima": 1029, "alpaca": 2000, "dolly": 2000}  # the embedded default's files
 
@@ -72,10 +72,10 @@ def facts_of(study: Study, table: dict) -> Facts:
     grid, res = study.grid, study.resources
     models = {key: model_params(ref)[0] or 0.0 for key, ref in grid.base_models.items()}
     cells = []
-    from dagster_project.grid import parse_cell_key
+    from selection_ops.study.cells import CellRef
 
     for key in grid.default_training_keys():
-        ref = parse_cell_key(key)
+        ref = CellRef.parse(key)
         cells.append((key, ref.budget, models[ref.model]))
     recipe = _recipe(study)
     trainer = res["trainer"]
@@ -165,9 +165,9 @@ def cell_states(study: Study, instance=None, asset_graph=None) -> dict[str, str]
         with DagsterInstance.get() as opened:
             return cell_states(study, opened, asset_graph)
     from assets.evaluation import benchmark_scores_key
+    from assets.partitions import partition_for
     from dagster_project import staleness
-    from dagster_project.grid import parse_cell_key
-    from dagster_project.partitions import partition_for
+    from selection_ops.study.cells import CellRef
 
     if asset_graph is None:
         from dagster_project.definitions import build_definitions
@@ -175,7 +175,7 @@ def cell_states(study: Study, instance=None, asset_graph=None) -> dict[str, str]
         asset_graph = build_definitions(study.grid).resolve_asset_graph()
     states = {}
     for key in keys:
-        ref = parse_cell_key(key)
+        ref = CellRef.parse(key)
         status = staleness.status(instance, asset_graph, benchmark_scores_key(ref.model), partition_for(ref.selection))
         states[key] = {"FRESH": "up to date", "STALE": "stale", "MISSING": "missing"}[status.name]
     return states

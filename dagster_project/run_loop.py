@@ -141,11 +141,11 @@ def _watch_signals() -> None:
 
 
 def _main(args: argparse.Namespace) -> int:
-    from dagster_project.grid import GridError, grid_path
     from dagster_project.study import load_study, preflight_problems
     from resources.mlflow_tracker import MlflowTracker, TrackerUnreachable
     from resources.study_layout import StudyLayout
     from selection_ops.foundation import file_lock
+    from selection_ops.study.grid import GridError, grid_path
 
     try:  # the grid, its sections and what they name are checked before any work
         study = load_study(grid_path())
@@ -268,18 +268,18 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     per stage and partition, then the grid's table. Returns 0, or 1 when a required step failed."""
     from dagster import AssetCheckSeverity, AssetKey, AssetRecordsFilter, DagsterEventType
 
+    from assets.constants import JOB_POOL_ROW, JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
     from assets.evaluation import benchmark_scores_key
+    from assets.partitions import partition_for
     from assets.pool_row import pool_fine_tuned_key, pool_row_name, pool_scores_key
     from assets.preference import baseline_scores_key, preference_scores_key
     from assets.training import base_model_key, fine_tuned_key
     from dagster_project import staleness
-    from dagster_project.constants import JOB_POOL_ROW, JOB_PREPARE, JOB_REPORT, JOB_STUDY_GRID
-    from dagster_project.grid import parse_cell_key
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
-    from dagster_project.partitions import partition_for
     from dagster_project.recovery import MAIN_JOB_TAG, pool_of, wait_for_pool
     from dagster_project.staleness import observe
     from selection_ops.foundation.processes import ProcessIdentity
+    from selection_ops.study.cells import parse_cell_key
 
     graph = defs.resolve_asset_graph()
     # the job's identity on every run it starts: a later job tells a dead run from a live one by it
@@ -418,10 +418,10 @@ def _table(grid, latest: Callable, scores: Callable) -> str:
     every benchmark's score and MIG Appx. A.4's averages."""
     from dagster import AssetKey
 
+    from assets.partitions import partition_for
     from assets.pool_row import pool_scores_key
     from assets.preference import baseline_scores_key
-    from dagster_project.grid import parse_selection_key
-    from dagster_project.partitions import partition_for
+    from selection_ops.study.cells import parse_selection_key
 
     rows = []
     benchmarks: list[str] = []

@@ -21,14 +21,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dagster_project.constants import ENV_VAR
-from dagster_project.grid import SECTION_NAMES, GridError, GridSpec, check_known_keys, load_grid
+from assets.constants import ENV_VAR
 from resources.annotators import EmbedderResource, ScorerResource, TaggerResource
 from resources.judge import JudgeResource
 from resources.label_graph import LabelGraphResource
 from resources.llamafactory import LlamaFactoryTrainer
 from resources.opencompass import OpenCompassRunner, PreferenceEvaluator
 from resources.ray_cluster import RayCluster
+from selection_ops.study.grid import SECTION_NAMES, GridError, GridSpec, check_known_keys, load_grid
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "default"

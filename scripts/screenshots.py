@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the fine-tuned model's partition to show (default: the grid's first trained cell)")
     args = parser.parse_args(argv)
 
-    from dagster_project.grid import load_grid
+    from selection_ops.study.grid import load_grid
 
     grid = load_grid(args.grid)
     model = next(iter(grid.base_models))
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _first_trained(grid, model: str) -> str:
     """The partition key (``b8|mig``) of the grid's first default-trained cell on ``model``."""
-    from dagster_project.partitions import cell_of, grid_partitions
+    from assets.partitions import cell_of, grid_partitions
 
     trained = set(grid.default_training_keys())
     return next(key for key in grid_partitions(grid).get_partition_keys() if cell_of(key, model) in trained)

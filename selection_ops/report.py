@@ -38,6 +38,7 @@ from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.stats.correlation_ci import CORRELATION_RESAMPLES, DEFAULT_CONTROLS
 from selection_ops.stats.power import ALPHA, POWER
 from selection_ops.stats.resample import DEFAULT_RESAMPLES, LEVEL
+from selection_ops.study.cells import variant_of
 
 MIN_POINTS = 3
 A4_COLUMNS = ("avg_obj", "avg_obj.stderr", "avg_sub", "avg_sub.stderr", "avg", "avg.stderr")
@@ -504,7 +505,7 @@ def _scatter(x: pd.Series, y: pd.Series, labels: pd.Series, metric: str, perform
     fig, ax = plt.subplots(figsize=(5, 4))
     ax.scatter(x, y)
     for xi, yi, label in zip(x, y, labels):
-        ax.annotate(str(label).split("__")[0], (xi, yi), fontsize=7)
+        ax.annotate(variant_of(str(label)), (xi, yi), fontsize=7)
     ax.set_xlabel(metric)
     ax.set_ylabel(performance)
     ax.set_title(f"{metric} vs {performance} (mean corr {mean_corr:.2f})")

@@ -13,10 +13,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("dagster_project", "assets", "resources", "selection_ops")
-# dagster_project modules that only declare what the assets are built from (names, the grid, its partitions, paths);
-# assets may import these, and they import nothing above selection_ops.
-DAGSTER_DECLARATIONS = ("dagster_project.constants", "dagster_project.grid", "dagster_project.partitions",
-                        "dagster_project.paths")
 FOUNDATION = "selection_ops.foundation"
 
 
@@ -61,7 +57,7 @@ def violations(paths: list[Path], forbidden: tuple[str, ...], allowed: tuple[str
 
 
 def test_the_packages_exist() -> None:
-    for package in (*PACKAGES, "selection_ops/foundation"):
+    for package in (*PACKAGES, "selection_ops/foundation", "selection_ops/study"):
         assert (REPO / package / "__init__.py").is_file(), package
 
 
@@ -76,6 +72,13 @@ def test_selection_ops_is_plain_python() -> None:
     assert violations(paths, ("dagster", "dagster_project", "assets", "resources", "dagster_ray")) == []
 
 
+def test_the_study_declarations_are_plain_python() -> None:
+    """The grid and its cell keys (``selection_ops.study``), which assets build their partitions from."""
+    paths = modules_of("selection_ops/study")
+    assert {p.name for p in paths} >= {"grid.py", "cells.py"}
+    assert violations(paths, ("dagster", "dagster_project", "assets", "resources", "mlflow")) == []
+
+
 def test_resources_never_import_assets_or_dagster_project() -> None:
     assert violations(modules_of("resources"), ("assets", "dagster_project")) == []
 
@@ -84,14 +87,8 @@ def test_benchmarks_measure_plain_code() -> None:
     assert violations(modules_of("benchmarks"), ("assets", "dagster_project")) == []
 
 
-def test_assets_import_only_the_declarations_of_dagster_project() -> None:
-    assert violations(modules_of("assets"), ("dagster_project",), allowed=DAGSTER_DECLARATIONS) == []
-
-
-def test_dagster_declarations_import_nothing_above_selection_ops() -> None:
-    paths = [REPO / (name.replace(".", "/") + ".py") for name in DAGSTER_DECLARATIONS]
-    assert violations(paths, ("assets", "resources", "dagster_project.definitions", "dagster_project.jobs",
-                              "dagster_project.run_loop")) == []
+def test_assets_never_import_dagster_project() -> None:
+    assert violations(modules_of("assets"), ("dagster_project",)) == []
 
 
 @pytest.mark.parametrize(("source", "expected"), [
@@ -113,8 +110,8 @@ def test_the_checker_sees_lazy_and_relative_imports(tmp_path: Path, source: str,
 def test_an_upward_import_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     upward = tmp_path / "resources" / "tracker.py"
     upward.parent.mkdir(parents=True)
-    upward.write_text("def uri():\n    from dagster_project.paths import state_dir\n    return state_dir()\n")
+    upward.write_text("def uri():\n    from dagster_project.study import load_study\n    return load_study\n")
     monkeypatch.setattr(f"{__name__}.REPO", tmp_path)
     assert violations([upward], ("assets", "dagster_project")) == [
-        "resources/tracker.py imports dagster_project.paths",
-        "resources/tracker.py imports dagster_project.paths.state_dir"]
+        "resources/tracker.py imports dagster_project.study",
+        "resources/tracker.py imports dagster_project.study.load_study"]

@@ -58,7 +58,7 @@ VARIABLES: tuple[EnvironmentVariable, ...] = (
     EnvironmentVariable(
         INFOSIFT_GRID, "The study grid (YAML) the Dagster definitions - UI, jobs, backfills - are built from; "
         "`scripts/run_loop.sh --grid G` sets it for its run.",
-        "`dagster_project/grids/embedded_default.yaml`", ("dagster_project/grid.py",)),
+        "`dagster_project/grids/embedded_default.yaml`", ("selection_ops/study/grid.py",)),
     EnvironmentVariable(
         INFOSIFT_ENV, "A named resource profile laid over the study's settings (`small`: the smallest end-to-end "
         "settings, as the tests and CI use).", "unset: the study's own settings", ("dagster_project/definitions.py",)),

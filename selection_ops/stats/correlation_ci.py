@@ -23,6 +23,7 @@ from scipy.stats import rankdata
 
 from selection_ops.correlation import correlate
 from selection_ops.stats.resample import LEVEL, percentile_interval
+from selection_ops.study.cells import variant_of
 
 CORRELATION_RESAMPLES = 2_000
 DEFAULT_CONTROLS = ("duplicate",)
@@ -72,7 +73,7 @@ def correlation_interval(values: Sequence[float] | np.ndarray, performance: Sequ
 def control_runs(table: pd.DataFrame, controls: Sequence[str] = DEFAULT_CONTROLS) -> np.ndarray:
     """(rows,) bool: the runs of ``table`` that are controls (module doc); case-insensitive."""
     wanted = {c.lower() for c in controls}
-    names = table["run"].astype(str).str.split("__").str[0].str.lower()
+    names = table["run"].astype(str).str.lower().map(variant_of)
     control = names.isin(wanted).to_numpy()
     if "selector" in table:
         control |= table["selector"].map(lambda s: isinstance(s, str) and s.lower() in wanted).to_numpy(dtype=bool)

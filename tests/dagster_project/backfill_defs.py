@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from dagster_project.definitions import build_definitions
-from dagster_project.grid import load_grid
 from resources.mlflow_tracker import MlflowTracker
+from selection_ops.study.grid import load_grid
 
 _spec = importlib.util.spec_from_file_location("fakes", Path(__file__).with_name("fakes.py"))
 fakes = importlib.util.module_from_spec(_spec)

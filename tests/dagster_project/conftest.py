@@ -34,7 +34,7 @@ def prepared_home(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> P
     home = tmp_path_factory.mktemp("prepared") / "home"
     home.mkdir()
     study = Study(home)
-    from dagster_project.constants import JOB_PREPARE
+    from assets.constants import JOB_PREPARE
 
     with study.instance() as instance:
         result = study.definitions().resolve_job_def(JOB_PREPARE).execute_in_process(instance=instance)

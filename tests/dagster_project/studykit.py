@@ -25,7 +25,7 @@ class Study:
     """One study under a home: its grid file, layout, instance and definitions with the fake trainer/evaluator."""
 
     def __init__(self, home: Path, study: str = "alpha", unique: int = 2, body: str | None = None, **fake_settings):
-        from dagster_project.grid import load_grid
+        from selection_ops.study.grid import load_grid
 
         self.home, self.study = home, study
         self.grid_path = home / f"{study}.yaml"

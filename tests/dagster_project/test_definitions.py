@@ -46,7 +46,7 @@ def test_asset_graph_runs_one_way_from_pool_to_report(defs) -> None:
 def test_every_selection_of_the_grid_is_trainable_on_every_base_model(defs) -> None:
     from dagster import AssetKey
 
-    from dagster_project.grid import load_grid
+    from selection_ops.study.grid import load_grid
 
     grid = load_grid()
     graph = defs.resolve_asset_graph()
@@ -60,7 +60,7 @@ def test_every_selection_of_the_grid_is_trainable_on_every_base_model(defs) -> N
 
 
 def test_the_ui_shows_the_study_and_grid_it_loaded(defs) -> None:
-    from dagster_project.grid import grid_path
+    from selection_ops.study.grid import grid_path
 
     assert defs.metadata["study"].value == "embedded-default"
     assert defs.metadata["grid_file"].value == str(grid_path())
@@ -73,7 +73,7 @@ def test_the_ui_shows_the_study_and_grid_it_loaded(defs) -> None:
 
 def test_resource_sets_are_chosen_by_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from dagster_project.definitions import study_resources
-    from dagster_project.grid import load_grid
+    from selection_ops.study.grid import load_grid
 
     grid = load_grid()
     small = study_resources(grid, env="small", home=str(tmp_path))
@@ -106,7 +106,7 @@ def test_the_run_queue_admits_the_accelerator_slots_plus_cheap_runs(tmp_path: Pa
     slots + 2 runs, at most ``slots`` of them tagged as accelerator work; the jobs that train carry that tag."""
     from dagster import DagsterInstance
 
-    from dagster_project.constants import ACCELERATOR_RUN_TAG, JOB_SELECT, JOB_STUDY_GRID
+    from assets.constants import ACCELERATOR_RUN_TAG, JOB_SELECT, JOB_STUDY_GRID
     from dagster_project.instance import CHEAP_RUNS, write_instance_config
     from dagster_project.jobs import JOB_TRAIN
 

@@ -152,7 +152,7 @@ def test_the_plan_asset_shows_the_plan_with_cell_states(tmp_path: Path, monkeypa
     from dagster import AssetKey, DagsterInstance
 
     from dagster_project.definitions import build_definitions
-    from dagster_project.grid import load_grid
+    from selection_ops.study.grid import load_grid
 
     grid = load_grid(GRIDS / "embedded_default.yaml")
     defs = build_definitions(grid, env="", home=str(tmp_path / "home"))

@@ -66,7 +66,7 @@ def test_pool_row_trains_on_the_whole_pool_and_is_a_score_row_of_the_report(home
 def test_a_failing_pool_row_check_names_the_row(home: Path) -> None:
     from dagster import AssetKey, DagsterEventType
 
-    from dagster_project.constants import JOB_POOL_ROW
+    from assets.constants import JOB_POOL_ROW
     from dagster_project.jobs import JOB_BASE_MODELS
 
     study = Study(home, body=GRID.format(study="alpha", unique=2) + "pool_row: true\n", nan_loss=True)

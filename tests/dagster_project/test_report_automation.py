@@ -39,8 +39,8 @@ def _score(instance, study: Study, partitions: list[str]) -> None:
 
 
 def test_a_partly_trained_grid_gets_a_report_and_an_unchanged_one_does_not(study: Study) -> None:
+    from assets.partitions import grid_partitions
     from assets.reporting import unscored_cells
-    from dagster_project.partitions import grid_partitions
 
     defs = study.definitions()
     keys = grid_partitions(study.grid).get_partition_keys()
@@ -69,7 +69,7 @@ def test_eager_alone_would_never_report_a_partly_trained_grid(study: Study) -> N
     from dagster import AssetSpec, AutomationCondition, asset
 
     from assets.evaluation import benchmark_scores_key
-    from dagster_project.partitions import grid_partitions
+    from assets.partitions import grid_partitions
 
     partitions = grid_partitions(study.grid)
     scores = [AssetSpec(benchmark_scores_key("tiny"), partitions_def=partitions)]
@@ -102,7 +102,7 @@ def test_the_report_sensor_runs_by_default_targets_the_report_and_names_the_stud
 
 def test_serving_a_study_whose_report_is_up_to_date_requests_nothing(study: Study) -> None:
     """The sensor's first tick (a fresh `dagster dev`, no cursor) on scores already reported launches no run."""
-    from dagster_project.partitions import grid_partitions
+    from assets.partitions import grid_partitions
 
     defs = study.definitions()
     with study.instance() as instance:

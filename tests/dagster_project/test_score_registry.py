@@ -32,10 +32,10 @@ def test_the_registry_holds_every_reader_fact() -> None:
 
 
 def test_a_registered_benchmark_flows_to_mlflow_the_report_and_the_table(toy, tmp_path: Path) -> None:
-    from dagster_project.grid import load_grid
     from dagster_project.run_loop import _table
     from resources.mlflow_tracker import KIND_FINE_TUNE, MlflowTracker
     from selection_ops.report import correlation_report, runs_table
+    from selection_ops.study.grid import load_grid
 
     assert question_scale("toy_bench") == 100.0 and "toy_bench" in a4_keys()
     tracker = MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}",

@@ -86,8 +86,8 @@ def test_adding_seeds_to_a_study_runs_only_the_new_seeds(home: Path) -> None:
 
 def test_a_cells_seed_sets_the_recipes_seeds_and_the_grids_own_seed_keeps_the_recipes(tmp_path: Path) -> None:
     from assets.training import training_seed_override
-    from dagster_project.grid import load_grid
     from resources.llamafactory import LlamaFactoryTrainer, build_recipe, recipe_path_for
+    from selection_ops.study.grid import load_grid
 
     trainer = LlamaFactoryTrainer()
     assert trainer.training_seed() == 42 and trainer.recipe_overrides() == {}

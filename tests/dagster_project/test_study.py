@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.grid import GridError
 from dagster_project.study import SECTIONS, load_study, profile_names
+from selection_ops.study.grid import GridError
 
 GRIDS = Path(__file__).resolve().parents[2] / "dagster_project" / "grids"
 HEAD = "study: s1\nselectors: [random, mig]\nbudgets: [8]\n"
@@ -90,7 +90,7 @@ def test_sections_reach_the_resources_the_jobs_receive(tmp_path: Path) -> None:
     from dagster import build_resources
 
     from dagster_project.definitions import build_definitions
-    from dagster_project.grid import load_grid
+    from selection_ops.study.grid import load_grid
 
     path = write_grid(tmp_path, "judge: {kind: openai, url: http://127.0.0.1:9/v1, model_name: cj}\n"
                                 "annotation: {tagger: {max_tags: 3}, label_graph: {threshold: 0.8}}\n"
@@ -120,8 +120,8 @@ def test_docs_list_every_field_a_grid_may_set() -> None:
 def test_jobs_retry_steps_only_on_ray(tmp_path: Path) -> None:
     """On Ray a lost node fails a step and a retry reruns it elsewhere; in-process a failed step is not retried."""
     from dagster_project.definitions import build_definitions
-    from dagster_project.grid import load_grid
     from dagster_project.ray_execution import ray_step_executor
+    from selection_ops.study.grid import load_grid
 
     grid = load_grid(write_grid(tmp_path, "execution: {ray: {max_task_retries: 2}}\n"))
     local = build_definitions(grid, env="", home=str(tmp_path / "h"))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from studykit import Study, ran
 
+from selection_ops.study.cells import CellRef, SelectionRef
+
 
 def _stale(study: Study) -> dict[str, str]:
     """Every asset partition that Dagster does not call FRESH -> its status."""
@@ -98,13 +100,13 @@ def test_mlflow_holds_the_study_tree_every_run_ended(home: Path) -> None:
     assert set(selections) == set(study.grid.selection_keys())  # every selection, trained or not
     for key, run in selections.items():
         assert run.data.tags["mlflow.parentRunId"] == study_run.info.run_id
-        assert run.data.params["variant"] == key.split("__")[0] and run.data.tags["dagster.run_id"]
+        assert run.data.params["variant"] == SelectionRef.parse(key).variant and run.data.tags["dagster.run_id"]
         assert any(m.startswith("diversity.") for m in run.data.metrics)
         (dataset_input,) = run.inputs.dataset_inputs
         assert dataset_input.dataset.name == key and "pool.parquet" in dataset_input.dataset.source
     for run in by_kind["fine-tune"]:
         parent = run.data.tags["mlflow.parentRunId"]
-        assert selections[run.data.tags["infosift.partition"].rsplit("__", 1)[0]].info.run_id == parent
+        assert selections[CellRef.parse(run.data.tags["infosift.partition"]).selection].info.run_id == parent
         assert {"avg_obj", "train.loss", "bench.arc_c"} <= set(run.data.metrics)
         curve = [m.step for m in client.get_metric_history(run.info.run_id, "train.loss")]
         assert curve and len(curve) == len(set(curve))  # logged live and completed at the end: each step once

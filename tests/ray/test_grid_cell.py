@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from dagster_project.paths import REPO_ROOT
+from selection_ops.foundation.paths import REPO_ROOT
 
 pytestmark = pytest.mark.ray
 
@@ -36,8 +36,8 @@ def test_selection_and_fine_tune_cells_run_as_ray_jobs(ray_runtime: dict, data_d
     from ray.job_submission import JobStatus, JobSubmissionClient
 
     from dagster_project.definitions import all_assets, study_resources
-    from dagster_project.grid import load_grid
     from resources.ray_cluster import RayCluster
+    from selection_ops.study.grid import load_grid
 
     home = tmp_path / "home"
     (home / "dagster").mkdir(parents=True)

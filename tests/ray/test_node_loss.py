@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dagster_project.paths import REPO_ROOT
+from selection_ops.foundation.paths import REPO_ROOT
 
 pytestmark = pytest.mark.ray
 

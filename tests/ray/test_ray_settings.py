@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from dagster_project.paths import REPO_ROOT
 from resources.ray_cluster import RAY_CONFIG_TAG, RayCluster, cell_op_tags, cell_resources, jobs_address_for
+from selection_ops.foundation.paths import REPO_ROOT
 from selection_ops.ray_session import RaySessionSettings
 
 

@@ -18,13 +18,9 @@ A grid file names
     base_models: {smollm2-135m: embedded}   # key -> HF id, local path, or "embedded"
     pool_row: true                   # also fine-tune each base model on the whole pool (MIG Table 1's "Pool" row)
 
-Keys are slugs ``[a-z0-9._-]`` joined with ``__``: a selection is ``<variant>__<budget key>`` (``mig__b32``), a
-trained cell ``<variant>__<budget key>__<model>`` (``mig__b32__smollm2-135m``). The budget key carries the seed:
-``b32`` at the grid's own ``seed``, ``b32-s1`` at seed 1 (any other seed of ``seeds``). The grid's own seed has no
-suffix so that a grid without ``seeds`` keeps the keys it had before seeds were an axis, and adding seeds never
-re-keys a cell.
-In the functions below a *key seed* is that suffix: ``None`` for the grid's own seed (``GridSpec.key_seed`` and
-``GridSpec.seed_of`` convert). Every key is formatted and parsed here; ``partitions`` maps them to Dagster's matrix.
+A selection is keyed ``<variant>__<budget key>`` (``mig__b32``, ``mig__b32-s1`` at another seed), a trained cell
+``<variant>__<budget key>__<model>``: ``selection_ops.study.cells`` formats and parses every key;
+``assets.partitions`` maps them to Dagster's matrix.
 ``train_selectors`` is read as ``train`` (older grids).
 """
 
@@ -38,16 +34,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import yaml
 
 from selection_ops.foundation.paths import REPO_ROOT
+from selection_ops.study.cells import SEPARATOR, SLUG, BudgetRef, CellRef, SelectionRef
 
 GRID_ENV = "INFOSIFT_GRID"
 DEFAULT_GRID = REPO_ROOT / "dagster_project" / "grids" / "embedded_default.yaml"
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_BUDGET_KEY = re.compile(r"^b(?P<budget>[0-9]+)(?:-s(?P<seed>[0-9]+))?$")
 EMBEDDED_MODEL = "embedded"
 # The resource sections a grid may carry (typed and checked by dagster_project.study) and every top-level key.
 SECTION_NAMES = ("annotation", "training", "evaluation", "judge", "execution")
@@ -124,16 +119,16 @@ class GridSpec:
 
     def budget_keys(self) -> list[str]:
         """The budget dimension of the matrix: ``b<budget>`` then ``b<budget>-s<seed>`` per other seed."""
-        return [budget_key(b, self.key_seed(s)) for b in self.budgets for s in self.repeat_seeds]
+        return [BudgetRef(b, self.key_seed(s)).key for b in self.budgets for s in self.repeat_seeds]
 
     def selection_keys(self) -> list[str]:
         """``<variant>__<budget key>`` for every variant, budget and seed, in grid order."""
-        return [selection_key(v.name, b, self.key_seed(s))
+        return [SelectionRef(v.name, b, self.key_seed(s)).key
                 for v in self.variants for b in self.budgets for s in self.repeat_seeds]
 
     def default_training_keys(self) -> list[str]:
         """``<variant>__<budget key>__<model>`` for the default training set (every seed), in grid order."""
-        return [cell_key(v, b, m, self.key_seed(s))
+        return [CellRef(v, b, m, self.key_seed(s)).key
                 for v in self.train for b in self.budgets for s in self.repeat_seeds for m in self.base_models]
 
     def fingerprint(self) -> str:
@@ -147,81 +142,6 @@ def digest(value: Any, length: int = 12) -> str:
     """A short, stable sha256 of a JSON-able value (keys sorted)."""
     text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:length]
-
-
-class SelectionRef(NamedTuple):
-    """A parsed selection key; ``seed`` is the key seed (None: the grid's own seed)."""
-
-    variant: str
-    budget: int
-    seed: int | None
-
-    @property
-    def key(self) -> str:
-        return selection_key(self.variant, self.budget, self.seed)
-
-
-class CellRef(NamedTuple):
-    """A parsed trained-cell key; ``seed`` is the key seed (None: the grid's own seed)."""
-
-    variant: str
-    budget: int
-    model: str
-    seed: int | None
-
-    @property
-    def key(self) -> str:
-        return cell_key(self.variant, self.budget, self.model, self.seed)
-
-    @property
-    def selection(self) -> str:
-        """The selection this cell trains on (same seed)."""
-        return selection_key(self.variant, self.budget, self.seed)
-
-    @property
-    def cell(self) -> str:
-        """The cell over all its seeds (the MLflow ``cell`` tag): the key without a seed suffix."""
-        return cell_key(self.variant, self.budget, self.model)
-
-
-def budget_key(budget: int, seed: int | None = None) -> str:
-    """``b32`` (the grid's own seed: ``seed`` None) or ``b32-s1`` (seed 1)."""
-    return f"b{budget}" if seed is None else f"b{budget}-s{seed}"
-
-
-def parse_budget_key(key: str) -> tuple[int, int | None]:
-    """``"b32"`` -> ``(32, None)``, ``"b32-s1"`` -> ``(32, 1)``."""
-    match = _BUDGET_KEY.match(key)
-    if not match:
-        raise ValueError(f"budget key {key!r} is not b<budget> or b<budget>-s<seed>")
-    seed = match["seed"]
-    return int(match["budget"]), None if seed is None else int(seed)
-
-
-def selection_key(variant: str, budget: int, seed: int | None = None) -> str:
-    return f"{variant}__{budget_key(budget, seed)}"
-
-
-def cell_key(variant: str, budget: int, model: str, seed: int | None = None) -> str:
-    return f"{selection_key(variant, budget, seed)}__{model}"
-
-
-def parse_selection_key(key: str) -> SelectionRef:
-    """``"mig__b48"`` -> ``("mig", 48, None)``; ``"mig__b48-s2"`` -> ``("mig", 48, 2)``."""
-    parts = key.split("__")
-    if len(parts) != 2:
-        raise ValueError(f"selection key {key!r} is not <variant>__<budget key>")
-    return SelectionRef(parts[0], *parse_budget_key(parts[1]))
-
-
-def parse_cell_key(key: str) -> CellRef:
-    """``"mig__b48__smollm2-135m"`` -> ``("mig", 48, "smollm2-135m", None)``; ``"mig__b48-s2__m"`` -> seed 2."""
-    parts = key.split("__")
-    if len(parts) != 3:
-        raise ValueError(f"cell key {key!r} is not <variant>__<budget key>__<model>")
-    budget, seed = parse_budget_key(parts[1])
-    return CellRef(parts[0], budget, parts[2], seed)
-
 
 
 class GridError(ValueError):
@@ -238,7 +158,7 @@ def _slug(text: Any) -> str:
 
 
 def _check_slug(path: Path, what: str, value: str) -> str:
-    if not _SLUG.match(value) or "__" in value:
+    if not SLUG.match(value) or SEPARATOR in value:
         raise GridError(f"{path}: {what} {value!r} is not a slug [a-z0-9._-] without '__' (it joins keys)")
     return value
 
@@ -366,7 +286,7 @@ def load_grid(path: Path | None = None) -> GridSpec:
 def _performance(path: Path, raw: Any) -> str | None:
     if raw is None:
         return None
-    if not isinstance(raw, str) or not _SLUG.match(raw.replace("/", ".")):
+    if not isinstance(raw, str) or not SLUG.match(raw.replace("/", ".")):
         raise GridError(f"{path}: performance must be avg, avg_obj, avg_sub, zsum or a score column, got {raw!r}")
     return raw
 

@@ -1,6 +1,6 @@
 """The grid as Dagster partitions: one matrix, variant x budget, shared by selection, training and evaluation.
 
-The budget dimension also carries the seed (``b32``, ``b32-s1``, ...: ``dagster_project.grid`` formats the keys):
+The budget dimension also carries the seed (``b32``, ``b32-s1``, ...: ``selection_ops.study.cells`` formats the keys):
 Dagster allows two dimensions at most, and a seed suffix on the budget keeps a one-seed grid's keys as they were, so
 adding seeds to a grid adds columns to the matrix and never re-keys a materialized partition.
 
@@ -17,14 +17,8 @@ from typing import Any
 
 from dagster import MultiPartitionKey, MultiPartitionsDefinition, StaticPartitionsDefinition
 
-from dagster_project.grid import (
-    GridSpec,
-    budget_key,
-    cell_key,
-    parse_budget_key,
-    parse_selection_key,
-    selection_key,
-)
+from selection_ops.study.cells import BudgetRef, SelectionRef
+from selection_ops.study.grid import GridSpec
 
 VARIANT_DIM = "variant"
 BUDGET_DIM = "budget"
@@ -39,8 +33,8 @@ def grid_partitions(grid: GridSpec) -> MultiPartitionsDefinition:
 
 def partition_for(selection: str) -> MultiPartitionKey:
     """``"mig__b32-s1"`` -> the matrix key {variant: mig, budget: b32-s1} (its string is ``b32-s1|mig``)."""
-    variant, budget, seed = parse_selection_key(selection)
-    return MultiPartitionKey({VARIANT_DIM: variant, BUDGET_DIM: budget_key(budget, seed)})
+    ref = SelectionRef.parse(selection)
+    return MultiPartitionKey({VARIANT_DIM: ref.variant, BUDGET_DIM: ref.budget_key})
 
 
 def selection_of(partition_key: Any) -> str:
@@ -50,14 +44,12 @@ def selection_of(partition_key: Any) -> str:
     else:
         budget, variant = str(partition_key).split("|")  # dimensions are joined in name order: budget, variant
         dims = {BUDGET_DIM: budget, VARIANT_DIM: variant}
-    budget, seed = parse_budget_key(dims[BUDGET_DIM])
-    return selection_key(dims[VARIANT_DIM], budget, seed)
+    return SelectionRef(dims[VARIANT_DIM], *BudgetRef.parse(dims[BUDGET_DIM])).key
 
 
 def cell_of(partition_key: Any, model: str) -> str:
     """The matrix key and a base model -> the trained cell ``"mig__b32-s1__smollm2-135m"``."""
-    variant, budget, seed = parse_selection_key(selection_of(partition_key))
-    return cell_key(variant, budget, model, seed)
+    return SelectionRef.parse(selection_of(partition_key)).trained_on(model).key
 
 
 def model_prefix(model: str) -> str:

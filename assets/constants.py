@@ -1,5 +1,5 @@
-"""Names shared by the Dagster wiring and the assets: groups, IO manager key, the concurrency pool, run tags, jobs,
-the environment switch. A declaration module: it imports nothing of ``assets`` or ``resources``."""
+"""Names shared by the assets and the Dagster wiring above them (``dagster_project``): groups, IO manager key, the
+concurrency pool, run tags, jobs, the environment switch."""
 
 GROUP_POOL = "pool"
 GROUP_ANNOTATION = "annotation"
