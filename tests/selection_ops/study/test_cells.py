@@ -29,30 +29,23 @@ def test_a_cell_names_its_selection_and_its_seedless_cell() -> None:
     assert SelectionRef("mig", 5, 2).trained_on("m") == cell and SelectionRef("mig", 5, 2).budget_key == "b5-s2"
 
 
-@pytest.mark.parametrize("key, message", [
-    ("mig__32", "budget key '32' is not b<budget> or b<budget>-s<seed>"),
-    ("mig__b32-1", "budget key 'b32-1'"),
-    ("mig__b-s1", "budget key 'b-s1'"),
-    ("mig__b32-s", "budget key 'b32-s'"),
-    ("mig__b32__m", "selection key 'mig__b32__m' is not <variant>__<budget key>"),
-    ("mig", "selection key 'mig' is not <variant>__<budget key>"),
-    ("Mig__b32", "'Mig' is not a slug"),
-    ("__b32", "'' is not a slug"),
+@pytest.mark.parametrize("ref, key, message", [
+    (SelectionRef, "mig__32", "budget key '32' is not b<budget> or b<budget>-s<seed>"),
+    (SelectionRef, "mig__b32-1", "budget key 'b32-1'"),
+    (SelectionRef, "mig__b-s1", "budget key 'b-s1'"),
+    (SelectionRef, "mig__b32-s", "budget key 'b32-s'"),
+    (SelectionRef, "mig__b32__m", "selection key 'mig__b32__m' is not <variant>__<budget key>"),
+    (SelectionRef, "mig", "selection key 'mig' is not <variant>__<budget key>"),
+    (SelectionRef, "Mig__b32", "'Mig' is not a slug"),
+    (SelectionRef, "__b32", "'' is not a slug"),
+    (CellRef, "mig__b32", "cell key 'mig__b32' is not <variant>__<budget key>__<model>"),
+    (CellRef, "mig__b32__m__x", "is not <variant>__<budget key>__<model>"),
+    (CellRef, "mig__b32__", "'' is not a slug"),
+    (CellRef, "mig__x32__m", "budget key 'x32'"),
 ])
-def test_malformed_selection_keys_are_refused_by_name(key: str, message: str) -> None:
+def test_malformed_keys_are_refused_by_name(ref, key: str, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
-        SelectionRef.parse(key)
-
-
-@pytest.mark.parametrize("key, message", [
-    ("mig__b32", "cell key 'mig__b32' is not <variant>__<budget key>__<model>"),
-    ("mig__b32__m__x", "is not <variant>__<budget key>__<model>"),
-    ("mig__b32__", "'' is not a slug"),
-    ("mig__x32__m", "budget key 'x32'"),
-])
-def test_malformed_cell_keys_are_refused_by_name(key: str, message: str) -> None:
-    with pytest.raises(ValueError, match=re.escape(message)):
-        CellRef.parse(key)
+        ref.parse(key)
 
 
 @pytest.mark.parametrize("label, variant", [
