@@ -43,7 +43,8 @@ def build_evaluation_assets(grid: GridSpec, model: str) -> list:
         fingerprint = json_digest({"model": fine_tuned_model.fingerprint, "evaluator": evaluator.model_dump()})
         work_dir = layout.evaluation_dir(cell, fingerprint)
         with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
-            result = evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell, work_dir=work_dir)
+            result = evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell, work_dir=work_dir,
+                                        on_progress=context.log.info)  # a line per ~30 s in the run view
             scores, stderr, n = result.logged()  # proxy scores: logged and paired, never averaged
             mlflow_tracker.log(run_id, metrics=evaluation_metrics(scores, stderr, n),
                                artifacts={"opencompass": result.summary_path})

@@ -91,6 +91,6 @@ def build_pool_row_assets(grid: GridSpec, model: str) -> list:
                                  mlflow_tracker=mlflow_tracker, study=grid.study,
                                  run_id=pool_fine_tuned_model.mlflow_run_id, model_path=pool_fine_tuned_model.path,
                                  name=name, work_dir=layout.evaluation_dir(name, fingerprint), params={},
-                                 asset_key=pool_scores_key(model))
+                                 asset_key=pool_scores_key(model), on_progress=context.log.info)
 
     return [pool_fine_tuned_model, pool_scores]

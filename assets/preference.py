@@ -8,7 +8,7 @@ rather than a second half of ``benchmark_scores``: the judge is the cost, so a c
 ``<model>/baseline_scores`` (unpartitioned): the base model without fine-tuning, objective and preference halves.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from dagster import AssetExecutionContext, AssetIn, AssetKey, AutomationCondition, MetadataValue, Output, asset
@@ -70,7 +70,7 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
         work_dir = layout.evaluation_dir(cell, fingerprint) / "preference"
         with mlflow_tracker.writing(fine_tuned_model.mlflow_run_id) as run_id:
             result = preference_evaluator.evaluate(model_path=fine_tuned_model.path, model_name=cell,
-                                                   work_dir=work_dir, judge=settings)
+                                                   work_dir=work_dir, judge=settings, on_progress=context.log.info)
             scores = {**benchmark_scores.scores, **result.scores}
             stderr = {**benchmark_scores.stderr, **result.stderr}
             n = {**benchmark_scores.n, **result.n}
@@ -119,22 +119,24 @@ def build_preference_assets(grid: GridSpec, model: str) -> list:
                                  mlflow_tracker=mlflow_tracker, study=grid.study, run_id=run_id,
                                  model_path=base_model, name=name, work_dir=work_dir,
                                  params={"base_model": model, "base_model_path": base_model},
-                                 asset_key=baseline_scores_key(model))
+                                 asset_key=baseline_scores_key(model), on_progress=context.log.info)
 
     return [preference_scores, baseline_scores]
 
 
 def reference_row(*, evaluator: OpenCompassRunner, preference_evaluator: PreferenceEvaluator, judge: JudgeSettings,
                   mlflow_tracker: MlflowTracker, study: str, run_id: str, model_path: str, name: str, work_dir: Path,
-                  params: dict, asset_key: AssetKey) -> Iterator:
+                  params: dict, asset_key: AssetKey, on_progress: Callable[[str], None] | None = None) -> Iterator:
     """The body of a reference row's scores asset (the untuned baseline, the Pool row): one model on the objective
     and the preference half, both logged into MLflow run ``run_id`` (scores with their noise, parse rates, the judge,
     OpenCompass's summary and the raw judgements); yields the ``PreferenceScores`` output with A.4's averages in its
-    metadata, then the reference checks."""
+    metadata, then the reference checks. ``on_progress``: OpenCompass's and the judge's progress lines."""
     with mlflow_tracker.writing(run_id):
-        objective = evaluator.evaluate(model_path=model_path, model_name=name, work_dir=work_dir)
+        objective = evaluator.evaluate(model_path=model_path, model_name=name, work_dir=work_dir,
+                                       on_progress=on_progress)
         preference = preference_evaluator.evaluate(model_path=model_path, model_name=name,
-                                                   work_dir=work_dir / "preference", judge=judge)
+                                                   work_dir=work_dir / "preference", judge=judge,
+                                                   on_progress=on_progress)
         # the likelihood channel's proxy scores ride along (logged, shown, paired), never in A.4's averages
         logged_scores, logged_stderr, logged_n = objective.logged()
         scores = {**logged_scores, **preference.scores}

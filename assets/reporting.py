@@ -304,7 +304,10 @@ def build_reporting_assets(grid: GridSpec) -> list:
                                artifacts={"report": out_dir},
                                tables={"verdicts/pairs.json": pd.DataFrame(report.pairs)} if report.pairs else None,
                                images={artifact[name]: path for name, path in plots.items()})
+        if "comparison" in plots:  # the study run holds the figure too: it is what opens the experiment's story
+            mlflow_tracker.log(study_run, images={"comparison.png": plots["comparison"]})
         run_url = mlflow_tracker.run_url(grid.study, run_id)
+        links = {name: mlflow_tracker.run_url(grid.study, run_id, f"artifacts/{artifact[name]}") for name in plots}
         context.log.info(f"{report.message}; {coverage}")
         uninformative = report.uninformative
         informative = AssetCheckResult(
@@ -320,13 +323,13 @@ def build_reporting_assets(grid: GridSpec) -> list:
             **({"verdicts_table": verdicts_table(report.pairs)} if report.pairs else {}),
             "points": report.points, "runs": len(cells) + len(reference_rows), "selections": len(selections),
             "message": report.message, "performance": report.performance,
-            "plots": MetadataValue.md(plots_markdown(plots, {name: f"{run_url}/artifacts/{artifact[name]}"
-                                                             for name in plots})),
+            "plots": MetadataValue.md(plots_markdown(plots, links)),
             "correlations": MetadataValue.md(coverage + "\n\n" + report.markdown()),
             "verdicts": MetadataValue.md(report.scores_markdown() or report.verdict_note),
             "pairs_told_apart": sum(1 for p in report.pairs if p.get("verdict") != "indistinguishable"),
             "pairs": len(report.pairs),
             **location_metadata(out_dir), "report_dir": MetadataValue.path(str(out_dir)),  # the main job reads it
-            "mlflow_run": MetadataValue.url(run_url)})
+            "mlflow_run": MetadataValue.url(run_url),
+            "mlflow_comparison": MetadataValue.url(mlflow_tracker.comparison_url(grid.study))})
 
     return [diversity_correlation]

@@ -14,6 +14,9 @@ failed, and the pool slots of a run that ended (however it ended, a run failed f
 after ``FREE_SLOTS_AFTER_S``. Dagster's default run launcher cannot check whether a run's worker process is still
 alive, so the daemon does not find a run whose worker was killed; the main job does, on start
 (``dagster_project.recovery``: a run whose recorded process is gone is marked failed and its slots freed).
+
+Beside it the main job writes the study's own ``workspace.yaml``: the same definitions as the repository's, under a
+code location named after the study and its grid file, so the UI says which study it shows.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import yaml
 
 from assets.constants import ACCELERATOR_RUN_TAG, ACCELERATOR_SLOTS_ENV
 from selection_ops.foundation.atomic import write_text_atomic
+from selection_ops.foundation.paths import REPO_ROOT
 
 
 def accelerator_slots() -> int:
@@ -68,9 +72,27 @@ def instance_config(slots: int) -> dict:
 
 def write_instance_config(dagster_home: Path, slots: int | None = None) -> Path:
     """Write ``<dagster_home>/dagster.yaml`` (atomically; rewritten only when it changes); returns its path."""
-    path = Path(dagster_home) / "dagster.yaml"
+    return _write_generated(Path(dagster_home) / "dagster.yaml",
+                            instance_config(accelerator_slots() if slots is None else slots))
+
+
+def location_name(study: str, grid_file: Path) -> str:
+    """The code location's name in the UI: ``infosift:<study>:<grid file name>``."""
+    return f"infosift:{study}:{Path(grid_file).name}"
+
+
+def write_workspace(dagster_home: Path, study: str, grid_file: Path) -> Path:
+    """Write ``<dagster_home>/workspace.yaml``: the project's definitions as the code location
+    ``location_name(study, grid_file)`` (for ``dagster dev -w``); returns its path."""
+    return _write_generated(Path(dagster_home) / "workspace.yaml", {"load_from": [{"python_module": {
+        "module_name": "dagster_project.definitions", "working_directory": str(REPO_ROOT),
+        "location_name": location_name(study, grid_file)}}]})
+
+
+def _write_generated(path: Path, config: dict) -> Path:
+    """``config`` as YAML under a do-not-edit line, written atomically and only when it changed."""
     text = ("# Written by infosift (dagster_project/instance.py); edits are replaced on the next run.\n"
-            + yaml.safe_dump(instance_config(accelerator_slots() if slots is None else slots), sort_keys=False))
+            + yaml.safe_dump(config, sort_keys=False))
     if not path.is_file() or path.read_text() != text:
         write_text_atomic(path, text)
     return path

@@ -36,7 +36,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
-from selection_ops.foundation.paths import REPO_ROOT, default_tracking_uri, state_dir
+from selection_ops.foundation.paths import (
+    dagster_ui_url,
+    default_tracking_uri,
+    host_and_port,
+    mlflow_ui_url,
+    state_dir,
+)
 
 TABLE_METRICS = ("novelsum", "vendi", "mig_information", "distsum_cosine")
 STOP = threading.Event()  # set when the job is told to stop: no further step starts
@@ -176,10 +182,11 @@ def _main(args: argparse.Namespace) -> int:
         print(f"infosift: study {grid.study!r} is already being written by {file_lock.describe_holder(lock)}; "
               f"run again with --wait to wait for it (lock {lock})", file=sys.stderr)
         return 1
-    from dagster_project.instance import write_instance_config
+    from dagster_project.instance import write_instance_config, write_workspace
 
     os.environ["DAGSTER_HOME"] = str(layout.dagster_home())
     write_instance_config(layout.dagster_home(), slots=study.execution.accelerator_slots)
+    workspace = write_workspace(layout.dagster_home(), grid.study, grid.source_path)
     started = time.monotonic()
     with quiet(layout.run_log()) as out:
         try:
@@ -189,13 +196,17 @@ def _main(args: argparse.Namespace) -> int:
                 threading.Event().wait()
         minutes = (time.monotonic() - started) / 60
         grid_env = f"INFOSIFT_GRID={grid.source_path}"
+        dagster_host, dagster_port = host_and_port(dagster_ui_url())  # served where the MLflow links point
+        mlflow_host, mlflow_port = host_and_port(mlflow_ui_url())  # ... and where Dagster's links point
         out.write(f"\nStudy {grid.study!r} ({grid.source_path}) {'finished' if code == 0 else 'stopped'} in "
                   f"{minutes:.1f} min. Dagster's event stream: {layout.run_log()}\n"
-                  f"Dagster UI (assets, staleness, checks, backfills of this grid):\n"
+                  f"Dagster UI (assets, staleness, checks, backfills of this grid), at {dagster_ui_url()}:\n"
                   f"  INFOSIFT_HOME={state_dir()} {grid_env} DAGSTER_HOME={layout.dagster_home()} "
-                  f".venv/bin/dagster dev -h 127.0.0.1 -w {REPO_ROOT / 'workspace.yaml'}\n"
-                  f"MLflow UI (experiment {grid.study!r}: study run, one run per selection, fine-tunes under them):\n"
-                  f"  .venv/bin/mlflow ui --backend-store-uri {default_tracking_uri()} --host 127.0.0.1\n")
+                  f".venv/bin/dagster dev -h {dagster_host} -p {dagster_port} -w {workspace}\n"
+                  f"MLflow UI (experiment {grid.study!r}: study run, one run per selection, fine-tunes under them), "
+                  f"at {mlflow_ui_url()}:\n"
+                  f"  .venv/bin/mlflow ui --backend-store-uri {default_tracking_uri()} --host {mlflow_host} "
+                  f"--port {mlflow_port}\n")
     file_lock.release(lock)
     return code
 
@@ -278,6 +289,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     from dagster_project.jobs import JOB_BASE_MODELS, study_tags
     from dagster_project.recovery import MAIN_JOB_TAG, pool_of, wait_for_pool
     from dagster_project.staleness import observe
+    from dagster_project.step_ticker import StepTicker, new_run_id
     from selection_ops.foundation.processes import ProcessIdentity
     from selection_ops.study.cells import parse_cell_key
 
@@ -306,8 +318,11 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
         if pool:  # wait asleep for a slot here; Dagster's executor would poll a full pool in a busy loop
             wait_for_pool(instance, pool, say, label)
         start = time.monotonic()
-        result = defs.resolve_job_def(job).execute_in_process(
-            instance=instance, partition_key=partition, asset_selection=[key], raise_on_error=False, tags=tags)
+        run_id = new_run_id()
+        with StepTicker(instance, run_id, say, f"{name:<30} {label:<30}"):  # a line a minute for a long step
+            result = defs.resolve_job_def(job).execute_in_process(
+                instance=instance, partition_key=partition, asset_selection=[key], raise_on_error=False, tags=tags,
+                run_id=run_id)
         seconds = time.monotonic() - start
         if not result.success:
             failure = next((e.step_failure_data.error for e in result.all_events if e.is_step_failure), None)

@@ -49,8 +49,7 @@ from mlflow.entities import Metric, RunStatus
 from mlflow.tracking import MlflowClient
 from pydantic import Field
 
-from selection_ops.foundation.environment import INFOSIFT_DAGSTER_URL
-from selection_ops.foundation.paths import default_tracking_uri, state_dir
+from selection_ops.foundation.paths import dagster_ui_url, default_tracking_uri, mlflow_ui_url, state_dir
 from selection_ops.foundation.secrets import redact
 
 logger = logging.getLogger(__name__)
@@ -79,6 +78,16 @@ DESCRIPTION_TAG = "mlflow.note.content"  # the run's (and experiment's) descript
 # the experiment tag the MLflow UI (3.x) reads to open an experiment in its classic machine-learning view, not GenAI's
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND_ML = "custom_model_development"
+# A view the MLflow UI opens from a URL (``?viewStateShareKey=<key>``), stored as the experiment tag
+# ``mlflow.sharedViewState.<key>``: the JSON its "Share" button writes (its search facets and runs-table state; the
+# UI reads plain JSON as well as its compressed form).
+COMPARISON_VIEW_KEY = "infosift-comparison"
+ML_WORKFLOW = "machine_learning"  # the UI's ?workflowType= for its "Model training" mode (a browser's default: GenAI)
+COMPARISON_VIEW_TAG = f"mlflow.sharedViewState.{COMPARISON_VIEW_KEY}"
+COMPARISON_VIEW = {
+    "searchFilter": f"tags.`{CURRENT_TAG}` = 'true'", "orderByKey": "attributes.start_time", "orderByAsc": False,
+    "groupBy": {"aggregateFunction": "average", "groupByKeys": [{"mode": "tag", "groupByData": KIND_TAG}]},
+}
 KIND_STUDY = "study"
 KIND_SELECTION = "selection"
 KIND_FINE_TUNE = "fine-tune"
@@ -105,8 +114,11 @@ class MlflowTracker(ConfigurableResource):
                               description="Any MLflow tracking URI; default sqlite:///<state>/mlflow.db")
     artifact_root: str = Field(default_factory=lambda: str(state_dir() / "mlartifacts"),
                                description="Artifact location for experiments this resource creates")
-    ui_url: str = Field(default="http://127.0.0.1:5000", description="Base URL of `mlflow ui`, for links in Dagster")
-    dagster_url: str = Field(default_factory=lambda: os.environ.get(INFOSIFT_DAGSTER_URL) or "http://127.0.0.1:3000",
+    ui_url: str = Field(default_factory=mlflow_ui_url,
+                        description="Base URL of `mlflow ui`, for links in Dagster (default $INFOSIFT_MLFLOW_URL, "
+                                    "else mlflow ui's http://127.0.0.1:5000; the main job prints the command "
+                                    "that serves it there)")
+    dagster_url: str = Field(default_factory=dagster_ui_url,
                              description="Base URL of the Dagster UI, for links in each run's description "
                                          "(default $INFOSIFT_DAGSTER_URL, else dagster dev's http://127.0.0.1:3000)")
 
@@ -162,20 +174,33 @@ class MlflowTracker(ConfigurableResource):
         return ended
 
     def experiment_id(self, study: str) -> str:
+        """The study's experiment (created once), tagged for the classic ML view and with the saved comparison view
+        (``comparison_url``); an experiment from before a tag gets it."""
         client = self.client()
         experiment = client.get_experiment_by_name(study)
+        tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND_ML, COMPARISON_VIEW_TAG: json.dumps(COMPARISON_VIEW),
+                DESCRIPTION_TAG: f"infosift study `{study}`: a run per selection, a child run per fine-tune of it "
+                                 f"(filter `tags.{KIND_TAG} = 'fine-tune'`), the study run and its correlation "
+                                 f"report. Open `?viewStateShareKey={COMPARISON_VIEW_KEY}` for the current runs "
+                                 "grouped by kind."}
         if experiment is not None:
-            if EXPERIMENT_KIND_TAG not in experiment.tags:  # a study's experiment from before the tag
-                client.set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND_ML)
+            for key, value in tags.items():
+                if experiment.tags.get(key) != value:
+                    client.set_experiment_tag(experiment.experiment_id, key, value)
             return experiment.experiment_id
         location = Path(self.artifact_root) / study
-        return client.create_experiment(study, artifact_location=location.resolve().as_uri(), tags={
-            EXPERIMENT_KIND_TAG: EXPERIMENT_KIND_ML,
-            DESCRIPTION_TAG: f"infosift study `{study}`: a run per selection, a child run per fine-tune of it "
-                             f"(filter `tags.{KIND_TAG} = 'fine-tune'`), the study run and its correlation report."})
+        return client.create_experiment(study, artifact_location=location.resolve().as_uri(), tags=tags)
 
-    def run_url(self, study: str, run_id: str) -> str:
-        return f"{self.ui_url.rstrip('/')}/#/experiments/{self.experiment_id(study)}/runs/{run_id}"
+    def comparison_url(self, study: str) -> str:
+        """The MLflow UI on the study's saved view: current runs only (``infosift.current = 'true'``), grouped by
+        kind (study, selection, fine-tune, baseline, report), newest first."""
+        return (f"{self.ui_url.rstrip('/')}/#/experiments/{self.experiment_id(study)}/runs?"
+                f"workflowType={ML_WORKFLOW}&viewStateShareKey={COMPARISON_VIEW_KEY}")
+
+    def run_url(self, study: str, run_id: str, tab: str = "") -> str:
+        """The run's page (``tab``: ``model-metrics``, ``artifacts/<path>``, ...) in the UI's Model training mode."""
+        page = f"{self.ui_url.rstrip('/')}/#/experiments/{self.experiment_id(study)}/runs/{run_id}"
+        return f"{page}/{tab.strip('/')}?workflowType={ML_WORKFLOW}" if tab else f"{page}?workflowType={ML_WORKFLOW}"
 
     def description(self, *, study: str, kind: str, partition: str, grid_file: str = "", asset: str = "",
                     dagster_run_id: str = "") -> str:

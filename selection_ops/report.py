@@ -283,8 +283,8 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str | No
                        resamples: int = DEFAULT_RESAMPLES, correlation_resamples: int = CORRELATION_RESAMPLES,
                        seed: int = 0) -> CorrelationReport:
     """The whole report of ``table`` (see the module doc) into ``out_dir``: ``table.csv`` (with the A.4 columns and
-    ``zsum``), ``report.json``, ``pairs.csv`` (with ``questions``), ``scores.png`` and one
-    ``scatter_<metric>.png`` per diversity metric.
+    ``zsum``), ``report.json``, ``pairs.csv`` (with ``questions``), ``scores.png``, ``comparison.png``
+    (``selection_ops.comparison_plot``) and one ``scatter_<metric>.png`` per diversity metric.
 
     ``performance``: ``avg``, ``avg_obj``, ``avg_sub``, ``zsum`` or any column; default ``default_performance``.
     With several A.4 bench columns each metric is also correlated with ``zsum``, reported as ``<metric>.vs_zsum``.
@@ -292,6 +292,7 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str | No
     names whose runs the correlations are also computed without. ``resamples`` (verdicts),
     ``correlation_resamples`` and ``seed``: the bootstraps' sizes and seed.
     """
+    from selection_ops.comparison_plot import comparison_figure
     from selection_ops.correlation import constant_metrics
     from selection_ops.stats.correlation_ci import control_runs
     from selection_ops.stats.informative import uninformative_benchmarks
@@ -361,6 +362,10 @@ def correlation_report(table: pd.DataFrame, out_dir: Path, performance: str | No
     compared = "avg" if table["avg"].notna().any() else "avg_obj"
     if table[compared].notna().any():
         report.plots["scores"] = _scores_plot(table, compared, out_dir / "scores.png")
+    comparison = comparison_figure(evaluated, metrics, [performance, *(f"bench.{k}" for k in proxy_keys(table))],
+                                   out_dir / "comparison.png")
+    if comparison is not None:
+        report.plots["comparison"] = comparison
     write_text_atomic(out_dir / "report.json", json.dumps(_jsonable(
         {"points": report.points, "message": report.message, "performance": performance,
          "correlations": report.correlations, "undefined": report.reasons, "left_out": left_out,

@@ -40,6 +40,7 @@ INFOSIFT_JUDGE_API_KEY = "INFOSIFT_JUDGE_API_KEY"
 INFOSIFT_JUDGE_MODEL = "INFOSIFT_JUDGE_MODEL"
 INFOSIFT_GPU_CHECK_CACHE = "INFOSIFT_GPU_CHECK_CACHE"
 INFOSIFT_DAGSTER_URL = "INFOSIFT_DAGSTER_URL"
+INFOSIFT_MLFLOW_URL = "INFOSIFT_MLFLOW_URL"
 MLFLOW_TRACKING_URI = "MLFLOW_TRACKING_URI"
 DAGSTER_HOME = "DAGSTER_HOME"
 OPENAI_API_KEY = "OPENAI_API_KEY"
@@ -97,9 +98,13 @@ VARIABLES: tuple[EnvironmentVariable, ...] = (
         INFOSIFT_GPU_CHECK_CACHE, "A folder where the GPU check keeps the converted bundled model between runs.",
         "a temporary folder, removed after the check", ("benchmarks/gpu_check.py",)),
     EnvironmentVariable(
-        INFOSIFT_DAGSTER_URL, "The Dagster UI's base URL, for the links from each MLflow run's description to its "
-        "Dagster asset and run.", "`http://127.0.0.1:3000` (`dagster dev`'s default)",
-        ("resources/mlflow_tracker.py",)),
+        INFOSIFT_DAGSTER_URL, "The Dagster UI's base URL: the links from each MLflow run's description to its "
+        "Dagster asset and run, and the host and port of the `dagster dev` command the main job prints.",
+        "`http://127.0.0.1:3000` (`dagster dev`'s default)", ("selection_ops/foundation/paths.py",)),
+    EnvironmentVariable(
+        INFOSIFT_MLFLOW_URL, "The MLflow UI's base URL: the links from Dagster's assets to their MLflow runs, and "
+        "the host and port of the `mlflow ui` command the main job prints.",
+        "`http://127.0.0.1:5000` (`mlflow ui`'s default)", ("selection_ops/foundation/paths.py",)),
     EnvironmentVariable(
         MLFLOW_TRACKING_URI, "The MLflow tracking store (read by MLflow too).", "`sqlite:///$INFOSIFT_HOME/mlflow.db`",
         ("selection_ops/foundation/paths.py",)),

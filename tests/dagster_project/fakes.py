@@ -32,7 +32,7 @@ class FakeTrainer(LlamaFactoryTrainer):
     nan_loss: bool = False
 
     def train(self, *, model_path, records, output_dir: Path, record_ids=None, seed=None,
-              on_progress=None) -> TrainingResult:
+              on_progress=None, on_step=None) -> TrainingResult:
         time.sleep(self.sleep_s)
         output_dir = Path(output_dir)
         write_text_atomic(output_dir / "records.json", json.dumps(records))
@@ -51,7 +51,7 @@ class FakeEvaluator(OpenCompassRunner):
     sleep_s: float = 0.0
     drop: list[str] = []
 
-    def evaluate(self, *, model_path, model_name: str, work_dir: Path) -> EvaluationResult:
+    def evaluate(self, *, model_path, model_name: str, work_dir: Path, on_progress=None) -> EvaluationResult:
         time.sleep(self.sleep_s)
         seed = _content_seed(model_path)
         # ten 0/1 questions per benchmark, drawn from the content hash; the score is their mean in percent
@@ -68,7 +68,7 @@ class FakeEvaluator(OpenCompassRunner):
 class FakePreferenceEvaluator(PreferenceEvaluator):
     """Native-scale preference scores from the same hash; every judgement parsed."""
 
-    def evaluate(self, *, model_path, model_name: str, work_dir: Path, judge) -> PreferenceResult:
+    def evaluate(self, *, model_path, model_name: str, work_dir: Path, judge, on_progress=None) -> PreferenceResult:
         seed = _content_seed(model_path)
         questions = [*(QuestionScore("alpacaeval_v2", f"alpaca_eval/gpt4/{q}", ((seed >> (2 * q)) % 3) / 2)
                        for q in range(4)),

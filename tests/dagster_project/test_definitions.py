@@ -122,3 +122,26 @@ def test_the_run_queue_admits_the_accelerator_slots_plus_cheap_runs(tmp_path: Pa
     for job in (JOB_STUDY_GRID, JOB_TRAIN):
         assert defs.resolve_job_def(job).tags[ACCELERATOR_RUN_TAG] == "true"
     assert ACCELERATOR_RUN_TAG not in defs.resolve_job_def(JOB_SELECT).tags
+
+
+def test_the_study_workspace_names_its_code_location_after_the_study_and_grid(tmp_path: Path) -> None:
+    """The workspace the main job writes beside the study's dagster.yaml loads with Dagster's own CLI from another
+    folder, as a code location named after the study and its grid file."""
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    from dagster_project.instance import location_name, write_workspace
+    from selection_ops.study.grid import DEFAULT_GRID
+
+    path = write_workspace(tmp_path, "my-study", Path(DEFAULT_GRID))
+    (entry,) = yaml.safe_load(path.read_text())["load_from"]
+    assert entry["python_module"]["location_name"] == location_name("my-study", Path(DEFAULT_GRID)) \
+        == "infosift:my-study:embedded_default.yaml"
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "INFOSIFT_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate", "-w", str(path)],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "infosift:my-study:embedded_default.yaml" in proc.stdout + proc.stderr

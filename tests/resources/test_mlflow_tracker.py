@@ -91,7 +91,9 @@ def test_selection_is_logged_as_a_dataset_input_with_the_ids_digest(tracker: Mlf
                                 source="/state/pool.parquet", digest="0123abcd")
     (dataset_input,) = tracker.client().get_run(run_id).inputs.dataset_inputs
     assert dataset_input.dataset.digest == "0123abcd" and "pool.parquet" in dataset_input.dataset.source
-    assert tracker.run_url("s", run_id).endswith(f"/runs/{run_id}")
+    assert tracker.run_url("s", run_id).endswith(f"/runs/{run_id}?workflowType=machine_learning")
+    assert tracker.run_url("s", run_id, "artifacts/plots/a.png").endswith(
+        f"/runs/{run_id}/artifacts/plots/a.png?workflowType=machine_learning")
 
 
 def test_questions_are_logged_as_mlflow_tables_and_read_back_per_run(tracker: MlflowTracker) -> None:
@@ -130,16 +132,51 @@ def test_every_run_has_a_description_naming_its_cell_grid_and_dagster_links(tmp_
         tracker.client().get_run(study).data.tags[DESCRIPTION_TAG])
 
 
-def test_the_dagster_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("INFOSIFT_DAGSTER_URL", "http://head-node:3000")
-    assert MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}").dagster_url == "http://head-node:3000"
+def test_both_ui_urls_come_from_the_environment_never_a_fixed_port(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    """One setting per UI: the links into it (MLflow -> Dagster, Dagster -> MLflow) and the host and port the main
+    job's printed command serves it on."""
+    from selection_ops.foundation.paths import host_and_port
+
+    monkeypatch.setenv("INFOSIFT_DAGSTER_URL", "http://head-node:3333/")
+    monkeypatch.setenv("INFOSIFT_MLFLOW_URL", "http://head-node:8080")
+    tracker = MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}")
+    assert tracker.dagster_url == "http://head-node:3333"
+    assert tracker.run_url("s", "abc").startswith("http://head-node:8080/#/experiments/")
+    assert host_and_port(tracker.ui_url) == ("head-node", 8080)
     monkeypatch.delenv("INFOSIFT_DAGSTER_URL")
-    assert MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}").dagster_url == "http://127.0.0.1:3000"
+    monkeypatch.delenv("INFOSIFT_MLFLOW_URL")
+    tracker = MlflowTracker(tracking_uri=f"sqlite:///{tmp_path / 'm.db'}")
+    assert (tracker.dagster_url, tracker.ui_url) == ("http://127.0.0.1:3000", "http://127.0.0.1:5000")
+    with pytest.raises(ValueError, match="names no host"):
+        host_and_port("head-node:8080")
 
 
 def test_the_study_experiment_opens_in_the_classic_ml_view(tracker: MlflowTracker) -> None:
     experiment = tracker.client().get_experiment(tracker.experiment_id("s"))
     assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_the_saved_comparison_view_filters_current_runs_grouped_by_kind(tracker: MlflowTracker) -> None:
+    """The view the comparison URL opens is an experiment tag in the JSON the UI's Share button writes; its filter
+    returns exactly the current runs (checked on the real store), and an older experiment gets the tag too."""
+    import json
+
+    study = tracker.study_run("s")
+    old = tracker.run_for(study="s", partition="mig__b8", kind="selection", tags={}, version="v1")
+    new = tracker.run_for(study="s", partition="mig__b8", kind="selection", tags={}, version="v2")
+    experiment_id = tracker.experiment_id("s")
+    url = tracker.comparison_url("s")
+    assert url == (f"{tracker.ui_url}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+                   "&viewStateShareKey=infosift-comparison")
+    client = tracker.client()
+    view = json.loads(client.get_experiment(experiment_id).tags["mlflow.sharedViewState.infosift-comparison"])
+    assert view["groupBy"]["groupByKeys"] == [{"mode": "tag", "groupByData": "infosift.kind"}]
+    found = {r.info.run_id for r in client.search_runs([experiment_id], view["searchFilter"])}
+    assert found == {study, new} and old not in found
+    client.delete_experiment_tag(experiment_id, "mlflow.sharedViewState.infosift-comparison")
+    tracker.experiment_id("s")
+    assert "mlflow.sharedViewState.infosift-comparison" in client.get_experiment(experiment_id).tags
 
 
 def test_a_reused_run_keeps_its_end_time_and_a_written_one_gets_a_new_one(tracker: MlflowTracker) -> None:
