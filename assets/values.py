@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from selection_ops.evaluation.records import ScoreRecord
+
 
 @dataclass(frozen=True)
 class SelectionSpec:
@@ -70,6 +72,10 @@ class BenchmarkScores:
     stderr: dict[str, float] = field(default_factory=dict)
     n: dict[str, int] = field(default_factory=dict)
 
+    def record(self) -> ScoreRecord:
+        """The knowledge half as a score record; ``extra`` (the likelihood channel's proxy scores) rides along."""
+        return ScoreRecord({**self.scores, **self.extra}, dict(self.stderr), dict(self.n))
+
 
 @dataclass(frozen=True)
 class PreferenceScores:
@@ -84,3 +90,8 @@ class PreferenceScores:
     judge: str
     judge_mode: str
     mlflow_run_id: str
+
+    def record(self) -> ScoreRecord:
+        """These scores as a score record (a reference row's value holds both halves, a cell's the preference
+        half)."""
+        return ScoreRecord(dict(self.scores), dict(self.stderr), dict(self.n), dict(self.parse_rate), self.judge)

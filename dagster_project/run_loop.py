@@ -371,21 +371,21 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     if left_out:
         say("\nLeft out (fix and materialize them from the UI):\n  " + "\n  ".join(left_out))
 
-    def latest(key: AssetKey, partition: str | None) -> dict:
+    def materialized(key: AssetKey, partition: str | None) -> bool:
         partitions = [partition] if partition is not None else None
-        records = instance.fetch_materializations(AssetRecordsFilter(asset_key=key, asset_partitions=partitions),
-                                                  limit=1).records
-        if not records:
-            return {}
-        return {k: getattr(v, "value", v) for k, v in records[0].asset_materialization.metadata.items()}
-
-    def scores(model: str, partition: str) -> dict:
-        """Both halves' metadata of one trained cell."""
-        return {**latest(benchmark_scores_key(model), partition), **latest(preference_scores_key(model), partition)}
+        return bool(instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=key, asset_partitions=partitions), limit=1).records)
 
     say("")
-    say(_table(grid, latest, scores))
-    verdicts = _verdicts(Path(latest(AssetKey("diversity_correlation"), None).get("report_dir") or ""))
+    with defs.get_asset_value_loader(instance) as loader:
+        def value(key: AssetKey, partition: str | None = None):
+            """The asset's typed value (``assets.values``) through the study's IO manager; None when absent."""
+            if not materialized(key, partition):
+                return None
+            return loader.load_asset_value(key, partition_key=partition)
+
+        say(_table(grid, value))
+    verdicts = _verdicts(layout_report_dir(grid))
     if verdicts:
         say("")
         say(verdicts)
@@ -427,40 +427,59 @@ def _verdicts(report_dir: Path) -> str:
     return "\n".join(lines)
 
 
-def _table(grid, latest: Callable, scores: Callable) -> str:
+def layout_report_dir(grid) -> Path:
+    """Where the study's report asset writes ``pairs.csv`` and ``report.json``."""
+    from resources.study_layout import StudyLayout
+
+    return StudyLayout(study=grid.study).report_dir()
+
+
+def _table(grid, value: Callable) -> str:
     """The grid as a table: one row per selection (variant, budget, seed: a cell's seeds on adjacent rows) and base
     model (and per base model the untuned baseline and, with ``pool_row``, the Pool row), key diversity metrics,
-    every benchmark's score and MIG Appx. A.4's averages."""
+    every benchmark's score and MIG Appx. A.4's averages. ``value(key, partition)`` loads an asset's typed value
+    (None when not materialized): ``Selection``, ``BenchmarkScores``, ``PreferenceScores``, read as
+    ``ScoreRecord``s; no metadata string or MLflow name is parsed back."""
     from dagster import AssetKey
 
+    from assets.evaluation import benchmark_scores_key
     from assets.partitions import partition_for
     from assets.pool_row import pool_scores_key
-    from assets.preference import baseline_scores_key
-    from selection_ops.study.cells import parse_selection_key
+    from assets.preference import baseline_scores_key, preference_scores_key
+    from selection_ops.evaluation.records import ScoreRecord
+    from selection_ops.study.cells import SelectionRef
 
     rows = []
     benchmarks: list[str] = []
 
-    def add(variant: str, budget: str, seed: str, model: str, selection: dict, cell: dict) -> None:
-        bench = {k.removesuffix("/score"): v for k, v in cell.items() if k.endswith("/score")}
-        benchmarks.extend(b for b in bench if b not in benchmarks)
-        rows.append((variant, budget, seed, model, selection, bench, [cell.get(a) for a in AVERAGES]))
+    def record(*values) -> ScoreRecord:
+        merged = ScoreRecord({})
+        for found in values:
+            if found is not None:
+                merged = merged.merged(found.record())
+        return merged
+
+    def add(variant: str, budget: str, seed: str, model: str, metrics: dict, scores: ScoreRecord) -> None:
+        benchmarks.extend(b for b in scores.scores if b not in benchmarks)
+        averages = scores.averages() if scores.scores else {}
+        rows.append((variant, budget, seed, model, metrics, dict(scores.scores), [averages.get(a) for a in AVERAGES]))
 
     for model in grid.base_models:
-        add("(untuned)", "-", "-", model, {}, latest(baseline_scores_key(model), None))  # both halves in one asset
+        add("(untuned)", "-", "-", model, {}, record(value(baseline_scores_key(model))))  # both halves in one asset
         if grid.pool_row:
-            add("(pool)", "all", "-", model, {}, latest(pool_scores_key(model), None))
+            add("(pool)", "all", "-", model, {}, record(value(pool_scores_key(model))))
     for key in grid.selection_keys():
-        selection = latest(AssetKey("selection"), str(partition_for(key)))
-        variant, budget, key_seed = parse_selection_key(key)
+        partition = str(partition_for(key))
+        selection = value(AssetKey("selection"), partition)
+        ref = SelectionRef.parse(key)
         for model in grid.base_models:
-            add(variant, str(budget), str(grid.seed_of(key_seed)), model, selection,
-                scores(model, str(partition_for(key))))
+            add(ref.variant, str(ref.budget), str(grid.seed_of(ref.seed)), model,
+                dict(selection.metrics) if selection is not None else {},
+                record(value(benchmark_scores_key(model), partition), value(preference_scores_key(model), partition)))
     head = ["variant", "budget", "seed", "base model", *TABLE_METRICS, *benchmarks, *AVERAGES]
     lines = [head]
-    for variant, budget, seed, model, selection, bench, averages in rows:
-        metrics = [selection.get(f"metric/{m}") for m in TABLE_METRICS]
-        lines.append([variant, budget, seed, model, *(_fmt(v) for v in metrics),
+    for variant, budget, seed, model, metrics, bench, averages in rows:
+        lines.append([variant, budget, seed, model, *(_fmt(metrics.get(m)) for m in TABLE_METRICS),
                       *(_fmt(bench.get(b)) for b in benchmarks), *(_fmt(a) for a in averages)])
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)) for line in lines)

@@ -34,6 +34,7 @@ import pandas as pd
 from selection_ops.evaluation.a4 import a4_scores, native_stderr
 from selection_ops.evaluation.benchmarks import a4_keys
 from selection_ops.evaluation.questions import higher_is_better
+from selection_ops.evaluation.records import score_key
 from selection_ops.foundation.atomic import write_text_atomic
 from selection_ops.stats.correlation_ci import CORRELATION_RESAMPLES, DEFAULT_CONTROLS
 from selection_ops.stats.power import ALPHA, POWER
@@ -93,8 +94,9 @@ def pool_seed_runs(table: pd.DataFrame, questions: pd.DataFrame | None) -> tuple
 
 
 def _bench_keys(table: pd.DataFrame) -> list[str]:
-    """Score columns ``bench.<key>`` (not their ``.stderr`` / ``.n`` companions), in the table's order."""
-    return [c for c in table.columns if c.startswith("bench.") and c.count(".") == 1]
+    """Score columns ``bench.<key>`` (not their ``.stderr`` / ``.n`` companions), in the table's order: the names
+    ``selection_ops.evaluation.records`` gives scores in MLflow, read with its ``score_key``."""
+    return [c for c in table.columns if score_key(c) is not None]
 
 
 def proxy_keys(table: pd.DataFrame) -> list[str]:

@@ -1,4 +1,7 @@
-"""One model's evaluation as MLflow metrics and Dagster metadata: the names the report reads back.
+"""One model's evaluation as one typed record (``ScoreRecord``) and its two serialisations, MLflow metrics and
+Dagster metadata: the only module that writes or reads those names. The main job's table reads the assets' typed
+values into records; the report reads MLflow metrics back with ``ScoreRecord.from_metrics`` and names its columns
+with ``BENCH``/``score_key``.
 
 MLflow: ``bench.<key>`` (native scale; the likelihood channel's proxy scores too, never in the averages),
 ``bench.<key>.stderr``, ``bench.<key>.n``, ``parse_rate.<key>`` (preference benchmarks), and MIG Appx. A.4's
@@ -10,8 +13,67 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from selection_ops.evaluation.a4 import a4_part, a4_scores
+
+BENCH = "bench."  # MLflow: bench.<key>, bench.<key>.stderr, bench.<key>.n
+PARSE_RATE = "parse_rate."
+STDERR = ".stderr"
+COUNT = ".n"
+
+
+def score_column(key: str) -> str:
+    """The MLflow metric (and report column) of benchmark ``key``'s score: ``bench.<key>``."""
+    return f"{BENCH}{key}"
+
+
+def score_key(column: str) -> str | None:
+    """``bench.<key>`` -> ``key``; None for anything else (a ``.stderr`` / ``.n`` companion, another metric).
+    Benchmark keys have no dots (``selection_ops.evaluation.benchmarks``), so the split is exact."""
+    if not column.startswith(BENCH):
+        return None
+    key = column.removeprefix(BENCH)
+    return key if key and "." not in key else None
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """One model's scores on native scales (benchmark key -> score) with their standard errors, counts, judge
+    parse rates and judge: what the assets hand on, MLflow records and the table and report show.
+
+    ``averages()``: MIG Appx. A.4's Avg_obj, Avg_sub and Avg (with standard errors) over the A.4 benchmarks among
+    ``scores``; proxy scores (the likelihood channel) are carried and never averaged."""
+
+    scores: Mapping[str, float]
+    stderr: Mapping[str, float] = field(default_factory=dict)
+    n: Mapping[str, int] = field(default_factory=dict)
+    parse_rate: Mapping[str, float] = field(default_factory=dict)
+    judge: str | None = None
+
+    def merged(self, other: ScoreRecord) -> ScoreRecord:
+        """Both halves of one model (knowledge, then preference): ``other``'s entries win on a shared key."""
+        return ScoreRecord({**self.scores, **other.scores}, {**self.stderr, **other.stderr}, {**self.n, **other.n},
+                           {**self.parse_rate, **other.parse_rate}, other.judge or self.judge)
+
+    def averages(self) -> dict[str, float]:
+        return a4_scores(a4_part(self.scores), self.stderr).columns()
+
+    def metrics(self) -> dict[str, float]:
+        return evaluation_metrics(self.scores, self.stderr, self.n, self.parse_rate)
+
+    def metadata(self) -> dict[str, object]:
+        return evaluation_metadata(self.scores, self.stderr, self.n, self.judge, self.parse_rate)
+
+    @classmethod
+    def from_metrics(cls, metrics: Mapping[str, float]) -> ScoreRecord:
+        """The record ``metrics()`` wrote (other metrics of the run are ignored): the one reader of those names."""
+        scores = {key: float(v) for name, v in metrics.items() if (key := score_key(name)) is not None}
+        return cls(scores,
+                   {k: float(metrics[f"{BENCH}{k}{STDERR}"]) for k in scores if f"{BENCH}{k}{STDERR}" in metrics},
+                   {k: int(metrics[f"{BENCH}{k}{COUNT}"]) for k in scores if f"{BENCH}{k}{COUNT}" in metrics},
+                   {name.removeprefix(PARSE_RATE): float(v) for name, v in metrics.items()
+                    if name.startswith(PARSE_RATE)})
 
 
 def _finite(value: float) -> bool:
@@ -23,13 +85,13 @@ def evaluation_metrics(scores: Mapping[str, float], stderr: Mapping[str, float],
     """Flat MLflow metrics for native scores of any benchmarks (NaN standard errors are left out)."""
     metrics: dict[str, float] = {}
     for key, value in scores.items():
-        metrics[f"bench.{key}"] = float(value)
+        metrics[score_column(key)] = float(value)
         if _finite(stderr.get(key, math.nan)):
-            metrics[f"bench.{key}.stderr"] = float(stderr[key])
+            metrics[f"{BENCH}{key}{STDERR}"] = float(stderr[key])
         if key in n:
-            metrics[f"bench.{key}.n"] = float(n[key])
+            metrics[f"{BENCH}{key}{COUNT}"] = float(n[key])
     for key, rate in (parse_rate or {}).items():
-        metrics[f"parse_rate.{key}"] = float(rate)
+        metrics[f"{PARSE_RATE}{key}"] = float(rate)
     for name, value in a4_scores(a4_part(scores), stderr).columns().items():
         if _finite(value):
             metrics[name] = float(value)
