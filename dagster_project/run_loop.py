@@ -291,7 +291,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     from dagster_project.staleness import observe
     from dagster_project.step_ticker import StepTicker, new_run_id
     from selection_ops.foundation.processes import ProcessIdentity
-    from selection_ops.study.cells import parse_cell_key
+    from selection_ops.study.cells import CellRef
 
     graph = defs.resolve_asset_graph()
     # the job's identity on every run it starts: a later job tells a dead run from a live one by it
@@ -348,7 +348,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
     try:
         for asset in ("pool", "annotations", "label_graph"):
             step(JOB_PREPARE, AssetKey(asset), None, asset)
-        trained = {parse_cell_key(key).selection for key in grid.default_training_keys()}
+        trained = {CellRef.parse(key).selection for key in grid.default_training_keys()}
         for key in grid.selection_keys():
             # A selection nobody trains by default may fail (e.g. an annotation it needs is missing): the loop goes
             # on and says so; one that feeds training must succeed.
@@ -360,7 +360,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
                 if step(JOB_POOL_ROW, pool_fine_tuned_key(model), None, pool_row_name(model), optional=True):
                     step(JOB_POOL_ROW, pool_scores_key(model), None, pool_row_name(model), optional=True)
         for cell in grid.default_training_keys():
-            ref = parse_cell_key(cell)
+            ref = CellRef.parse(cell)
             model, partition = ref.model, str(partition_for(ref.selection))
             if step(JOB_STUDY_GRID, fine_tuned_key(model), partition, cell, optional=True):
                 if step(JOB_STUDY_GRID, benchmark_scores_key(model), partition, cell, optional=True):
@@ -393,8 +393,14 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
 
 
 def _short(run: str) -> str:
-    """A run's name without its base model (the verdicts pair runs of one base model)."""
-    return run.rsplit("__", 1)[0] if run.count("__") >= 2 else run
+    """A run's name without its base model (the verdicts pair runs of one base model): a cell's selection, any other
+    run (the untuned baseline, the Pool row) as it is."""
+    from selection_ops.study.cells import CellRef
+
+    try:
+        return CellRef.parse(run).selection
+    except ValueError:
+        return run
 
 
 def _verdicts(report_dir: Path) -> str:

@@ -121,15 +121,6 @@ class CellRef(NamedTuple):
         return cls(variant, budget, model, seed)
 
 
-# ``.parse`` as functions: the main job's spelling (dagster_project/run_loop.py); new code calls ``.parse``.
-def parse_selection_key(key: str) -> SelectionRef:
-    return SelectionRef.parse(key)
-
-
-def parse_cell_key(key: str) -> CellRef:
-    return CellRef.parse(key)
-
-
 def variant_of(label: str) -> str:
     """The variant a run's label names: ``mig`` for the cell ``mig__b32__m`` or the selection ``mig__b32``. A label
     that is neither (the untuned baseline ``baseline__<model>``, the Pool row ``pool__<model>``, a run's own name)
