@@ -206,9 +206,20 @@ def _main(args: argparse.Namespace) -> int:
                   f"MLflow UI (experiment {grid.study!r}: study run, one run per selection, fine-tunes under them), "
                   f"at {mlflow_ui_url()}:\n"
                   f"  .venv/bin/mlflow ui --backend-store-uri {default_tracking_uri()} --host {mlflow_host} "
-                  f"--port {mlflow_port}\n")
+                  f"--port {mlflow_port}\n"
+                  f"  then open {comparison_link(grid.study)}\n")
     file_lock.release(lock)
     return code
+
+
+def comparison_link(study: str) -> str:
+    """The MLflow UI on the study's saved comparison view, or why there is none (a store not reachable)."""
+    from resources.mlflow_tracker import MlflowTracker
+
+    try:
+        return MlflowTracker().comparison_url(study) + "  (current runs grouped by kind)"
+    except Exception as error:  # noqa: BLE001 - the closing lines never fail the job
+        return f"the experiment {study!r} (no comparison view: {error})"
 
 
 def _run(grid, say: Callable[[str], None], *, force: bool, out: TextIO) -> int:
