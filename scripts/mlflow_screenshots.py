@@ -15,14 +15,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from resources.mlflow_tracker import KIND_FINE_TUNE, KIND_STUDY, MlflowTracker  # noqa: E402
+from scripts.screenshots import wait_until_up  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -31,19 +30,6 @@ def serve(store: str, port: int, log: Path) -> subprocess.Popen:
     mlflow = Path(sys.executable).with_name("mlflow")
     return subprocess.Popen([str(mlflow), "ui", "--backend-store-uri", store, "--host", "127.0.0.1", "--port",
                              str(port)], stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float = 180) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"mlflow ui exited with {server.returncode} before serving {url}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=5):
-                return
-        except OSError:
-            time.sleep(2)
-    raise TimeoutError(f"mlflow ui did not answer at {url} within {timeout_s:.0f} s")
 
 
 def take(tracker: MlflowTracker, study: str, out: Path) -> list[Path]:
@@ -82,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     log = args.out / ".mlflow_ui.log"
     server = serve(store, args.port, log)
     try:
-        wait_until_up(tracker.ui_url, server)
+        wait_until_up(tracker.ui_url, server, probe="/health", name="mlflow ui")
         for path in take(tracker, args.study, args.out):
             print(path)
     finally:

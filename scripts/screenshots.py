@@ -1,6 +1,7 @@
 """Screenshots of a study in the Dagster UI, for docs/: the report asset's page (its scores table, visible without
 a toggle), the report's plots (its inline images), a fine-tuned model's real folder (``path``, with its size), and
-the report's automation sensor (its ticks and the runs it launched), and the study's plan (``study_plan``).
+the report's automation sensor (its ticks and the runs it launched), the study's plan (``study_plan``), a fine-tune's
+run with its training progress lines, and the code location named after the study.
 
 It serves an already built study with ``dagster dev`` (read-only use: it opens pages and materializes nothing; the
 report's automation sensor, on by default, launches a run only when some scores are newer than the report), drives
@@ -30,16 +31,16 @@ from selection_ops.foundation.environment import INFOSIFT_ENV, INFOSIFT_GRID, IN
 
 CHROMIUM = "/usr/bin/chromium"
 REPORT_ASSET = "diversity_correlation"
-LOCATION = "dagster_project.definitions"  # workspace.yaml's one entry
 
 
-def serve(home: Path, grid: Path, env: str | None, dagster_home: Path, port: int, log: Path) -> subprocess.Popen:
-    """``dagster dev`` on the study, in its own process group, its output in ``log``."""
+def serve(home: Path, grid: Path, env: str | None, dagster_home: Path, port: int, log: Path,
+          workspace: Path) -> subprocess.Popen:
+    """``dagster dev`` on the study's own workspace, in its own process group, its output in ``log``."""
     environment = {**os.environ, INFOSIFT_HOME: str(home), INFOSIFT_GRID: str(grid), "DAGSTER_HOME": str(dagster_home)}
     if env:
         environment[INFOSIFT_ENV] = env
     dagster = Path(sys.executable).with_name("dagster")
-    command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(REPO / "workspace.yaml")]
+    command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", str(workspace)]
     return subprocess.Popen(command, cwd=REPO, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 
@@ -59,17 +60,19 @@ def stop(server: subprocess.Popen) -> None:
     server.wait()
 
 
-def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float = 300) -> None:
+def wait_until_up(url: str, server: subprocess.Popen, timeout_s: float = 300, probe: str = "/server_info",
+                  name: str = "dagster dev") -> None:
+    """Wait until the UI ``server`` started answers ``url + probe``; fail naming it when it exits or times out."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise RuntimeError(f"dagster dev exited with {server.returncode} before serving {url}")
+            raise RuntimeError(f"{name} exited with {server.returncode} before serving {url}")
         try:
-            with urllib.request.urlopen(f"{url}/server_info", timeout=5):
+            with urllib.request.urlopen(f"{url}{probe}", timeout=5):
                 return
         except OSError:
             time.sleep(2)
-    raise TimeoutError(f"dagster dev did not answer at {url} within {timeout_s:.0f} s")
+    raise TimeoutError(f"{name} did not answer at {url} within {timeout_s:.0f} s")
 
 
 def skip_community_modal(page) -> None:
@@ -93,7 +96,7 @@ def metadata_row(page, key: str):
     return page.locator("tr", has=page.locator("td", has_text=key)).first
 
 
-def take(base: str, out: Path, model: str, partition: str) -> list[Path]:
+def take(base: str, out: Path, model: str, partition: str, location: str, training_run: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     shots = []
@@ -126,7 +129,7 @@ def take(base: str, out: Path, model: str, partition: str) -> list[Path]:
         shots.append(path)
 
         # 4. the report's sensor: on, its description naming the study and grid, its ticks and the runs it launched
-        open_page(page, f"{base}/locations/{LOCATION}/sensors/{REPORT_SENSOR}", "Latest tick")
+        open_page(page, f"{base}/locations/{location}/sensors/{REPORT_SENSOR}", "Latest tick")
         path = out / "dagster_report_sensor.png"
         page.screenshot(path=str(path))
         shots.append(path)
@@ -136,6 +139,19 @@ def take(base: str, out: Path, model: str, partition: str) -> list[Path]:
         open_page(page, f"{base}/assets/study_plan", "estimated_device_hours")
         path = out / "dagster_study_plan.png"
         page.screenshot(path=str(path), full_page=True)
+        shots.append(path)
+
+        # 6. the fine-tune's run: LLaMA-Factory's progress lines (step, loss, lr, epoch, time left) in its log
+        page.set_viewport_size({"width": 1700, "height": 1000})
+        open_page(page, f"{base}/runs/{training_run}", "remaining")
+        path = out / "dagster_training_progress.png"
+        page.screenshot(path=str(path))
+        shots.append(path)
+
+        # 7. the code location, named after the study and its grid file
+        open_page(page, f"{base}/locations", location)
+        path = out / "dagster_code_location.png"
+        page.screenshot(path=str(path))
         shots.append(path)
         browser.close()
     return shots
@@ -163,15 +179,35 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     log = dagster_home.parent / "logs" / "screenshots_dagster_dev.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    server = serve(args.home.resolve(), args.grid.resolve(), args.env, dagster_home, args.port, log)
+    from dagster_project.instance import location_name, write_workspace
+
+    workspace = write_workspace(dagster_home, grid.study, grid.source_path)
+    training_run = _training_run(dagster_home, model, partition)
+    server = serve(args.home.resolve(), args.grid.resolve(), args.env, dagster_home, args.port, log, workspace)
     try:
         base = f"http://127.0.0.1:{args.port}"
         wait_until_up(base, server)
-        for path in take(base, args.out, model, partition):
+        for path in take(base, args.out, model, partition, location_name(grid.study, grid.source_path),
+                         training_run):
             print(path)
     finally:
         stop(server)
     return 0
+
+
+def _training_run(dagster_home: Path, model: str, partition: str) -> str:
+    """The id of the run that last materialized ``model``'s fine-tune of ``partition``."""
+    from dagster import AssetRecordsFilter, DagsterInstance
+
+    from assets.training import fine_tuned_key
+
+    instance = DagsterInstance.from_config(str(dagster_home))
+    try:
+        (record,) = instance.fetch_materializations(
+            AssetRecordsFilter(asset_key=fine_tuned_key(model), asset_partitions=[partition]), limit=1).records
+        return record.run_id
+    finally:
+        instance.dispose()
 
 
 def _first_trained(grid, model: str) -> str:
