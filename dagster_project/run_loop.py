@@ -36,6 +36,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from selection_ops.comparison_plot import HEADLINE_METRICS as TABLE_METRICS
 from selection_ops.foundation.paths import (
     dagster_ui_url,
     default_tracking_uri,
@@ -44,7 +45,6 @@ from selection_ops.foundation.paths import (
     state_dir,
 )
 
-TABLE_METRICS = ("novelsum", "vendi", "mig_information", "distsum_cosine")
 STOP = threading.Event()  # set when the job is told to stop: no further step starts
 AVERAGES = ("avg_obj", "avg_sub", "avg")
 

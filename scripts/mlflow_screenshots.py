@@ -50,6 +50,9 @@ def take(tracker: MlflowTracker, study: str, out: Path) -> list[Path]:
             page.goto(url)
             page.wait_for_load_state("load")  # the UI polls: never network-idle
             page.wait_for_timeout(wait_ms)
+            if name == "mlflow_train_loss.png":  # the charts of the live-logged curves only
+                page.get_by_placeholder("Search metric charts").fill("train.")
+                page.wait_for_timeout(2000)
             page.screenshot(path=str(out / name))
             taken.append(out / name)
         browser.close()

@@ -144,6 +144,10 @@ def take(base: str, out: Path, model: str, partition: str, location: str, traini
         # 6. the fine-tune's run: LLaMA-Factory's progress lines (step, loss, lr, epoch, time left) in its log
         page.set_viewport_size({"width": 1700, "height": 1000})
         open_page(page, f"{base}/runs/{training_run}", "remaining")
+        search = page.locator('input[placeholder^="Filter"]').first  # the log's filter: the progress lines only
+        search.fill("remaining")
+        search.press("Enter")
+        page.wait_for_timeout(2000)
         path = out / "dagster_training_progress.png"
         page.screenshot(path=str(path))
         shots.append(path)

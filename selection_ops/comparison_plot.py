@@ -19,14 +19,24 @@ from selection_ops.foundation.atomic import atomic_path
 from selection_ops.study.cells import variant_of
 
 MAX_METRICS = 6  # rows of panels; the report's scatters show every metric on its own
+HEADLINE_METRICS = ("novelsum", "vendi", "mig_information", "distsum_cosine")  # drawn first (the papers' metrics)
 PANEL_INCHES = (3.2, 2.6)
 DPI = 90
 
 
+def panel_metrics(points: pd.DataFrame, metrics: Sequence[str]) -> list[str]:
+    """The rows of the figure: the metrics of ``points`` with a value, ``HEADLINE_METRICS`` first, then the others
+    in the given order, at most ``MAX_METRICS``."""
+    drawable = [m for m in metrics if m in points and points[m].notna().any()]
+    headline = [f"diversity.{name}" for name in HEADLINE_METRICS if f"diversity.{name}" in drawable]
+    return (headline + [m for m in drawable if m not in headline])[:MAX_METRICS]
+
+
 def comparison_figure(points: pd.DataFrame, metrics: Sequence[str], targets: Sequence[str], path: Path) -> Path | None:
-    """Draw ``metrics`` (``diversity.<name>`` columns) x ``targets`` (score columns) of ``points`` (one row per run,
-    a ``run`` column) into ``path`` (PNG, written atomically); None when there is nothing to draw."""
-    metrics = [m for m in metrics if m in points and points[m].notna().any()][:MAX_METRICS]
+    """Draw ``metrics`` (``diversity.<name>`` columns; ``HEADLINE_METRICS`` first, at most ``MAX_METRICS``) x
+    ``targets`` (score columns) of ``points`` (one row per run, a ``run`` column) into ``path`` (PNG, written
+    atomically); None when there is nothing to draw."""
+    metrics = panel_metrics(points, metrics)
     targets = [t for t in targets if t in points and points[t].notna().any()]
     if not metrics or not targets:
         return None

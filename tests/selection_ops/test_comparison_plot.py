@@ -40,3 +40,18 @@ def test_nothing_to_compare_draws_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "c.png").exists()
     drawn = comparison_figure(table, ["diversity.novelsum"], ["bench.arc_c"], tmp_path / "c.png")
     assert drawn is not None and Image.open(drawn).size == (round(PANEL_INCHES[0] * DPI), round(PANEL_INCHES[1] * DPI))
+
+
+def test_the_papers_metrics_come_first_and_rows_are_capped(tmp_path: Path) -> None:
+    from selection_ops.comparison_plot import MAX_METRICS, panel_metrics
+
+    table = runs(3).assign(run=lambda t: t["partition"])
+    for i in range(MAX_METRICS):  # more metrics than rows, all sorting before the papers' names
+        table[f"diversity.a{i}"] = np.arange(3.0) + i
+    table["diversity.empty"] = np.nan
+    metrics = sorted(c for c in table if c.startswith("diversity."))
+    rows = panel_metrics(table, metrics)
+    assert rows[:3] == ["diversity.novelsum", "diversity.vendi", "diversity.distsum_cosine"]
+    assert rows[3:] == ["diversity.a0", "diversity.a1", "diversity.a2"] and len(rows) == MAX_METRICS
+    drawn = comparison_figure(table, metrics, ["bench.arc_c"], tmp_path / "c.png")
+    assert Image.open(drawn).size[1] == round(MAX_METRICS * PANEL_INCHES[1] * DPI)
