@@ -396,7 +396,7 @@ def bring_up_to_date(defs, grid, instance, say: Callable[[str], None], force: bo
             return loader.load_asset_value(key, partition_key=partition)
 
         say(_table(grid, value))
-    verdicts = _verdicts(layout_report_dir(grid))
+    verdicts = _verdicts(defs.resources["layout"].report_dir())  # the study's layout, whatever its home
     if verdicts:
         say("")
         say(verdicts)
@@ -442,13 +442,6 @@ def _verdicts(report_dir: Path) -> str:
                                                " (too few questions for a test)")) if len(same) else ""
         lines.append(f"  {benchmark:<18} {len(apart)}/{len(rows)} told apart: {told}{mde}")
     return "\n".join(lines)
-
-
-def layout_report_dir(grid) -> Path:
-    """Where the study's report asset writes ``pairs.csv`` and ``report.json``."""
-    from resources.study_layout import StudyLayout
-
-    return StudyLayout(study=grid.study).report_dir()
 
 
 def _table(grid, value: Callable) -> str:
