@@ -26,10 +26,9 @@ from resources.mlflow_tracker import DAGSTER_RUN_TAG, KIND_BASELINE, MlflowTrack
 from resources.opencompass import OpenCompassRunner, PreferenceEvaluator
 from resources.ray_cluster import cell_op_tags
 from resources.study_layout import StudyLayout
-from selection_ops.evaluation.a4 import a4_part, a4_scores
 from selection_ops.evaluation.judge import JudgeSettings
 from selection_ops.evaluation.questions import write_questions
-from selection_ops.evaluation.records import evaluation_metadata, evaluation_metrics
+from selection_ops.evaluation.records import ScoreRecord, evaluation_metadata, evaluation_metrics
 from selection_ops.study.grid import GridSpec
 
 PREFERENCE_CODE_VERSION = "2"
@@ -48,7 +47,7 @@ def baseline_scores_key(model: str) -> AssetKey:
 
 def _averages(scores: dict, stderr: dict) -> dict[str, float]:
     """A.4's Avg_obj / Avg_sub / Avg and their standard errors, for metadata (NaN where a half is missing)."""
-    return {name: float(value) for name, value in a4_scores(a4_part(scores), stderr).columns().items()}
+    return {name: float(value) for name, value in ScoreRecord(scores, stderr).averages().items()}
 
 
 def build_preference_assets(grid: GridSpec, model: str) -> list:

@@ -95,7 +95,6 @@ KIND_REPORT = "correlation-report"
 KIND_BASELINE = "baseline"
 KIND_POOL_ROW = "pool-row"  # the full-pool fine-tune (MIG Table 1's "Pool" row)
 DIVERSITY_PREFIX = "diversity."
-BENCH_PREFIX = "bench."
 AVG_OBJ = "avg_obj"
 TRAIN_LOSS = "train.loss"  # per step, logged live while LLaMA-Factory trains
 TRAIN_LR = "train.lr"

@@ -19,10 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from selection_ops.log_follow import PROGRESS_INTERVAL_S, AppendedLines
+
 logger = logging.getLogger(__name__)
 
 TRAINER_LOG = "trainer_log.jsonl"
-PROGRESS_INTERVAL_S = 30.0
 
 ProgressCallback = Callable[[str, dict[str, Any]], None]
 StepCallback = Callable[[dict[str, Any]], None]
@@ -34,22 +35,14 @@ class TrainerLogFollower:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self._offset = 0
-        self._partial = b""
+        self._lines = AppendedLines(path)
         self._line_no = 0
 
     def read_new(self) -> list[dict[str, Any]]:
         """The complete records written since the previous call, in file order. A complete line that is not a JSON
         object is skipped with a warning naming the file and line (progress is a view; the run's loss is read from
         the finished files)."""
-        try:
-            with open(self.path, "rb") as log:
-                log.seek(self._offset)
-                chunk = log.read()
-        except FileNotFoundError:
-            return []
-        self._offset += len(chunk)
-        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        lines = self._lines.read_new()
         records = []
         for line in lines:
             self._line_no += 1

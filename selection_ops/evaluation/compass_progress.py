@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-PROGRESS_INTERVAL_S = 30.0
+from selection_ops.log_follow import PROGRESS_INTERVAL_S, AppendedLines
 
 _TASK = re.compile(r"- Task \[(?P<task>[^\]]+)\]")
 _DATASETS = re.compile(r"Progress of This Task --> .*Datasets: (?P<done>\d+)/(?P<total>\d+)")
@@ -87,20 +87,11 @@ class CompassLogFollower:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.progress = CompassProgress()
-        self._offset = 0
-        self._partial = ""
+        self._lines = AppendedLines(path, ends=rb"\r|\n")
 
     def read_new(self) -> CompassProgress:
-        try:
-            with open(self.path, "rb") as log:
-                log.seek(self._offset)
-                chunk = log.read()
-        except FileNotFoundError:
-            return self.progress
-        self._offset += len(chunk)
-        *segments, self._partial = re.split(r"[\r\n]", self._partial + chunk.decode("utf-8", errors="replace"))
-        for segment in segments:
-            self.progress.read_line(segment)
+        for segment in self._lines.read_new():
+            self.progress.read_line(segment.decode("utf-8", errors="replace"))
         return self.progress
 
 

@@ -1,7 +1,7 @@
-"""One model's evaluation as one typed record (``ScoreRecord``) and its two serialisations, MLflow metrics and
-Dagster metadata: the only module that writes or reads those names. The main job's table reads the assets' typed
-values into records; the report reads MLflow metrics back with ``ScoreRecord.from_metrics`` and names its columns
-with ``BENCH``/``score_key``.
+"""One model's evaluation as one typed record (``ScoreRecord``) and its two serialisations, MLflow metrics
+(``evaluation_metrics``) and Dagster metadata (``evaluation_metadata``): the only module that writes those names.
+The main job's table reads the assets' typed values into records; the report reads the MLflow names back with
+``score_key``.
 
 MLflow: ``bench.<key>`` (native scale; the likelihood channel's proxy scores too, never in the averages),
 ``bench.<key>.stderr``, ``bench.<key>.n``, ``parse_rate.<key>`` (preference benchmarks), and MIG Appx. A.4's
@@ -59,22 +59,6 @@ class ScoreRecord:
     def averages(self) -> dict[str, float]:
         return a4_scores(a4_part(self.scores), self.stderr).columns()
 
-    def metrics(self) -> dict[str, float]:
-        return evaluation_metrics(self.scores, self.stderr, self.n, self.parse_rate)
-
-    def metadata(self) -> dict[str, object]:
-        return evaluation_metadata(self.scores, self.stderr, self.n, self.judge, self.parse_rate)
-
-    @classmethod
-    def from_metrics(cls, metrics: Mapping[str, float]) -> ScoreRecord:
-        """The record ``metrics()`` wrote (other metrics of the run are ignored): the one reader of those names."""
-        scores = {key: float(v) for name, v in metrics.items() if (key := score_key(name)) is not None}
-        return cls(scores,
-                   {k: float(metrics[f"{BENCH}{k}{STDERR}"]) for k in scores if f"{BENCH}{k}{STDERR}" in metrics},
-                   {k: int(metrics[f"{BENCH}{k}{COUNT}"]) for k in scores if f"{BENCH}{k}{COUNT}" in metrics},
-                   {name.removeprefix(PARSE_RATE): float(v) for name, v in metrics.items()
-                    if name.startswith(PARSE_RATE)})
-
 
 def _finite(value: float) -> bool:
     return value is not None and math.isfinite(float(value))
@@ -87,12 +71,12 @@ def evaluation_metrics(scores: Mapping[str, float], stderr: Mapping[str, float],
     for key, value in scores.items():
         metrics[score_column(key)] = float(value)
         if _finite(stderr.get(key, math.nan)):
-            metrics[f"{BENCH}{key}{STDERR}"] = float(stderr[key])
+            metrics[f"{score_column(key)}{STDERR}"] = float(stderr[key])
         if key in n:
-            metrics[f"{BENCH}{key}{COUNT}"] = float(n[key])
+            metrics[f"{score_column(key)}{COUNT}"] = float(n[key])
     for key, rate in (parse_rate or {}).items():
         metrics[f"{PARSE_RATE}{key}"] = float(rate)
-    for name, value in a4_scores(a4_part(scores), stderr).columns().items():
+    for name, value in ScoreRecord(scores, stderr).averages().items():
         if _finite(value):
             metrics[name] = float(value)
     return metrics
